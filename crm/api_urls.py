@@ -1,0 +1,13 @@
+"""The /api/v1/ router: each app contributes its viewsets through `register(router)`."""
+
+from rest_framework.routers import DefaultRouter
+
+from customers import api as customers_api
+from loyalty import api as loyalty_api
+from relationships import api as relationships_api
+
+router = DefaultRouter()
+for module in (customers_api, relationships_api, loyalty_api):
+    module.register(router)
+
+urlpatterns = router.urls

@@ -1,0 +1,6 @@
+"""The zero-setup demo: SQLite under var/, eager tasks, DEBUG on unless told otherwise."""
+
+from .base import *  # noqa: F403
+from .env import env_bool
+
+DEBUG = env_bool("DEBUG", True)

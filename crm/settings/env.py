@@ -1,0 +1,56 @@
+"""Reading settings from the environment, failing with one clear sentence."""
+
+import os
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+
+def env_str(name: str, default: str | None = None, *, required: bool = False) -> str:
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    if required or default is None:
+        raise ImproperlyConfigured(f"The environment variable {name} must be set.")
+    return default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(
+        f"The environment variable {name} must be true or false, not {raw!r}."
+    )
+
+
+def env_list(name: str, default: list[str] | None = None, *, required: bool = False) -> list[str]:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        if required or default is None:
+            raise ImproperlyConfigured(
+                f"The environment variable {name} must be set (comma-separated)."
+            )
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_database(name: str, default: str | None, *, required: bool = False) -> dict:
+    raw = os.environ.get(name, "").strip() or (None if required else default)
+    if not raw:
+        raise ImproperlyConfigured(f"The environment variable {name} must be set.")
+    try:
+        config = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
+    except Exception as exc:  # dj_database_url raises several types for a malformed URL
+        raise ImproperlyConfigured(
+            f"The environment variable {name} is not a valid database URL ({exc})."
+        ) from exc
+    if not config.get("ENGINE"):
+        raise ImproperlyConfigured(
+            f"The environment variable {name} names an unsupported database scheme."
+        )
+    return config

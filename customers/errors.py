@@ -1,0 +1,27 @@
+"""The one error hierarchy every app raises and every edge turns into a message."""
+
+
+class ApplicationError(Exception):
+    """A use case refused: the message is for the person who asked."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None, extra: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra or {}
+
+
+class ValidationFailed(ApplicationError):
+    status_code = 400
+
+
+class Conflict(ApplicationError):
+    """The request is valid but clashes with the current state (a duplicate, a race)."""
+
+    status_code = 409
+
+
+class NotAllowed(ApplicationError):
+    status_code = 403

@@ -1,0 +1,252 @@
+"""Writes with a business rule: one transaction per use case, domain errors on refusal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .errors import Conflict, NotAllowed, ValidationFailed
+from .hooks import notify_purchase_recorded
+from .models import (
+    AccountManagerAssignment,
+    Customer,
+    CustomerKind,
+    CustomerStatus,
+    Purchase,
+    Role,
+    Segment,
+    Stage,
+    StageChange,
+    Tag,
+    User,
+)
+
+CUSTOMER_FIELDS = {
+    "kind",
+    "name",
+    "email",
+    "phone",
+    "company",
+    "address",
+    "segment",
+    "stage",
+    "status",
+    "acquired_on",
+}
+
+
+def _check_staff(actor: User) -> None:
+    if not actor.is_staff_member:
+        raise NotAllowed("Only staff may change customer records.")
+
+
+def _check_manager(account_manager: User | None) -> None:
+    if account_manager is not None and (
+        account_manager.role != Role.ACCOUNT_MANAGER or not account_manager.is_active
+    ):
+        raise ValidationFailed(
+            f"{account_manager} is not an active account manager.", field="account_manager"
+        )
+
+
+def _validate_customer_fields(fields: dict) -> None:
+    if "name" in fields and not (fields["name"] or "").strip():
+        raise ValidationFailed("A customer needs a name.", field="name")
+    if "kind" in fields and fields["kind"] not in CustomerKind.values:
+        raise ValidationFailed(f"Unknown kind {fields['kind']!r}.", field="kind")
+    if "stage" in fields and fields["stage"] not in Stage.values:
+        raise ValidationFailed(f"Unknown ladder stage {fields['stage']!r}.", field="stage")
+    if "status" in fields and fields["status"] not in CustomerStatus.values:
+        raise ValidationFailed(f"Unknown status {fields['status']!r}.", field="status")
+
+
+def _set_tags(customer: Customer, tag_names: list[str]) -> None:
+    names = sorted({n.strip()[:50] for n in tag_names if n and n.strip()})
+    existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+    missing = [Tag(name=n) for n in names if n not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+    customer.tags.set(existing.values())
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    actor: User,
+    name: str,
+    account_manager: User | None = None,
+    tags: list[str] | None = None,
+    **fields,
+) -> Customer:
+    """Create a customer. An account manager creates into their own book; an admin may
+    assign anyone. The first assignment is recorded like every later one."""
+    _check_staff(actor)
+    unknown = set(fields) - CUSTOMER_FIELDS
+    if unknown:
+        raise ValidationFailed(f"Unknown customer fields: {', '.join(sorted(unknown))}.")
+    fields["name"] = name
+    _validate_customer_fields(fields)
+    if actor.is_account_manager:
+        if account_manager is not None and account_manager != actor:
+            raise NotAllowed("An account manager can only add customers to their own book.")
+        account_manager = actor
+    _check_manager(account_manager)
+    customer = Customer.objects.create(account_manager=account_manager, **fields)
+    if tags:
+        _set_tags(customer, tags)
+    if account_manager is not None:
+        AccountManagerAssignment.objects.create(
+            customer=customer,
+            account_manager=account_manager,
+            reason="Assigned when the customer was created.",
+            changed_by=actor,
+        )
+    return customer
+
+
+@transaction.atomic
+def customer_update(
+    *, actor: User, customer: Customer, tags: list[str] | None = None, **fields
+) -> Customer:
+    _check_staff(actor)
+    unknown = set(fields) - CUSTOMER_FIELDS
+    if unknown:
+        raise ValidationFailed(f"Unknown customer fields: {', '.join(sorted(unknown))}.")
+    _validate_customer_fields(fields)
+    for key, value in fields.items():
+        setattr(customer, key, value)
+    customer.save()
+    if tags is not None:
+        _set_tags(customer, tags)
+    return customer
+
+
+@transaction.atomic
+def customer_reassign(
+    *, actor: User, customer: Customer, account_manager: User | None, reason: str
+) -> AccountManagerAssignment | None:
+    """Hand a customer to another account manager (admins only), keeping the history."""
+    if not actor.is_admin:
+        raise NotAllowed("Only an admin can reassign customers.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Say why the customer changes hands.", field="reason")
+    _check_manager(account_manager)
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    if locked.account_manager_id == (account_manager.pk if account_manager else None):
+        raise ValidationFailed(
+            f"{customer} is already managed by {account_manager or 'nobody'}.",
+            field="account_manager",
+        )
+    now = timezone.now()
+    AccountManagerAssignment.objects.filter(customer=locked, ended_at__isnull=True).update(
+        ended_at=now
+    )
+    assignment = AccountManagerAssignment.objects.create(
+        customer=locked,
+        account_manager=account_manager,
+        started_at=now,
+        reason=reason[:300],
+        changed_by=actor,
+    )
+    locked.account_manager = account_manager
+    locked.save(update_fields=["account_manager", "updated_at"])
+    customer.account_manager = account_manager
+    return assignment
+
+
+def _clean_purchase(
+    *,
+    reference: str,
+    amount: Decimal | str | int,
+    currency: str,
+    occurred_at: dt.datetime,
+) -> tuple[str, Decimal, str]:
+    reference = (reference or "").strip()
+    if not reference:
+        raise ValidationFailed("A purchase needs a reference.", field="reference")
+    try:
+        amount = Decimal(str(amount))
+    except ArithmeticError as exc:
+        raise ValidationFailed(f"{amount!r} is not an amount.", field="amount") from exc
+    if not amount.is_finite() or amount < 0:
+        raise ValidationFailed("The amount must be zero or more.", field="amount")
+    if amount.as_tuple().exponent < -2 or abs(amount) >= Decimal("1e12"):
+        raise ValidationFailed(
+            "The amount must have at most two decimals and twelve digits.", field="amount"
+        )
+    currency = (currency or "").strip().upper()
+    if len(currency) != 3 or not currency.isalpha() or not currency.isascii():
+        raise ValidationFailed("The currency must be a three-letter ISO code.", field="currency")
+    if occurred_at is None or timezone.is_naive(occurred_at):
+        raise ValidationFailed("The purchase time must include a time zone.", field="occurred_at")
+    return reference, amount, currency
+
+
+def purchase_record(
+    *,
+    customer: Customer,
+    reference: str,
+    amount: Decimal | str | int,
+    occurred_at: dt.datetime,
+    currency: str = "EUR",
+    product: str = "",
+    category: str = "",
+    actor: User | None = None,
+) -> Purchase:
+    """Record a purchase and let the purchase listeners (loyalty points) react inside the
+    same transaction. The same reference twice for one customer is a Conflict."""
+    if actor is not None:
+        _check_staff(actor)
+    reference, amount, currency = _clean_purchase(
+        reference=reference, amount=amount, currency=currency, occurred_at=occurred_at
+    )
+    try:
+        with transaction.atomic():
+            purchase = Purchase.objects.create(
+                customer=customer,
+                reference=reference,
+                amount=amount,
+                currency=currency,
+                occurred_at=occurred_at,
+                product=(product or "")[:200],
+                category=(category or "")[:100],
+            )
+            # A first purchase is the first step up the ladder.
+            if Customer.objects.filter(pk=customer.pk, stage=Stage.PROSPECT).update(
+                stage=Stage.CUSTOMER
+            ):
+                StageChange.objects.create(
+                    customer=customer,
+                    from_stage=Stage.PROSPECT,
+                    to_stage=Stage.CUSTOMER,
+                    rule="first_purchase",
+                    reason=f"First purchase ({reference}).",
+                )
+                customer.stage = Stage.CUSTOMER
+            notify_purchase_recorded(purchase)
+    except IntegrityError as exc:
+        if Purchase.objects.filter(customer=customer, reference=reference).exists():
+            raise Conflict(
+                f"Purchase {reference} is already recorded for {customer}.", field="reference"
+            ) from exc
+        raise
+    return purchase
+
+
+@transaction.atomic
+def segment_create(*, actor: User, name: str, description: str = "", inactivity_days: int = 365) -> Segment:
+    if not actor.is_admin:
+        raise NotAllowed("Only an admin can define segments.")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("A segment needs a name.", field="name")
+    if Segment.objects.filter(name__iexact=name).exists():
+        raise Conflict(f"A segment called {name} already exists.", field="name")
+    return Segment.objects.create(
+        name=name, description=description, inactivity_days=inactivity_days
+    )

@@ -1,0 +1,83 @@
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from customers.models import AccountManagerAssignment, Customer, Purchase, Segment, User
+from relationships.models import Interaction
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    role = "account_manager"
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class SegmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Segment
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Segment {n}")
+    inactivity_days = 365
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+        skip_postgeneration_save = True
+
+    name = factory.Faker("company")
+    email = factory.Faker("company_email")
+    phone = factory.Faker("phone_number")
+    segment = factory.SubFactory(SegmentFactory)
+    stage = "customer"
+    status = "active"
+    acquired_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=400))
+    account_manager = None
+
+    @factory.post_generation
+    def assignment(obj, create, extracted, **kwargs):
+        if create and obj.account_manager_id:
+            AccountManagerAssignment.objects.create(
+                customer=obj, account_manager=obj.account_manager, reason="Initial assignment."
+            )
+
+
+class PurchaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Purchase
+
+    customer = factory.SubFactory(CustomerFactory)
+    reference = factory.Sequence(lambda n: f"INV-{n:06d}")
+    amount = Decimal("120.00")
+    currency = "EUR"
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=10))
+    product = "Widget"
+    category = "hardware"
+
+
+class InteractionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Interaction
+
+    customer = factory.SubFactory(CustomerFactory)
+    author = factory.SubFactory(UserFactory)
+    channel = "phone"
+    kind = "check_in"
+    subject = factory.Sequence(lambda n: f"Call number {n}")
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
