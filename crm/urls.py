@@ -7,6 +7,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("crm.page_urls")),
     path("", include("customers.urls")),
+    path("", include("customers.import_urls")),
+    path("", include("crm.analytics_urls")),
     path("", include("relationships.urls")),
     path("", include("loyalty.urls")),
     path("api/v1/", include("crm.api_urls")),

@@ -8,3 +8,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Tests run tasks in process unless a test starts a real worker itself
+# (tests/customers/test_celery.py does, against the configured broker).
+CELERY_TASK_ALWAYS_EAGER = True
