@@ -1,6 +1,12 @@
 import os
+import sys
 
 from django.core.asgi import get_asgi_application
 
+from crm.settings.env import SettingsError
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings.production")
-application = get_asgi_application()
+try:
+    application = get_asgi_application()
+except SettingsError as exc:
+    sys.exit(f"Configuration error: {exc}")

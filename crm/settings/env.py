@@ -6,12 +6,16 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 
+class SettingsError(ImproperlyConfigured):
+    """A missing or malformed environment value; manage.py and wsgi print just the sentence."""
+
+
 def env_str(name: str, default: str | None = None, *, required: bool = False) -> str:
     value = os.environ.get(name, "").strip()
     if value:
         return value
     if required or default is None:
-        raise ImproperlyConfigured(f"The environment variable {name} must be set.")
+        raise SettingsError(f"The environment variable {name} must be set.")
     return default
 
 
@@ -23,7 +27,7 @@ def env_bool(name: str, default: bool = False) -> bool:
         return True
     if raw in {"0", "false", "no", "off"}:
         return False
-    raise ImproperlyConfigured(
+    raise SettingsError(
         f"The environment variable {name} must be true or false, not {raw!r}."
     )
 
@@ -32,7 +36,7 @@ def env_list(name: str, default: list[str] | None = None, *, required: bool = Fa
     raw = os.environ.get(name, "").strip()
     if not raw:
         if required or default is None:
-            raise ImproperlyConfigured(
+            raise SettingsError(
                 f"The environment variable {name} must be set (comma-separated)."
             )
         return default
@@ -42,15 +46,15 @@ def env_list(name: str, default: list[str] | None = None, *, required: bool = Fa
 def env_database(name: str, default: str | None, *, required: bool = False) -> dict:
     raw = os.environ.get(name, "").strip() or (None if required else default)
     if not raw:
-        raise ImproperlyConfigured(f"The environment variable {name} must be set.")
+        raise SettingsError(f"The environment variable {name} must be set.")
     try:
         config = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
     except Exception as exc:  # dj_database_url raises several types for a malformed URL
-        raise ImproperlyConfigured(
+        raise SettingsError(
             f"The environment variable {name} is not a valid database URL ({exc})."
         ) from exc
     if not config.get("ENGINE"):
-        raise ImproperlyConfigured(
+        raise SettingsError(
             f"The environment variable {name} names an unsupported database scheme."
         )
     return config

@@ -1,13 +1,11 @@
 """Production: every secret comes from the environment, with no default."""
 
 from .base import *  # noqa: F403
-from .env import env_bool, env_database, env_list, env_str
+from .env import SettingsError, env_bool, env_database, env_list, env_str
 
 SECRET_KEY = env_str("SECRET_KEY", required=True)
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured(
+    raise SettingsError(
         "The environment variable SECRET_KEY must be a random value of at least 50 characters."
     )
 DEBUG = env_bool("DEBUG", False)

@@ -1,0 +1,210 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+
+from .models import (
+    AccountManagerAssignment,
+    Customer,
+    ImportJob,
+    Purchase,
+    Segment,
+    StageChange,
+    Tag,
+    User,
+)
+
+
+class UserChange(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+
+class UserCreation(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "email", "role")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChange
+    add_form = UserCreation
+    list_display = ("username", "get_full_name", "email", "role", "is_active", "last_login")
+    list_filter = ("role", "is_active")
+    search_fields = ("username", "first_name", "last_name", "email")
+    ordering = ("username",)
+    filter_horizontal = ()
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Person", {"fields": ("first_name", "last_name", "email")}),
+        ("Access", {"fields": ("role", "is_active")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "email", "role", "password1", "password2"),
+            },
+        ),
+    )
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    list_display = ("name", "inactivity_days", "created_at")
+    search_fields = ("name", "description")
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+class AssignmentInline(admin.TabularInline):
+    model = AccountManagerAssignment
+    fk_name = "customer"
+    extra = 0
+    fields = ("account_manager", "started_at", "ended_at", "reason", "changed_by")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # reassign through the staff page so the history stays consistent
+
+
+class StageChangeInline(admin.TabularInline):
+    model = StageChange
+    extra = 0
+    fields = ("changed_at", "from_stage", "to_stage", "changed_by", "rule", "reason")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PurchaseInline(admin.TabularInline):
+    model = Purchase
+    extra = 0
+    fields = ("reference", "occurred_at", "amount", "currency", "product", "category")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+    ordering = ("-occurred_at",)
+    max_num = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-occurred_at")
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "kind",
+        "company",
+        "segment",
+        "stage",
+        "status",
+        "account_manager",
+        "acquired_on",
+    )
+    list_filter = ("status", "stage", "kind", "segment", "account_manager")
+    search_fields = ("name", "email", "company", "phone")
+    list_select_related = ("segment", "account_manager")
+    autocomplete_fields = ("segment", "user")
+    filter_horizontal = ("tags",)
+    readonly_fields = ("account_manager", "created_at", "updated_at")
+    date_hierarchy = "acquired_on"
+    show_full_result_count = False  # COUNT(*) over a million rows on every page is wasted work
+    inlines = (AssignmentInline, StageChangeInline, PurchaseInline)
+    fieldsets = (
+        (None, {"fields": ("kind", "name", "company", "email", "phone", "address")}),
+        (
+            "Relationship",
+            {"fields": ("segment", "stage", "status", "acquired_on", "account_manager", "tags")},
+        ),
+        ("Portal", {"fields": ("user",)}),
+        ("Record", {"fields": ("created_at", "updated_at")}),
+    )
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(admin.ModelAdmin):
+    list_display = (
+        "reference",
+        "customer",
+        "occurred_at",
+        "amount",
+        "currency",
+        "product",
+        "category",
+    )
+    list_filter = ("currency", "category")
+    search_fields = ("reference", "customer__name", "product")
+    list_select_related = ("customer",)
+    raw_id_fields = ("customer",)
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+
+
+@admin.register(AccountManagerAssignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ("customer", "account_manager", "started_at", "ended_at", "reason", "changed_by")
+    list_filter = ("account_manager",)
+    search_fields = ("customer__name", "reason")
+    list_select_related = ("customer", "account_manager", "changed_by")
+    raw_id_fields = ("customer",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(admin.ModelAdmin):
+    list_display = ("customer", "from_stage", "to_stage", "changed_at", "changed_by", "rule")
+    list_filter = ("to_stage", "rule")
+    search_fields = ("customer__name", "reason")
+    raw_id_fields = ("customer",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = (
+        "filename",
+        "kind",
+        "mode",
+        "status",
+        "imported_rows",
+        "total_rows",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("kind", "status")
+    exclude = ("content",)
+    readonly_fields = (
+        "kind",
+        "mode",
+        "filename",
+        "status",
+        "total_rows",
+        "processed_rows",
+        "imported_rows",
+        "errors",
+        "created_by",
+        "created_at",
+        "finished_at",
+    )
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,68 @@
+"""Production settings fail at start with one clear sentence and pass check --deploy."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = {
+    "SECRET_KEY": "k" * 20 + "x9!Qz" * 10,
+    "ALLOWED_HOSTS": "crm.example.com",
+    "DATABASE_URL": "postgres://crm:secret@db.internal:5432/crm",
+}
+
+
+def run_manage(*args, env_overrides):
+    env = {k: v for k, v in os.environ.items() if k not in {*GOOD, "DEBUG", "CELERY_BROKER_URL"}}
+    env.update(env_overrides)
+    env["DJANGO_SETTINGS_MODULE"] = "crm.settings.production"
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_settings_pass_check_deploy():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=GOOD)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("SECRET_KEY", "The environment variable SECRET_KEY must be set."),
+        ("ALLOWED_HOSTS", "The environment variable ALLOWED_HOSTS must be set"),
+        ("DATABASE_URL", "The environment variable DATABASE_URL must be set."),
+    ],
+)
+def test_missing_setting_fails_with_one_sentence(missing, message):
+    env = {k: v for k, v in GOOD.items() if k != missing}
+    result = run_manage("check", env_overrides=env)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("Configuration error: ")
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DATABASE_URL", "not-a-url", "DATABASE_URL"),
+        ("DEBUG", "maybe", "DEBUG must be true or false"),
+        ("SECRET_KEY", "short", "SECRET_KEY must be a random value of at least 50 characters"),
+    ],
+)
+def test_malformed_setting_fails_with_one_sentence(name, value, message):
+    result = run_manage("check", env_overrides={**GOOD, name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
