@@ -250,3 +250,44 @@ def segment_create(*, actor: User, name: str, description: str = "", inactivity_
     return Segment.objects.create(
         name=name, description=description, inactivity_days=inactivity_days
     )
+
+
+@transaction.atomic
+def segment_update(
+    *,
+    actor: User,
+    segment: Segment,
+    name: str | None = None,
+    description: str | None = None,
+    inactivity_days: int | None = None,
+) -> Segment:
+    if not actor.is_admin:
+        raise NotAllowed("Only an admin can change segments.")
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ValidationFailed("A segment needs a name.", field="name")
+        if Segment.objects.filter(name__iexact=name).exclude(pk=segment.pk).exists():
+            raise Conflict(f"A segment called {name} already exists.", field="name")
+        segment.name = name
+    if description is not None:
+        segment.description = description
+    if inactivity_days is not None:
+        if inactivity_days < 1:
+            raise ValidationFailed("Inactivity is at least one day.", field="inactivity_days")
+        segment.inactivity_days = inactivity_days
+    segment.save()
+    return segment
+
+
+@transaction.atomic
+def segment_delete(*, actor: User, segment: Segment) -> None:
+    """Only an empty segment goes: customers are never left pointing at nothing."""
+    if not actor.is_admin:
+        raise NotAllowed("Only an admin can delete segments.")
+    count = Customer.objects.filter(segment=segment).count()
+    if count:
+        raise Conflict(
+            f"{count} customer(s) are still in {segment}; move them to another segment first."
+        )
+    segment.delete()
