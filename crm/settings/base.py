@@ -123,6 +123,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share the field name "kind"; name them so the schema stays stable.
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "customers.models.CustomerKind",
+        "InteractionKindEnum": "relationships.models.InteractionKind",
+    },
 }
 
 # Celery: with no broker configured, tasks run in the calling process so the
