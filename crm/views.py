@@ -1,7 +1,92 @@
+"""Pages that combine several apps: home and the customer 360 page."""
+
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.http import HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
+
+from customers.selectors import (
+    customer_assignment_history,
+    customer_get,
+    customer_of_user,
+    customer_recent_purchases,
+)
+from customers.views import staff_required, wants_fragment
+from relationships.forms import InteractionForm
+from relationships.selectors import customer_timeline
+
+TIMELINE_PAGE = 30
 
 
 @login_required
 def home(request):
-    return redirect("customer-list")
+    if request.user.is_staff_member:
+        return redirect("customer-list")
+    customer = customer_of_user(user=request.user)
+    purchases = customer_recent_purchases(customer=customer, limit=10) if customer else []
+    return render(
+        request, "crm/account.html", {"nav": "account", "customer": customer, "purchases": purchases}
+    )
+
+
+class BadBefore(ValueError):
+    pass
+
+
+def _parse_before(value: str | None):
+    if not value:
+        return None
+    parsed = parse_datetime(value.replace(" ", "+"))  # a bare "+" in a query string is a space
+    if parsed is None:
+        raise BadBefore(value)
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+def _timeline_context(customer, before):
+    entries, next_before = customer_timeline(customer=customer, limit=TIMELINE_PAGE, before=before)
+    more_url = more_href = ""
+    if next_before is not None:
+        query = urlencode({"before": next_before.isoformat()})
+        more_url = f"{reverse('customer-timeline', args=[customer.pk])}?{query}"
+        more_href = f"{reverse('customer-detail', args=[customer.pk])}?{query}#timeline"
+    return {"entries": entries, "more_url": more_url, "more_href": more_href}
+
+
+@staff_required
+def customer_detail(request, pk: int):
+    customer = customer_get(actor=request.user, pk=pk)
+    try:
+        before = _parse_before(request.GET.get("before"))
+    except BadBefore:
+        before = None
+    context = {
+        "nav": "customers",
+        "customer": customer,
+        "assignments": list(customer_assignment_history(customer=customer)[:20]),
+        "stage_changes": list(customer.stage_changes.select_related("changed_by")[:10]),
+        "interaction_form": InteractionForm(),
+        # Other apps add sidebar panels here: {"template": ..., plus what it needs}.
+        "panels": [],
+        "older_page": before is not None,
+        **_timeline_context(customer, before),
+    }
+    return render(request, "crm/customer_detail.html", context)
+
+
+@staff_required
+def customer_timeline_page(request, pk: int):
+    """The next page of the timeline, for the HTMX "Load more" button."""
+    customer = customer_get(actor=request.user, pk=pk)
+    try:
+        before = _parse_before(request.GET.get("before"))
+    except BadBefore:
+        return HttpResponseBadRequest("The 'before' parameter must be an ISO date and time.")
+    context = {"customer": customer, **_timeline_context(customer, before)}
+    if not wants_fragment(request):
+        return redirect(f"{reverse('customer-detail', args=[pk])}?{request.GET.urlencode()}")
+    return render(request, "crm/_timeline_page.html", context)

@@ -1,12 +1,34 @@
 """Staff pages on customers: thin views over customers.selectors and customers.services."""
 
+import base64
+import binascii
+import csv
+import json
+import re
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F, Q, QuerySet
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods
 
-from .selectors import customer_filterset
+from .errors import ApplicationError
+from .filters import SORT_CHOICES, SORTS
+from .forms import CustomerForm, PurchaseForm, ReassignForm, add_application_error
+from .models import Customer, Tag
+from .selectors import customer_filterset, customer_get
+from .services import customer_create, customer_reassign, customer_update, purchase_record
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+DEFAULT_SORT = "name"
 
 
 def staff_required(view):
@@ -22,12 +44,292 @@ def staff_required(view):
     return wrapper
 
 
+def wants_fragment(request) -> bool:
+    """An HTMX swap gets a fragment; a boosted link or a history restore needs the page."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+# Keyset pagination: the page after (sort value, id) is an indexed range scan, so the
+# thousandth page costs what the first does (OFFSET would read every row before it).
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def _sort_fields(sort: str) -> tuple[str, bool, bool]:
+    """(field name, descending, nullable) of the sort's leading field; `id` breaks ties."""
+    first = SORTS[sort][0]
+    name = first.lstrip("-")
+    return name, first.startswith("-"), Customer._meta.get_field(name).null
+
+
+def sorted_customers(qs: QuerySet[Customer], sort: str) -> QuerySet[Customer]:
+    name, desc, nullable = _sort_fields(sort)
+    if nullable:
+        # The same place for empty values on SQLite and PostgreSQL, and in the cursor.
+        lead = F(name).desc(nulls_last=True) if desc else F(name).asc(nulls_last=True)
+    else:
+        lead = F(name).desc() if desc else F(name).asc()
+    return qs.order_by(lead, "-id" if desc else "id")
+
+
+def encode_cursor(sort: str, customer: Customer) -> str:
+    name, _, _ = _sort_fields(sort)
+    value = getattr(customer, name)
+    if value is not None and not isinstance(value, str):
+        value = value.isoformat()
+    raw = json.dumps([sort, value, customer.pk]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(sort: str, cursor: str):
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, value, last_id = json.loads(raw)
+        if cursor_sort != sort or not isinstance(last_id, int):
+            raise BadCursor
+        name, _, _ = _sort_fields(sort)
+        if value is not None:
+            value = Customer._meta.get_field(name).to_python(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, ValidationError) as exc:
+        raise BadCursor from exc
+    return value, last_id
+
+
+def after_cursor(qs: QuerySet[Customer], sort: str, value, last_id: int) -> QuerySet[Customer]:
+    name, desc, nullable = _sort_fields(sort)
+    op = "lt" if desc else "gt"
+    same_value_later_id = Q(**{name: value, f"id__{op}": last_id})
+    if value is None:  # already in the trailing run of empty values
+        return qs.filter(**{f"{name}__isnull": True, f"id__{op}": last_id})
+    condition = Q(**{f"{name}__{op}": value}) | same_value_later_id
+    if nullable:
+        return qs.filter(condition | Q(**{f"{name}__isnull": True}))
+    # The redundant bound lets the database start the index scan at the cursor.
+    return qs.filter(Q(**{f"{name}__{op}e": value}) & condition)
+
+
+def capped_count(qs: QuerySet[Customer]) -> int:
+    """COUNT over a LIMITed subquery: cheap on a million rows, exact up to the cap."""
+    return qs.order_by().values("pk")[: COUNT_CAP + 1].count()
+
+
+def _query_without(request, *drop: str) -> str:
+    params = [(k, v) for k, v in request.GET.items() if k not in drop and v != ""]
+    return urlencode(params)
+
+
 @staff_required
 def customer_list(request):
+    sort = request.GET.get("sort") or DEFAULT_SORT
+    if sort not in SORTS:
+        sort = DEFAULT_SORT
     filterset = customer_filterset(actor=request.user, data=request.GET)
-    customers = list(filterset.qs[:50])
+    qs = filterset.qs
+    total = capped_count(qs)
+    page_qs = sorted_customers(qs, sort)
+    cursor = request.GET.get("cursor", "")
+    cursor_error = ""
+    if cursor:
+        try:
+            page_qs = after_cursor(page_qs, sort, *decode_cursor(sort, cursor))
+        except BadCursor:
+            cursor_error = "That page link is not valid any more; showing the first page."
+            cursor = ""
+    rows = list(page_qs.prefetch_related("tags")[: PAGE_SIZE + 1])
+    has_next = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    base_query = _query_without(request, "cursor")
+    next_url = ""
+    if has_next:
+        keep = [(k, v) for k, v in request.GET.items() if k not in {"cursor", "sort"} and v != ""]
+        next_query = urlencode([*keep, ("sort", sort), ("cursor", encode_cursor(sort, rows[-1]))])
+        next_url = f"{reverse('customer-list')}?{next_query}"
+    context = {
+        "nav": "customers",
+        "filterset": filterset,
+        "customers": rows,
+        "sort": sort,
+        "sort_choices": SORT_CHOICES,
+        "total": total,
+        "total_capped": total > COUNT_CAP,
+        "count_cap": COUNT_CAP,
+        "is_first_page": not cursor,
+        "next_url": next_url,
+        "first_url": f"{reverse('customer-list')}?{base_query}" if base_query else reverse("customer-list"),
+        "export_url": f"{reverse('customer-export')}?{_query_without(request, 'cursor')}",
+        "cursor_error": cursor_error,
+        "tag_names": list(Tag.objects.order_by("name").values_list("name", flat=True)[:200]),
+    }
+    template = "customers/_customer_results.html" if wants_fragment(request) else "customers/customer_list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv rows."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+# A spreadsheet runs a cell starting with these as a formula; phone numbers stay as they are.
+_FORMULA_START = re.compile(r"^[=@\t\r]|^[+-](?![\d\s().]*$)")
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if _FORMULA_START.match(text) else text
+
+
+EXPORT_HEADER = [
+    "id",
+    "name",
+    "kind",
+    "email",
+    "phone",
+    "company",
+    "segment",
+    "stage",
+    "status",
+    "acquired_on",
+    "account_manager",
+    "tags",
+]
+
+
+def export_rows(qs: QuerySet[Customer]):
+    # prefetch_related with a chunk_size fetches the tags of each chunk in one query.
+    for c in qs.prefetch_related("tags").iterator(chunk_size=2000):
+        manager = c.account_manager
+        yield [
+            c.pk,
+            _cell(c.name),
+            c.kind,
+            _cell(c.email),
+            _cell(c.phone),
+            _cell(c.company),
+            _cell(c.segment.name if c.segment else ""),
+            c.stage,
+            c.status,
+            c.acquired_on.isoformat() if c.acquired_on else "",
+            _cell(manager.username if manager else ""),
+            _cell(";".join(sorted(t.name for t in c.tags.all()))),
+        ]
+
+
+@staff_required
+def customer_export(request):
+    sort = request.GET.get("sort") or DEFAULT_SORT
+    if sort not in SORTS:
+        sort = DEFAULT_SORT
+    filterset = customer_filterset(actor=request.user, data=request.GET)
+    qs = sorted_customers(filterset.qs, sort)
+    writer = csv.writer(_Echo())
+
+    def stream():
+        yield writer.writerow(EXPORT_HEADER)
+        for row in export_rows(qs):
+            yield writer.writerow(row)
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return StreamingHttpResponse(
+        stream(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="customers-{stamp}.csv"'},
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def customer_create_view(request):
+    form = CustomerForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        kwargs = form.service_kwargs()
+        try:
+            customer = customer_create(actor=request.user, **kwargs)
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(request, f"{customer} was added.")
+            return redirect("customer-detail", pk=customer.pk)
+    return render(
+        request, "customers/customer_form.html", {"nav": "customers", "form": form, "customer": None}
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def customer_edit_view(request, pk: int):
+    customer = customer_get(actor=request.user, pk=pk)
+    # The form works on its own copy so a rejected edit does not show on the page title.
+    form = CustomerForm(
+        request.POST or None, instance=customer_get(actor=request.user, pk=pk), actor=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer_update(actor=request.user, customer=customer, **form.service_kwargs())
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(request, f"{customer} was saved.")
+            return redirect("customer-detail", pk=customer.pk)
     return render(
         request,
-        "customers/customer_list.html",
-        {"nav": "customers", "filterset": filterset, "customers": customers},
+        "customers/customer_form.html",
+        {"nav": "customers", "form": form, "customer": customer},
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def customer_reassign_view(request, pk: int):
+    customer = customer_get(actor=request.user, pk=pk)
+    if not request.user.is_admin:
+        raise PermissionDenied("Only an admin can reassign customers.")
+    form = ReassignForm(
+        request.POST or None, initial={"account_manager": customer.account_manager_id}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer_reassign(
+                actor=request.user,
+                customer=customer,
+                account_manager=form.cleaned_data["account_manager"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(
+                request, f"{customer} is now managed by {customer.account_manager or 'nobody'}."
+            )
+            return redirect("customer-detail", pk=customer.pk)
+    return render(
+        request,
+        "customers/customer_reassign.html",
+        {"nav": "customers", "form": form, "customer": customer},
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def purchase_create_view(request, pk: int):
+    customer = customer_get(actor=request.user, pk=pk)
+    form = PurchaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            purchase = purchase_record(actor=request.user, customer=customer, **form.cleaned_data)
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(request, f"Purchase {purchase.reference} was recorded.")
+            return redirect("customer-detail", pk=customer.pk)
+    return render(
+        request,
+        "customers/purchase_form.html",
+        {"nav": "customers", "form": form, "customer": customer},
     )

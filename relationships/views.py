@@ -1,17 +1,86 @@
-"""Staff pages on relationships: follow-ups and logging interactions."""
+"""Staff pages on relationships: logging interactions and working through follow-ups."""
 
-from django.shortcuts import render
+import datetime as dt
 
-from customers.views import staff_required
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
-from .selectors import follow_ups_due
+from customers.errors import ApplicationError
+from customers.forms import add_application_error
+from customers.selectors import customer_get
+from customers.views import staff_required, wants_fragment
+
+from .forms import InteractionForm
+from .selectors import TimelineEntry, follow_ups_due, interaction_get, today
+from .services import follow_up_complete, interaction_log
+
+UPCOMING_DAYS = 30
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def interaction_log_view(request, pk: int):
+    """GET shows the form on its own page; POST logs. Over HTMX the answer is a fresh form
+    plus the new timeline entry, placed out of band at the top of the 360 timeline."""
+    customer = customer_get(actor=request.user, pk=pk)
+    form = InteractionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            interaction = interaction_log(
+                customer=customer, author=request.user, **form.cleaned_data
+            )
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            if wants_fragment(request):
+                entry = TimelineEntry("interaction", interaction.occurred_at, interaction)
+                return render(
+                    request,
+                    "relationships/_interaction_logged.html",
+                    {"customer": customer, "form": InteractionForm(), "entry": entry},
+                )
+            messages.success(request, f"Logged: {interaction.subject}")
+            return redirect("customer-detail", pk=customer.pk)
+    template = (
+        "relationships/_interaction_form.html"
+        if wants_fragment(request)
+        else "relationships/interaction_form.html"
+    )
+    return render(request, template, {"nav": "customers", "customer": customer, "form": form})
 
 
 @staff_required
 def follow_up_list(request):
-    follow_ups = list(follow_ups_due(actor=request.user))
+    day = today()
+    until = day + dt.timedelta(days=UPCOMING_DAYS)
+    due = list(follow_ups_due(actor=request.user, until=until))
+    later = follow_ups_due(actor=request.user).filter(follow_up_on__gt=until).count()
+    groups = [
+        ("overdue", "Overdue", [i for i in due if i.follow_up_on < day]),
+        ("today", "Today", [i for i in due if i.follow_up_on == day]),
+        ("upcoming", f"Next {UPCOMING_DAYS} days", [i for i in due if i.follow_up_on > day]),
+    ]
     return render(
         request,
         "relationships/follow_up_list.html",
-        {"nav": "follow-ups", "follow_ups": follow_ups},
+        {"nav": "follow-ups", "groups": groups, "later": later, "today": day, "total": len(due)},
     )
+
+
+@staff_required
+@require_POST
+def follow_up_done(request, pk: int):
+    interaction = interaction_get(actor=request.user, pk=pk)
+    try:
+        follow_up_complete(actor=request.user, interaction=interaction)
+    except ApplicationError as exc:
+        if wants_fragment(request):
+            return HttpResponse(exc.message, status=exc.status_code)
+        messages.error(request, exc.message)
+        return redirect("follow-up-list")
+    if wants_fragment(request):
+        return HttpResponse("")  # the row is swapped for nothing
+    messages.success(request, f"Done: {interaction.subject}")
+    return redirect("follow-up-list")

@@ -1,0 +1,98 @@
+"""Staff forms on customers: they check the shape of the input; the services decide."""
+
+from django import forms
+from django.utils import timezone
+
+from .errors import ApplicationError
+from .models import Customer
+from .selectors import account_managers
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def add_application_error(form: forms.Form, exc: ApplicationError) -> None:
+    """Show a service's refusal next to the field it names, or above the form."""
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+def datetime_local_widget() -> forms.DateTimeInput:
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL)
+
+
+def now_local():
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+class CustomerForm(forms.ModelForm):
+    tags = forms.CharField(
+        required=False,
+        max_length=1000,
+        help_text="Separate tags with commas, e.g. vip, newsletter.",
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "name",
+            "kind",
+            "email",
+            "phone",
+            "company",
+            "address",
+            "segment",
+            "stage",
+            "status",
+            "acquired_on",
+            "account_manager",
+        ]
+        widgets = {
+            "acquired_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "address": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["tags"].initial = ", ".join(t.name for t in self.instance.tags.all())
+        if actor.is_admin and not self.instance.pk:
+            self.fields["account_manager"].queryset = account_managers()
+            self.fields["account_manager"].empty_label = "Nobody yet"
+        else:
+            # Managers create into their own book; later changes go through reassignment.
+            del self.fields["account_manager"]
+
+    def clean_tags(self) -> list[str]:
+        names = [n.strip() for n in self.cleaned_data["tags"].split(",") if n.strip()]
+        too_long = [n for n in names if len(n) > 50]
+        if too_long:
+            raise forms.ValidationError(f"Tags can be at most 50 characters: {too_long[0][:60]}")
+        return names
+
+    def service_kwargs(self) -> dict:
+        """The cleaned fields in the shape customer_create / customer_update take."""
+        return {name: self.cleaned_data[name] for name in self.fields}
+
+
+class ReassignForm(forms.Form):
+    account_manager = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Nobody (unassigned)", label="New account manager"
+    )
+    reason = forms.CharField(
+        max_length=300, widget=forms.Textarea(attrs={"rows": 3}), help_text="Kept in the history."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account_manager"].queryset = account_managers()
+
+
+class PurchaseForm(forms.Form):
+    reference = forms.CharField(max_length=100, help_text="Invoice or order number.")
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    currency = forms.CharField(max_length=3, min_length=3, initial="EUR")
+    occurred_at = forms.DateTimeField(
+        label="When", widget=datetime_local_widget(), initial=now_local
+    )
+    product = forms.CharField(max_length=200, required=False)
+    category = forms.CharField(max_length=100, required=False)
