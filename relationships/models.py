@@ -1,9 +1,12 @@
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Customer, Segment
 
 
 class Channel(models.TextChoices):
@@ -49,6 +52,14 @@ class Interaction(models.Model):
     follow_up_on = models.DateField(null=True, blank=True)
     follow_up_done_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    root_cause = models.ForeignKey(
+        "DefectionReason",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+        help_text="For complaints: the root cause, so complaint analysis can count causes.",
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -79,3 +90,356 @@ class Interaction(models.Model):
     @property
     def follow_up_open(self) -> bool:
         return self.follow_up_on is not None and self.follow_up_done_at is None
+
+
+# --- Relationship strategies, retention analytics and risk (issue 3) -----------------
+
+
+class RelationshipType(models.TextChoices):
+    TRANSACTIONAL = "transactional", "Transactional"
+    LONG_TERM = "long_term", "Long-term"
+    PERSONAL_ASSISTANCE = "personal_assistance", "Personal assistance"
+    DEDICATED_ASSISTANCE = "dedicated_assistance", "Dedicated personal assistance"
+    SELF_SERVICE = "self_service", "Self-service"
+    AUTOMATED_SERVICES = "automated_services", "Automated services"
+    COMMUNITIES = "communities", "Communities"
+    CO_CREATION = "co_creation", "Co-creation"
+
+
+class RelationshipGoal(models.TextChoices):
+    ACQUIRE = "acquire", "Acquire customers"
+    RETAIN = "retain", "Retain customers"
+    BOOST_SALES = "boost_sales", "Boost sales"
+
+
+class PurchaseRhythm(models.TextChoices):
+    MARRIAGE = "marriage", "Marriage: we expect repeat purchases"
+    FLING = "fling", "Fling: one-off purchases are normal"
+
+
+def validate_relationship_types(value) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Choose at least one relationship type.")
+    unknown = [v for v in value if v not in RelationshipType.values]
+    if unknown:
+        raise ValidationError(f"Unknown relationship types: {', '.join(map(str, unknown))}.")
+    if len(set(value)) != len(value):
+        raise ValidationError("Each relationship type may appear only once.")
+
+
+class RelationshipStrategy(models.Model):
+    """What relationship a segment gets, what for, what it costs, and which purchase rhythm
+    is normal for it (a "fling" segment is never flagged at risk for buying once)."""
+
+    segment = models.OneToOneField(Segment, on_delete=models.CASCADE, related_name="strategy")
+    relationship_types = models.JSONField(
+        default=list,
+        validators=[validate_relationship_types],
+        help_text="A list of relationship type codes, e.g. [\"long_term\", \"communities\"].",
+    )
+    goal = models.CharField(max_length=20, choices=RelationshipGoal.choices)
+    cost_to_serve_per_year = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0.00"),
+        help_text="What serving one customer of this segment costs per year.",
+    )
+    currency = models.CharField(max_length=3, default="EUR")
+    rhythm = models.CharField(
+        max_length=10, choices=PurchaseRhythm.choices, default=PurchaseRhythm.MARRIAGE
+    )
+    expected_gap_days = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="For a marriage: the usual number of days between purchases.",
+    )
+    notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["segment__name"]
+        verbose_name_plural = "relationship strategies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rhythm="fling") | Q(expected_gap_days__gt=0),
+                name="strategy_marriage_has_gap",
+            ),
+            models.CheckConstraint(
+                condition=Q(rhythm__in=["marriage", "fling"]), name="strategy_rhythm_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(goal__in=["acquire", "retain", "boost_sales"]),
+                name="strategy_goal_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(cost_to_serve_per_year__gte=0), name="strategy_cost_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Strategy for {self.segment}"
+
+    @property
+    def expects_repeat(self) -> bool:
+        return self.rhythm == PurchaseRhythm.MARRIAGE
+
+    @property
+    def relationship_type_labels(self) -> list[str]:
+        labels = dict(RelationshipType.choices)
+        return [labels.get(v, v) for v in self.relationship_types or []]
+
+
+class ValueBand(models.IntegerChoices):
+    LOW = 0, "Low"
+    MEDIUM = 1, "Medium"
+    HIGH = 2, "High"
+
+
+class StrategicAssessment(models.Model):
+    """An account manager's or admin's judgement of a customer's strategic value
+    (reference, partner potential, market access): the part numbers cannot see."""
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, related_name="strategic_assessment"
+    )
+    score = models.PositiveSmallIntegerField(help_text="0 (none) to 100 (vital).")
+    note = models.CharField(max_length=300, blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__lte=100), name="strategic_score_lte_100")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer}: strategic {self.score}"
+
+
+class CustomerMetrics(models.Model):
+    """The current numbers for one customer, rewritten by each nightly run."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="metrics")
+    computed_for = models.DateField(help_text="The run date these numbers are as of.")
+    first_purchase_at = models.DateTimeField(null=True, blank=True)
+    last_purchase_at = models.DateTimeField(null=True, blank=True)
+    purchase_count = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    usual_gap_days = models.FloatField(null=True, blank=True)
+    days_since_last_purchase = models.PositiveIntegerField(null=True, blank=True)
+    complaints_30d = models.PositiveIntegerField(default=0)
+    last_manager_contact_at = models.DateTimeField(null=True, blank=True)
+    p_alive = models.FloatField(null=True, blank=True)
+    expected_purchases_30d = models.FloatField(default=0)
+    expected_purchases_90d = models.FloatField(default=0)
+    expected_purchases_365d = models.FloatField(default=0)
+    clv_12m = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    value_at_risk = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    financial_value = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    strategic_value = models.FloatField(default=0)
+    financial_band = models.SmallIntegerField(choices=ValueBand.choices, default=ValueBand.LOW)
+    strategic_band = models.SmallIntegerField(choices=ValueBand.choices, default=ValueBand.LOW)
+    risk_score = models.PositiveSmallIntegerField(default=0)
+    reasons = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name_plural = "customer metrics"
+        ordering = ["-value_at_risk", "customer_id"]
+        indexes = [
+            models.Index(fields=["-risk_score"], name="metrics_risk"),
+            models.Index(fields=["-value_at_risk"], name="metrics_value_at_risk"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(risk_score__lte=100), name="metrics_risk_lte_100"),
+            models.CheckConstraint(
+                condition=Q(financial_band__in=[0, 1, 2]) & Q(strategic_band__in=[0, 1, 2]),
+                name="metrics_bands_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Metrics of {self.customer} for {self.computed_for}"
+
+    @property
+    def value_tier(self) -> str:
+        return f"{self.get_financial_band_display()} financial / {self.get_strategic_band_display()} strategic"
+
+
+class RiskFlag(models.Model):
+    """A customer flagged at risk by a nightly run. An open flag is also the account
+    manager's to-do: the at-risk queue lists them; the flag clears when the score recovers."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="risk_flags")
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="risk_flags",
+        help_text="Who was asked to act when the flag was raised.",
+    )
+    raised_on = models.DateField()
+    cleared_on = models.DateField(null=True, blank=True)
+    score = models.PositiveSmallIntegerField()
+    reasons = models.JSONField(default=list, blank=True)
+    value_at_risk = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["-raised_on", "-id"]
+        indexes = [models.Index(fields=["customer", "-raised_on"], name="riskflag_customer")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(cleared_on__isnull=True),
+                name="riskflag_one_open_per_customer",
+            ),
+            models.CheckConstraint(
+                condition=Q(cleared_on__isnull=True) | Q(cleared_on__gte=models.F("raised_on")),
+                name="riskflag_clears_after_raise",
+            ),
+            models.CheckConstraint(condition=Q(score__lte=100), name="riskflag_score_lte_100"),
+        ]
+
+    def __str__(self) -> str:
+        state = f"cleared {self.cleared_on}" if self.cleared_on else "open"
+        return f"{self.customer} at risk since {self.raised_on} ({state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_on is None
+
+
+class ModelFit(models.Model):
+    """The BG/NBD and Gamma-Gamma parameters fitted by one nightly run, and how well a
+    fit on the calibration period predicted the holdout period."""
+
+    run_date = models.DateField(unique=True)
+    n_customers = models.PositiveIntegerField(default=0)
+    bgnbd_r = models.FloatField(null=True, blank=True)
+    bgnbd_alpha = models.FloatField(null=True, blank=True)
+    bgnbd_a = models.FloatField(null=True, blank=True)
+    bgnbd_b = models.FloatField(null=True, blank=True)
+    gg_p = models.FloatField(null=True, blank=True)
+    gg_q = models.FloatField(null=True, blank=True)
+    gg_v = models.FloatField(null=True, blank=True)
+    holdout_days = models.PositiveIntegerField(default=0)
+    holdout_mae = models.FloatField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-run_date"]
+
+    def __str__(self) -> str:
+        return f"Model fit of {self.run_date}"
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+    YEAR = "year", "Year"
+
+
+class CutKind(models.TextChoices):
+    ALL = "all", "Whole book"
+    SEGMENT = "segment", "Segment"
+    RELATIONSHIP_TYPE = "relationship_type", "Relationship type"
+    ACCOUNT_MANAGER = "account_manager", "Account manager"
+    COHORT = "cohort", "Cohort"
+
+
+class RetentionSnapshot(models.Model):
+    """Retention for one period and one cut of the book, as computed by one nightly run."""
+
+    run_date = models.DateField()
+    period_kind = models.CharField(max_length=10, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    cut_kind = models.CharField(max_length=20, choices=CutKind.choices)
+    cut_key = models.CharField(max_length=100, blank=True, default="")
+    cut_label = models.CharField(max_length=200, blank=True, default="")
+    at_start = models.PositiveIntegerField(default=0)
+    retained = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0)
+    lost = models.PositiveIntegerField(default=0)
+    retention_rate = models.FloatField(null=True, blank=True)
+    churn_rate = models.FloatField(null=True, blank=True)
+    lifetime_periods = models.FloatField(null=True, blank=True)
+    revenue_retention = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-run_date", "period_kind", "period_start", "cut_kind", "cut_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run_date", "period_kind", "period_start", "cut_kind", "cut_key"],
+                name="retention_snapshot_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["run_date", "cut_kind", "period_kind"], name="retention_run_cut"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_kind} {self.period_start} {self.cut_kind}:{self.cut_key}"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class NightlyRun(models.Model):
+    run_date = models.DateField(unique=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    rows = models.JSONField(default=dict, blank=True, help_text="Rows written per step.")
+    durations = models.JSONField(default=dict, blank=True, help_text="Seconds per step.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-run_date"]
+
+    def __str__(self) -> str:
+        return f"Nightly run {self.run_date} ({self.status})"
+
+    @property
+    def total_seconds(self) -> float:
+        return round(sum((self.durations or {}).values()), 2)
+
+
+class DefectionReason(models.Model):
+    """The taxonomy of root causes; admins extend it."""
+
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Defection(models.Model):
+    """A customer who left, why (root cause), and what the exit interview said."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="defections")
+    reason = models.ForeignKey(DefectionReason, on_delete=models.PROTECT, related_name="defections")
+    exit_interview_notes = models.TextField(blank=True)
+    defected_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="defections_recorded"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-defected_on", "-id"]
+        indexes = [models.Index(fields=["-defected_on"], name="defection_date")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} left on {self.defected_on}: {self.reason}"

@@ -1,0 +1,179 @@
+"""The admin as a working tool for admins: strategies, flags, runs, defections, interactions."""
+
+from django import forms
+from django.contrib import admin
+
+from .analytics_services import defection_record
+from .models import (
+    CustomerMetrics,
+    Defection,
+    DefectionReason,
+    Interaction,
+    ModelFit,
+    NightlyRun,
+    RelationshipStrategy,
+    RelationshipType,
+    RetentionSnapshot,
+    RiskFlag,
+    StrategicAssessment,
+)
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = ("occurred_at", "customer", "kind", "channel", "subject", "author", "sentiment",
+                    "follow_up_on", "follow_up_done_at", "root_cause")
+    list_filter = ("kind", "channel", "sentiment", "root_cause", ("follow_up_done_at", admin.EmptyFieldListFilter))
+    search_fields = ("subject", "notes", "customer__name", "customer__email", "author__username")
+    date_hierarchy = "occurred_at"
+    raw_id_fields = ("customer",)
+    autocomplete_fields = ("root_cause",)
+    list_select_related = ("customer", "author", "root_cause")
+    show_full_result_count = False
+
+
+class RelationshipStrategyForm(forms.ModelForm):
+    relationship_types = forms.MultipleChoiceField(
+        choices=RelationshipType.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = RelationshipStrategy
+        fields = ("segment", "relationship_types", "goal", "rhythm", "expected_gap_days",
+                  "cost_to_serve_per_year", "currency", "notes")
+
+
+@admin.register(RelationshipStrategy)
+class RelationshipStrategyAdmin(admin.ModelAdmin):
+    form = RelationshipStrategyForm
+    list_display = ("segment", "goal", "types", "rhythm", "expected_gap_days",
+                    "cost_to_serve_per_year", "currency", "updated_at")
+    list_filter = ("goal", "rhythm")
+    search_fields = ("segment__name", "notes")
+    list_select_related = ("segment",)
+
+    @admin.display(description="Relationship types")
+    def types(self, obj):
+        return ", ".join(obj.relationship_type_labels)
+
+
+@admin.register(StrategicAssessment)
+class StrategicAssessmentAdmin(admin.ModelAdmin):
+    list_display = ("customer", "score", "note", "assessed_by", "updated_at")
+    search_fields = ("customer__name", "note")
+    raw_id_fields = ("customer",)
+    list_select_related = ("customer", "assessed_by")
+
+    def save_model(self, request, obj, form, change):
+        obj.assessed_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(CustomerMetrics)
+class CustomerMetricsAdmin(admin.ModelAdmin):
+    list_display = ("customer", "computed_for", "risk_score", "value_at_risk", "clv_12m", "p_alive",
+                    "purchase_count", "revenue", "days_since_last_purchase", "financial_band",
+                    "strategic_band")
+    list_filter = ("computed_for", "financial_band", "strategic_band", "customer__segment")
+    search_fields = ("customer__name", "customer__email")
+    list_select_related = ("customer",)
+    raw_id_fields = ("customer",)
+    show_full_result_count = False
+
+    # Written by the nightly run only: read-only here so an edit is not silently overwritten.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RiskFlag)
+class RiskFlagAdmin(admin.ModelAdmin):
+    list_display = ("customer", "account_manager", "raised_on", "cleared_on", "score", "value_at_risk")
+    list_filter = (("cleared_on", admin.EmptyFieldListFilter), "raised_on", "account_manager")
+    search_fields = ("customer__name", "customer__email")
+    date_hierarchy = "raised_on"
+    list_select_related = ("customer", "account_manager")
+    raw_id_fields = ("customer",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ModelFit)
+class ModelFitAdmin(admin.ModelAdmin):
+    list_display = ("run_date", "n_customers", "bgnbd_r", "bgnbd_alpha", "bgnbd_a", "bgnbd_b",
+                    "gg_p", "gg_q", "gg_v", "holdout_days", "holdout_mae")
+    date_hierarchy = "run_date"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RetentionSnapshot)
+class RetentionSnapshotAdmin(admin.ModelAdmin):
+    list_display = ("run_date", "period_kind", "period_start", "period_end", "cut_kind", "cut_label",
+                    "at_start", "retained", "new", "lost", "retention_rate", "lifetime_periods",
+                    "revenue_retention")
+    list_filter = ("run_date", "period_kind", "cut_kind")
+    search_fields = ("cut_key", "cut_label")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(NightlyRun)
+class NightlyRunAdmin(admin.ModelAdmin):
+    list_display = ("run_date", "status", "started_at", "finished_at", "total_seconds")
+    list_filter = ("status",)
+    readonly_fields = ("run_date", "status", "started_at", "finished_at", "rows", "durations", "error")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(DefectionReason)
+class DefectionReasonAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "is_active", "position", "description")
+    list_editable = ("is_active", "position")
+    list_filter = ("is_active",)
+    search_fields = ("name", "code", "description")
+    prepopulated_fields = {"code": ("name",)}
+
+
+@admin.register(Defection)
+class DefectionAdmin(admin.ModelAdmin):
+    list_display = ("customer", "reason", "defected_on", "recorded_by", "created_at")
+    list_filter = ("reason", "defected_on")
+    search_fields = ("customer__name", "exit_interview_notes")
+    date_hierarchy = "defected_on"
+    raw_id_fields = ("customer",)
+    list_select_related = ("customer", "reason", "recorded_by")
+    readonly_fields = ("recorded_by", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        # Recording goes through the service so the customer's status follows.
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        saved = defection_record(
+            actor=request.user,
+            customer=obj.customer,
+            reason=obj.reason,
+            defected_on=obj.defected_on,
+            exit_interview_notes=obj.exit_interview_notes,
+        )
+        obj.pk = saved.pk
+        obj.recorded_by = saved.recorded_by
+        obj.created_at = saved.created_at
