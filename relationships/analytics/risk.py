@@ -1,0 +1,120 @@
+"""Risk score with human-readable reasons, and value at risk.
+
+Each signal adds points, capped per signal (see ``RISK_POINTS``) and 100 in
+all; docs/analytics.md explains each threshold. A NaN signal is unavailable
+(no loyalty membership, no purchase history, no manager) and adds nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Maximum points per signal; they add up to 100.
+RISK_POINTS = {
+    "gap": 35.0,  # purchase gap against the customer's own usual gap
+    "p_alive": 30.0,  # BG/NBD probability the customer is still active
+    "complaints": 20.0,  # complaints in the last 30 days
+    "contact": 10.0,  # days since the account manager's last interaction
+    "points": 5.0,  # days loyalty points have sat unused
+}
+GAP_FREE_RATIO = 1.0  # up to the usual gap: no points
+GAP_FULL_RATIO = 3.0  # three usual gaps of silence: full points
+P_ALIVE_FREE = 0.7  # P(alive) at or above 0.7: no points
+P_ALIVE_FULL = 0.2  # P(alive) at or below 0.2: full points
+POINTS_PER_COMPLAINT = 10.0
+CONTACT_FREE_DAYS = 60  # no manager contact for up to 60 days: no points
+CONTACT_FULL_DAYS = 120
+POINTS_UNUSED_FREE_DAYS = 90
+POINTS_UNUSED_FULL_DAYS = 180
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def _ramp(value: np.ndarray, free: float, full: float) -> np.ndarray:
+    """0 at or before ``free``, 1 at or beyond ``full``, linear between (NaN gives 0)."""
+    share = (value - free) / (full - free)
+    return np.nan_to_num(np.clip(share, 0.0, 1.0), nan=0.0)
+
+
+def _arr(values, n: int) -> np.ndarray:
+    out = np.asarray(values, dtype=float)
+    if out.shape != (n,):
+        raise ValueError("all risk signals must be aligned with the customers")
+    return out
+
+
+def risk_scores(
+    *,
+    days_since_last_purchase: np.ndarray,
+    usual_gap_days: np.ndarray,
+    p_alive: np.ndarray,
+    complaints_30d: np.ndarray,
+    days_since_manager_contact: np.ndarray,
+    days_points_unused: np.ndarray,
+    expects_repeat: np.ndarray,
+    has_purchases: np.ndarray,
+) -> tuple[np.ndarray, list[list[str]]]:
+    """Risk score 0-100 per customer and the reasons behind it.
+
+    Points (``RISK_POINTS``):
+    - purchase gap, up to 35: the days since the last purchase as a multiple of
+      the customer's usual gap between purchases; nothing up to 1x, full at 3x;
+    - P(alive), up to 30: nothing at 0.7 or above, full at 0.2 or below;
+    - complaints in the last 30 days: 10 each, up to 20;
+    - no contact from the account manager: nothing up to 60 days, full (10) at 120;
+    - loyalty points unused: nothing up to 90 days, full (5) at 180.
+    Customers who are not expected to buy again (``expects_repeat`` False: a
+    transactional segment) and customers with no purchase get no gap or
+    P(alive) points: their silence is not a warning sign.
+    """
+    expects_repeat = np.asarray(expects_repeat, dtype=bool)
+    n = expects_repeat.size
+    has_purchases = np.asarray(has_purchases, dtype=bool)
+    if has_purchases.shape != (n,):
+        raise ValueError("all risk signals must be aligned with the customers")
+    since = _arr(days_since_last_purchase, n)
+    usual = _arr(usual_gap_days, n)
+    alive = _arr(p_alive, n)
+    complaints = _arr(complaints_30d, n)
+    contact = _arr(days_since_manager_contact, n)
+    unused = _arr(days_points_unused, n)
+
+    repeat_buyer = expects_repeat & has_purchases
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(repeat_buyer & (usual > 0), since / usual, np.nan)
+    gap_pts = RISK_POINTS["gap"] * _ramp(ratio, GAP_FREE_RATIO, GAP_FULL_RATIO)
+    alive_used = np.where(repeat_buyer, alive, np.nan)
+    # Lower P(alive) is worse, so ramp on its negative.
+    alive_pts = RISK_POINTS["p_alive"] * _ramp(-alive_used, -P_ALIVE_FREE, -P_ALIVE_FULL)
+    complaint_pts = np.minimum(
+        np.nan_to_num(np.maximum(complaints, 0), nan=0.0) * POINTS_PER_COMPLAINT,
+        RISK_POINTS["complaints"],
+    )
+    contact_pts = RISK_POINTS["contact"] * _ramp(contact, CONTACT_FREE_DAYS, CONTACT_FULL_DAYS)
+    unused_pts = RISK_POINTS["points"] * _ramp(
+        unused, POINTS_UNUSED_FREE_DAYS, POINTS_UNUSED_FULL_DAYS
+    )
+    scores = np.minimum(gap_pts + alive_pts + complaint_pts + contact_pts + unused_pts, 100.0)
+
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    for i in np.flatnonzero(scores > 0):
+        found = reasons[i]
+        if gap_pts[i] > 0:
+            found.append(
+                f"no purchase for {ratio[i]:.1f}\u00d7 their usual gap "
+                f"({since[i]:.0f} days; usually {usual[i]:.0f})"
+            )
+        if alive_pts[i] > 0:
+            found.append(f"P(alive) {alive[i]:.2f}")
+        if complaint_pts[i] > 0:
+            count = int(complaints[i])
+            found.append(f"{count} complaint{'s' if count != 1 else ''} in 30 days")
+        if contact_pts[i] > 0:
+            found.append(f"no contact from their manager in {contact[i]:.0f} days")
+        if unused_pts[i] > 0:
+            found.append(f"points unused for {unused[i] / DAYS_PER_MONTH:.0f} months")
+    return scores, reasons
+
+
+def value_at_risk(clv: np.ndarray, p_alive: np.ndarray) -> np.ndarray:
+    """The part of the lifetime value the customer may already have walked away with: CLV (1 - P(alive))."""
+    return np.asarray(clv, dtype=float) * (1.0 - np.asarray(p_alive, dtype=float))
