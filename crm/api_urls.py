@@ -1,5 +1,7 @@
 """The /api/v1/ router: each app contributes its viewsets through `register(router)`."""
 
+from django.urls import path
+from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from customers import api as customers_api
@@ -10,4 +12,7 @@ router = DefaultRouter()
 for module in (customers_api, relationships_api, loyalty_api):
     module.register(router)
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    *router.urls,
+]

@@ -1,2 +1,477 @@
+"""The /api/v1/ endpoints for customers, segments, purchases and assignments.
+
+Thin: serializers validate and never write; viewsets read through customers.selectors
+(so a row outside the caller's book is a 404) and write through customers.services
+(whose domain errors the project's exception handler turns into 400/403/409).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django.db.models import DateField, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import filters, mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from . import selectors, services
+from .filters import CustomerFilter
+from .models import (
+    AccountManagerAssignment,
+    Customer,
+    CustomerKind,
+    CustomerStatus,
+    Purchase,
+    Role,
+    Segment,
+    Stage,
+    User,
+)
+
+# --- Shared pieces (relationships.api uses them too; apps never import crm) -------------
+
+
+class IsAdminRole(permissions.BasePermission):
+    message = "Only an admin may do this."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_admin)
+
+
+class AdminWritesStaffReads(permissions.BasePermission):
+    message = "Only an admin may change this."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated and user.is_staff_member):
+            return False
+        return request.method in permissions.SAFE_METHODS or user.is_admin
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """A datetime that must say its time zone: guessing one would misplace the event."""
+
+    default_error_messages = {
+        "naive": "Include a time zone, e.g. 2026-11-22T09:30:00+01:00.",
+    }
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
+    """A customer id the caller may see; any other id reads as unknown (no existence leak)."""
+
+    default_error_messages = {
+        "does_not_exist": "No such customer.",
+        "incorrect_type": "A customer id is a whole number.",
+    }
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return Customer.objects.none()
+        return selectors.customers_visible_to(request.user)
+
+
+def active_managers():
+    return User.objects.filter(role=Role.ACCOUNT_MANAGER, is_active=True)
+
+
+class ManagerField(serializers.PrimaryKeyRelatedField):
+    default_error_messages = {
+        "does_not_exist": "No active account manager has id {pk_value}.",
+        "incorrect_type": "An account manager id is a whole number.",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=active_managers(), **kwargs)
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name"]
+
+    def get_name(self, user: User) -> str:
+        return str(user)
+
+
+# --- Customers ---------------------------------------------------------------------------
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    account_manager = PersonSerializer(read_only=True)
+    segment_name = serializers.CharField(source="segment.name", read_only=True, default=None)
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "email",
+            "phone",
+            "company",
+            "address",
+            "segment",
+            "segment_name",
+            "stage",
+            "status",
+            "acquired_on",
+            "account_manager",
+            "tags",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CustomerUpdateSerializer(serializers.Serializer):
+    """Fields staff may change on a customer. The manager changes only through reassign."""
+
+    kind = serializers.ChoiceField(choices=CustomerKind.choices, required=False)
+    name = serializers.CharField(max_length=200, required=False)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    company = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    segment = serializers.PrimaryKeyRelatedField(
+        queryset=Segment.objects.all(), required=False, allow_null=True
+    )
+    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    status = serializers.ChoiceField(choices=CustomerStatus.choices, required=False)
+    acquired_on = serializers.DateField(required=False, allow_null=True)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, max_length=50
+    )
+
+    def validate_acquired_on(self, value: dt.date | None) -> dt.date | None:
+        if value is not None and value > timezone.localdate():
+            raise serializers.ValidationError("A customer cannot be acquired in the future.")
+        return value
+
+
+class CustomerCreateSerializer(CustomerUpdateSerializer):
+    name = serializers.CharField(max_length=200)
+    account_manager = ManagerField(
+        required=False,
+        allow_null=True,
+        help_text="Admins only; an account manager's new customers go into their own book.",
+    )
+
+
+class CustomerReassignSerializer(serializers.Serializer):
+    account_manager = ManagerField(
+        allow_null=True, help_text="Null leaves the customer unassigned."
+    )
+    reason = serializers.CharField(max_length=300)
+
+
+class CustomerApiFilter(CustomerFilter):
+    """The shared customer filters, told who asks (the manager filter is admin-only)."""
+
+    def __init__(self, *args, request=None, **kwargs):
+        kwargs.setdefault("actor", getattr(request, "user", None))
+        super().__init__(*args, request=request, **kwargs)
+
+
+class CustomerOrdering(filters.OrderingFilter):
+    """Orderings with a tie-breaker, and acquired_on read through a never-null key,
+    because a cursor cannot point at a null position."""
+
+    aliases = {"acquired_on": "acquired_key"}
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view) or ["name"]
+        mapped = []
+        for term in ordering:
+            desc = term.startswith("-")
+            field = self.aliases.get(term.lstrip("-"), term.lstrip("-"))
+            mapped.append(f"-{field}" if desc else field)
+        if mapped[0].lstrip("-") != "id":
+            mapped.append("-id" if mapped[0].startswith("-") else "id")
+        return mapped
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Customers in your book (admins: everyone)"),
+    retrieve=extend_schema(summary="One customer"),
+    create=extend_schema(
+        summary="Add a customer", request=CustomerCreateSerializer, responses=CustomerSerializer
+    ),
+    partial_update=extend_schema(
+        summary="Change a customer", request=CustomerUpdateSerializer, responses=CustomerSerializer
+    ),
+)
+class CustomerViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerApiFilter
+    filter_backends = [
+        django_filters.rest_framework.DjangoFilterBackend,
+        filters.SearchFilter,
+        CustomerOrdering,
+    ]
+    search_fields = ["name", "email", "company"]
+    ordering_fields = ["name", "acquired_on", "created_at", "id"]
+    ordering = ["name"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            selectors.customers_visible_to(self.request.user)
+            .select_related("segment", "account_manager")
+            .prefetch_related("tags")
+            .annotate(
+                acquired_key=Coalesce("acquired_on", Value(dt.date.min), output_field=DateField())
+            )
+        )
+
+    def create(self, request, *args, **kwargs):
+        incoming = CustomerCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        incoming.is_valid(raise_exception=True)
+        customer = services.customer_create(actor=request.user, **incoming.validated_data)
+        return Response(self._out(customer.pk), status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        customer = self.get_object()
+        incoming = CustomerUpdateSerializer(data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        services.customer_update(actor=request.user, customer=customer, **incoming.validated_data)
+        return Response(self._out(customer.pk))
+
+    @extend_schema(
+        summary="Hand the customer to another account manager (admins)",
+        request=CustomerReassignSerializer,
+        responses=CustomerSerializer,
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAdminRole])
+    def reassign(self, request, pk=None):
+        customer = self.get_object()
+        incoming = CustomerReassignSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        services.customer_reassign(actor=request.user, customer=customer, **incoming.validated_data)
+        return Response(self._out(customer.pk))
+
+    def _out(self, pk: int) -> dict:
+        # Read back through the selector so the answer shows what is stored (tags included).
+        return CustomerSerializer(self.get_queryset().get(pk=pk)).data
+
+
+# --- Segments ----------------------------------------------------------------------------
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(max_length=100)
+    inactivity_days = serializers.IntegerField(
+        min_value=1,
+        max_value=36500,
+        required=False,
+        help_text="A customer with no purchase for this many days no longer counts as retained.",
+    )
+
+    class Meta:
+        model = Segment
+        fields = ["id", "name", "description", "inactivity_days", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Customer segments"),
+    create=extend_schema(summary="Define a segment (admins)"),
+    partial_update=extend_schema(summary="Change a segment (admins)"),
+    destroy=extend_schema(
+        summary="Delete a segment that no customer is in (admins)",
+        responses={204: None, 409: OpenApiTypes.OBJECT},
+    ),
+)
+class SegmentViewSet(viewsets.ModelViewSet):
+    serializer_class = SegmentSerializer
+    permission_classes = [AdminWritesStaffReads]
+    filter_backends = [filters.SearchFilter, filters.OrderingFilter]
+    search_fields = ["name"]
+    ordering_fields = ["name", "id"]
+    ordering = ["name", "id"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.segments()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.segment_create(
+            actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.segment_update(
+            actor=self.request.user, segment=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.segment_delete(actor=self.request.user, segment=instance)
+
+
+# --- Purchases ---------------------------------------------------------------------------
+
+
+class PurchaseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Purchase
+        fields = [
+            "id",
+            "customer",
+            "reference",
+            "amount",
+            "currency",
+            "occurred_at",
+            "product",
+            "category",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PurchaseCreateSerializer(serializers.Serializer):
+    customer = VisibleCustomerField()
+    reference = serializers.CharField(max_length=100)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    currency = serializers.RegexField(
+        r"^[A-Za-z]{3}$",
+        required=False,
+        default="EUR",
+        error_messages={"invalid": "The currency must be a three-letter ISO code."},
+    )
+    occurred_at = AwareDateTimeField()
+    product = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    category = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+    def validate_occurred_at(self, value: dt.datetime) -> dt.datetime:
+        if value > timezone.now() + dt.timedelta(minutes=5):
+            raise serializers.ValidationError("A purchase cannot happen in the future.")
+        return value
+
+
+class PurchaseFilter(django_filters.FilterSet):
+    # A number, not a model choice: an id outside your book filters to nothing, it does
+    # not say "exists but not yours".
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    category = django_filters.CharFilter(field_name="category", lookup_expr="iexact")
+
+    class Meta:
+        model = Purchase
+        fields = ["customer", "occurred_after", "occurred_before", "category"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Purchases of the customers you can see"),
+    retrieve=extend_schema(summary="One purchase"),
+    create=extend_schema(
+        summary="Record a purchase",
+        request=PurchaseCreateSerializer,
+        responses={201: PurchaseSerializer, 409: OpenApiTypes.OBJECT},
+    ),
+)
+class PurchaseViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = PurchaseSerializer
+    filterset_class = PurchaseFilter
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.OrderingFilter]
+    ordering_fields = ["occurred_at"]
+    ordering = ["-occurred_at", "-id"]
+
+    def get_queryset(self):
+        return selectors.purchases_visible_to(self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        incoming = PurchaseCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        incoming.is_valid(raise_exception=True)
+        purchase = services.purchase_record(actor=request.user, **incoming.validated_data)
+        return Response(PurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED)
+
+
+# --- Assignments -------------------------------------------------------------------------
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    account_manager = PersonSerializer(read_only=True, allow_null=True)
+    changed_by = PersonSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = AccountManagerAssignment
+        fields = [
+            "id",
+            "customer",
+            "account_manager",
+            "started_at",
+            "ended_at",
+            "reason",
+            "changed_by",
+        ]
+        read_only_fields = fields
+
+
+class AssignmentFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id")
+
+    class Meta:
+        model = AccountManagerAssignment
+        fields = ["customer"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Who managed whom, and why it changed",
+        parameters=[OpenApiParameter("customer", int, description="Only this customer.")],
+    ),
+    retrieve=extend_schema(summary="One assignment"),
+)
+class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = AssignmentSerializer
+    filterset_class = AssignmentFilter
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
+    ordering = ["-id"]
+
+    def get_queryset(self):
+        return selectors.assignments_visible_to(self.request.user)
+
+
 def register(router) -> None:
-    """Add this app's viewsets to the /api/v1/ router."""
+    """Add this app's viewsets to the /api/v1/ router. Basenames carry an `api-` prefix so
+    their URL names never clash with the staff pages' (`customer-list` is a page)."""
+    router.register("customers", CustomerViewSet, basename="api-customer")
+    router.register("segments", SegmentViewSet, basename="api-segment")
+    router.register("purchases", PurchaseViewSet, basename="api-purchase")
+    router.register("assignments", AssignmentViewSet, basename="api-assignment")

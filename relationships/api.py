@@ -1,2 +1,123 @@
+"""The /api/v1/interactions/ endpoints: thin over relationships.selectors and services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import filters, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from customers.api import AwareDateTimeField, PersonSerializer, VisibleCustomerField
+
+from . import selectors, services
+from .models import Channel, Interaction, InteractionKind, Sentiment
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    author = PersonSerializer(read_only=True)
+    follow_up_open = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "customer",
+            "author",
+            "channel",
+            "kind",
+            "occurred_at",
+            "subject",
+            "notes",
+            "sentiment",
+            "follow_up_on",
+            "follow_up_done_at",
+            "follow_up_open",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class InteractionCreateSerializer(serializers.Serializer):
+    customer = VisibleCustomerField()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    kind = serializers.ChoiceField(choices=InteractionKind.choices)
+    subject = serializers.CharField(max_length=200)
+    notes = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    occurred_at = AwareDateTimeField(required=False, help_text="Defaults to now.")
+    sentiment = serializers.ChoiceField(choices=Sentiment.choices, required=False)
+    follow_up_on = serializers.DateField(required=False, allow_null=True)
+
+    def validate_occurred_at(self, value: dt.datetime) -> dt.datetime:
+        if value > timezone.now() + dt.timedelta(minutes=5):
+            raise serializers.ValidationError("An interaction cannot happen in the future.")
+        return value
+
+
+class InteractionFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    kind = django_filters.ChoiceFilter(choices=InteractionKind.choices)
+    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+    follow_up_open = django_filters.BooleanFilter(
+        method="filter_follow_up_open", label="Has a follow-up not yet done"
+    )
+
+    class Meta:
+        model = Interaction
+        fields = ["customer", "kind", "channel", "follow_up_open"]
+
+    def filter_follow_up_open(self, queryset, name, value):
+        open_ = {"follow_up_on__isnull": False, "follow_up_done_at__isnull": True}
+        return queryset.filter(**open_) if value else queryset.exclude(**open_)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Interactions with the customers you can see"),
+    retrieve=extend_schema(summary="One interaction"),
+    create=extend_schema(
+        summary="Log an interaction (you are its author)",
+        request=InteractionCreateSerializer,
+        responses={201: InteractionSerializer},
+    ),
+)
+class InteractionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = InteractionSerializer
+    filterset_class = InteractionFilter
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.OrderingFilter]
+    ordering_fields = ["occurred_at", "id"]
+    ordering = ["-occurred_at", "-id"]
+
+    def get_queryset(self):
+        return selectors.interactions_visible_to(self.request.user).select_related("author")
+
+    def create(self, request, *args, **kwargs):
+        incoming = InteractionCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        incoming.is_valid(raise_exception=True)
+        interaction = services.interaction_log(author=request.user, **incoming.validated_data)
+        return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Mark the interaction's follow-up as done",
+        request=None,
+        responses=InteractionSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="complete-follow-up")
+    def complete_follow_up(self, request, pk=None):
+        interaction = self.get_object()
+        done = services.follow_up_complete(actor=request.user, interaction=interaction)
+        return Response(InteractionSerializer(done).data)
+
+
 def register(router) -> None:
     """Add this app's viewsets to the /api/v1/ router."""
+    router.register("interactions", InteractionViewSet, basename="api-interaction")
