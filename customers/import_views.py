@@ -1,0 +1,127 @@
+"""Admin pages to upload a CSV, watch its import progress and read the bad rows."""
+
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from .errors import ApplicationError
+from .imports import bad_row_count, import_job_create, read_upload, template_csv
+from .models import ImportJob, ImportKind, ImportMode, ImportStatus
+from .tasks import import_enqueue, import_send
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_admin:
+            raise PermissionDenied("Only an admin can import files.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=ImportKind.choices, widget=forms.RadioSelect, initial=ImportKind.CUSTOMERS
+    )
+    mode = forms.ChoiceField(
+        choices=ImportMode.choices, widget=forms.RadioSelect, initial=ImportMode.ALL_OR_NOTHING
+    )
+    file = forms.FileField(label="CSV file (UTF-8)")
+
+
+QUEUED = "The import is queued and starts as soon as a worker picks it up."
+BROKER_DOWN = (
+    "The import is saved but the task queue is unreachable right now: it will start when "
+    "the worker is back. You can also send it again from this page."
+)
+
+
+@admin_required
+def import_list(request):
+    page = Paginator(ImportJob.objects.select_related("created_by"), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "customers/imports/import_list.html", {"nav": "imports", "page": page})
+
+
+@admin_required
+def import_create(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = import_job_create(
+                actor=request.user,
+                kind=form.cleaned_data["kind"],
+                mode=form.cleaned_data["mode"],
+                filename=upload.name,
+                data=read_upload(upload),
+            )
+        except ApplicationError as exc:
+            form.add_error("file" if exc.field is None else exc.field, exc.message)
+        else:
+            outcome = import_enqueue(job.pk)
+            if outcome.get("queued") is False:
+                messages.warning(request, BROKER_DOWN)
+            else:
+                messages.success(request, QUEUED)
+            return redirect("import-detail", pk=job.pk)
+    return render(
+        request,
+        "customers/imports/import_form.html",
+        {"nav": "imports", "form": form, "kinds": ImportKind.choices},
+        status=400 if form.errors else 200,
+    )
+
+
+def _status_context(job: ImportJob) -> dict:
+    return {
+        "job": job,
+        "bad_rows": bad_row_count(job),
+        "writing": (job.status == ImportStatus.RUNNING and job.processed_rows >= job.total_rows),
+    }
+
+
+@admin_required
+def import_detail(request, pk: int):
+    job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
+    return render(
+        request, "customers/imports/import_detail.html", {"nav": "imports", **_status_context(job)}
+    )
+
+
+@admin_required
+def import_progress(request, pk: int):
+    job = get_object_or_404(ImportJob, pk=pk)
+    return render(request, "customers/imports/_status.html", _status_context(job))
+
+
+@admin_required
+@require_POST
+def import_send_again(request, pk: int):
+    job = get_object_or_404(ImportJob, pk=pk)
+    if job.status != ImportStatus.PENDING:
+        messages.info(request, "This import is no longer waiting; there is nothing to send.")
+    elif import_send(job.pk):
+        messages.success(request, QUEUED)
+    else:
+        messages.warning(request, BROKER_DOWN)
+    return redirect("import-detail", pk=job.pk)
+
+
+@admin_required
+def import_template(request, kind: str):
+    if kind not in ImportKind.values:
+        raise Http404("No such import kind.")
+    response = HttpResponse(template_csv(kind), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
+    return response
