@@ -1,0 +1,349 @@
+"""Who may reach what: every URL pattern of the project, every role and method, with the status
+each role must get.
+
+The matrix is keyed by URL name. `test_every_url_pattern_has_a_row` walks
+django.urls.get_resolver() and fails when a pattern has no row (or a row names a URL that
+no longer exists), so a new page or endpoint cannot ship without someone deciding who may
+use it.
+
+Adding a row, in short:
+1. Pick the helper that says who may use it: `staff_page`, `admin_page`, `scoped_page`
+   (object pages: the owner's manager and admins, others 404), `staff_api`, `admin_api`,
+   `scoped_api`, `everyone`, or write the dict by hand (role -> expectation; for object
+   URLs role -> (expectation on A's object, expectation on B's object)).
+2. Add `"<url name>": [Case("get", ...), Case("post", data={...}, ...)]` to MATRIX. URLs
+   with a `pk` take `obj="<kind>"` (a key of the `world` fixture; add a pair there when
+   your object is new); other URL arguments go in `kwargs`.
+3. Expectations: an int status, LOGIN (302 to the login page), ADMIN_LOGIN, DENIED (the
+   API without credentials: 401 or 403), or Redirect("/path/prefix").
+Write cases that do not depend on each other's side effects: every role runs in turn on
+the same data (anonymous, customer, manager B, manager A, admin).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from customers.models import ImportJob
+from tests.factories import InteractionFactory, PurchaseFactory, SegmentFactory
+
+ROLES = ("anonymous", "customer", "manager_b", "manager_a", "admin")
+
+
+@dataclass(frozen=True)
+class Redirect:
+    prefix: str
+
+
+LOGIN = Redirect("/accounts/login/")
+ADMIN_LOGIN = Redirect("/admin/login/")
+DENIED = "401 or 403"
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    expect: dict
+    obj: str | None = None
+    kwargs: dict = field(default_factory=dict)
+    data: dict | None = None
+    api: bool = False  # send `data` as JSON
+    headers: dict = field(default_factory=dict)
+
+
+def everyone(status) -> dict:
+    return dict.fromkeys(ROLES, status)
+
+
+def staff_page(ok=200) -> dict:
+    return {"anonymous": LOGIN, "customer": 403, "manager_a": ok, "manager_b": ok, "admin": ok}
+
+
+def admin_page(ok=200) -> dict:
+    return {"anonymous": LOGIN, "customer": 403, "manager_a": 403, "manager_b": 403, "admin": ok}
+
+
+def scoped_page(ok=200) -> dict:
+    """An object in someone's book: its manager and admins; another manager gets 404."""
+    return {
+        "anonymous": (LOGIN, LOGIN),
+        "customer": (403, 403),
+        "manager_a": (ok, 404),
+        "manager_b": (404, ok),
+        "admin": (ok, ok),
+    }
+
+
+def shared_page(expect: dict) -> dict:
+    """An object nobody owns (a segment, an import): same answer for both objects."""
+    return {role: (value, value) for role, value in expect.items()}
+
+
+def staff_api(ok=200) -> dict:
+    return {"anonymous": DENIED, "customer": 403, "manager_a": ok, "manager_b": ok, "admin": ok}
+
+
+def admin_api(ok=200) -> dict:
+    return {"anonymous": DENIED, "customer": 403, "manager_a": 403, "manager_b": 403, "admin": ok}
+
+
+def scoped_api(ok=200) -> dict:
+    return {
+        "anonymous": (DENIED, DENIED),
+        "customer": (403, 403),
+        "manager_a": (ok, 404),
+        "manager_b": (404, ok),
+        "admin": (ok, ok),
+    }
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+MATRIX: dict[str, list[Case]] = {
+    # --- Accounts (django.contrib.auth) ---
+    "login": [Case("get", everyone(200))],
+    "logout": [Case("post", everyone(LOGIN))],
+    "password_change": [
+        Case("get", {**everyone(200), "anonymous": LOGIN}),
+        Case("post", {**everyone(200), "anonymous": LOGIN}, data={}),
+    ],
+    "password_change_done": [Case("get", {**everyone(200), "anonymous": LOGIN})],
+    "password_reset": [Case("get", everyone(200))],
+    "password_reset_done": [Case("get", everyone(200))],
+    "password_reset_confirm": [
+        Case("get", everyone(200), kwargs={"uidb64": "MQ", "token": "not-a-token"})
+    ],
+    "password_reset_complete": [Case("get", everyone(200))],
+    # --- The Django admin: only admins (its sub-URLs are excluded below) ---
+    "admin:index": [Case("get", {**everyone(ADMIN_LOGIN), "admin": 200})],
+    # --- Staff pages ---
+    "home": [
+        Case(
+            "get",
+            {**staff_page(Redirect("/customers/")), "customer": 200},  # a customer's own page
+        )
+    ],
+    "customer-list": [Case("get", staff_page())],
+    "customer-export": [Case("get", staff_page())],
+    "customer-create": [Case("get", staff_page()), Case("post", staff_page(200), data={})],
+    "customer-detail": [Case("get", scoped_page(), obj="customer")],
+    "customer-timeline": [Case("get", scoped_page(), obj="customer", headers=HTMX)],
+    "customer-edit": [
+        Case("get", scoped_page(), obj="customer"),
+        Case("post", scoped_page(200), obj="customer", data={}),
+    ],
+    "customer-reassign": [
+        Case(
+            "get",
+            {**scoped_page(), "manager_a": (403, 404), "manager_b": (404, 403)},
+            obj="customer",
+        ),
+        Case(
+            "post",
+            {**scoped_page(), "manager_a": (403, 404), "manager_b": (404, 403)},
+            obj="customer",
+            data={},
+        ),
+    ],
+    "purchase-create": [
+        Case("get", scoped_page(), obj="customer"),
+        Case("post", scoped_page(200), obj="customer", data={}),
+    ],
+    "interaction-log": [
+        Case("get", scoped_page(), obj="customer"),
+        Case("post", scoped_page(200), obj="customer", data={}),
+    ],
+    "follow-up-list": [Case("get", staff_page())],
+    "follow-up-done": [
+        Case("post", scoped_page(Redirect("/follow-ups/")), obj="interaction", data={}),
+    ],
+    # --- Imports: admins only ---
+    "import-list": [Case("get", admin_page())],
+    "import-create": [Case("get", admin_page()), Case("post", admin_page(200), data={})],
+    "import-template": [Case("get", admin_page(), kwargs={"kind": "customers"})],
+    "import-detail": [Case("get", shared_page(admin_page()), obj="import")],
+    "import-progress": [Case("get", shared_page(admin_page()), obj="import")],
+    "import-send": [
+        Case("post", shared_page(admin_page(Redirect("/imports/"))), obj="import", data={})
+    ],
+    # --- API v1 ---
+    "api-root": [Case("get", staff_api())],
+    # Anyone may ask for a token; without valid credentials the answer is 400.
+    "api-token": [Case("get", everyone(405)), Case("post", everyone(400), data={}, api=True)],
+    "api-customer-list": [
+        Case("get", staff_api()),
+        Case("post", staff_api(400), data={}, api=True),
+    ],
+    "api-customer-detail": [
+        Case("get", scoped_api(), obj="customer"),
+        Case("patch", scoped_api(), obj="customer", data={}, api=True),
+        Case(
+            "delete",
+            {**scoped_api(405), "manager_a": (405, 405), "manager_b": (405, 405)},
+            obj="customer",
+        ),
+    ],
+    "api-customer-reassign": [
+        Case(
+            "post",
+            {**scoped_api(400), "manager_a": (403, 403), "manager_b": (403, 403)},
+            obj="customer",
+            data={},
+            api=True,
+        )
+    ],
+    "api-segment-list": [
+        Case("get", staff_api()),
+        Case("post", admin_api(400), data={}, api=True),
+    ],
+    "api-segment-detail": [
+        Case("get", shared_page(staff_api()), obj="segment"),
+        Case("patch", shared_page(admin_api()), obj="segment", data={}, api=True),
+        # Both segments hold a customer, so even the admin's delete is refused.
+        Case("delete", shared_page(admin_api(409)), obj="segment"),
+    ],
+    "api-purchase-list": [
+        Case("get", staff_api()),
+        Case("post", staff_api(400), data={}, api=True),
+    ],
+    "api-purchase-detail": [Case("get", scoped_api(), obj="purchase")],
+    "api-assignment-list": [Case("get", staff_api())],
+    "api-assignment-detail": [Case("get", scoped_api(), obj="assignment")],
+    "api-interaction-list": [
+        Case("get", staff_api()),
+        Case("post", staff_api(400), data={}, api=True),
+    ],
+    "api-interaction-detail": [Case("get", scoped_api(), obj="interaction")],
+    "api-interaction-complete-follow-up": [
+        Case("post", scoped_api(), obj="interaction", data={}, api=True)
+    ],
+    # The schema and its viewer are public: they describe the code, which is open source,
+    # and hold no data.
+    "api-schema": [Case("get", everyone(200))],
+    "swagger-ui": [Case("get", everyone(200))],
+}
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = ":".join(filter(None, [namespace, entry.namespace or ""]))
+            yield from _walk(entry, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace and entry.name else entry.name
+            yield prefix + str(entry.pattern), name
+
+
+def _excluded(route: str) -> bool:
+    # The Django admin's own sub-URLs all go through AdminSite.admin_view, which admits
+    # only is_staff users (our is_staff is "role is admin"); /admin/ itself has a row that
+    # proves the gate. Static and media files are served by WhiteNoise/the web server,
+    # not by views, and are public by design.
+    if route.startswith("admin/") and route != "admin/":
+        return True
+    return route.startswith(("static/", "media/"))
+
+
+def discovered_keys() -> set[str]:
+    """URL names, or the route itself for an unnamed pattern. Format-suffix twins of the
+    API routes (`customers.json`) share their route's name, view and permissions."""
+    return {name or route for route, name in _walk(get_resolver()) if not _excluded(route)}
+
+
+def test_every_url_pattern_has_a_row():
+    discovered = discovered_keys()
+    missing = sorted(discovered - set(MATRIX))
+    stale = sorted(set(MATRIX) - discovered)
+    assert not missing, f"URL patterns without a permission-matrix row: {missing}"
+    assert not stale, f"Matrix rows for URLs that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(admin_user, manager_a, manager_b, customer_user, customer_a, customer_b):
+    """One object per kind in A's book and one in B's (or two shared ones)."""
+    today = timezone.localdate()
+    return {
+        "users": {
+            "anonymous": None,
+            "customer": customer_user,
+            "manager_a": manager_a,
+            "manager_b": manager_b,
+            "admin": admin_user,
+        },
+        "customer": (customer_a, customer_b),
+        "interaction": (
+            InteractionFactory(customer=customer_a, author=manager_a, follow_up_on=today),
+            InteractionFactory(customer=customer_b, author=manager_b, follow_up_on=today),
+        ),
+        "purchase": (PurchaseFactory(customer=customer_a), PurchaseFactory(customer=customer_b)),
+        "assignment": (customer_a.assignments.get(), customer_b.assignments.get()),
+        "segment": (customer_a.segment, customer_b.segment or SegmentFactory()),
+        "import": tuple(
+            ImportJob.objects.create(
+                kind="customers",
+                mode="all_or_nothing",
+                filename=f"book-{n}.csv",
+                content="name\n",
+                status="done",
+                created_by=admin_user,
+            )
+            for n in (1, 2)
+        ),
+    }
+
+
+def _check(response, expected) -> str | None:
+    status = response.status_code
+    if isinstance(expected, Redirect):
+        location = response.get("Location", "")
+        if status == 302 and location.startswith(expected.prefix):
+            return None
+        return f"expected 302 to {expected.prefix}, got {status} {location}"
+    if expected == DENIED:
+        return None if status in (401, 403) else f"expected 401/403, got {status}"
+    return None if status == expected else f"expected {expected}, got {status}"
+
+
+def _request(client: Client, case: Case, url: str):
+    call = getattr(client, case.method)
+    if case.data is None:
+        return call(url, **case.headers)
+    if case.api:
+        return call(url, json.dumps(case.data), content_type="application/json", **case.headers)
+    return call(url, case.data, **case.headers)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_permission_matrix(name, world):
+    problems = []
+    for case in MATRIX[name]:
+        targets = [("", case.kwargs, None)]
+        if case.obj:
+            a_obj, b_obj = world[case.obj]
+            targets = [
+                ("A's", {**case.kwargs, "pk": a_obj.pk}, 0),
+                ("B's", {**case.kwargs, "pk": b_obj.pk}, 1),
+            ]
+        for role in ROLES:
+            client = Client()
+            user = world["users"][role]
+            if user is not None:
+                client.force_login(user)
+            for label, kwargs, index in targets:
+                url = reverse(name, kwargs=kwargs or None)
+                expected = case.expect[role] if index is None else case.expect[role][index]
+                try:
+                    problem = _check(_request(client, case, url), expected)
+                except Exception as exc:  # a 500: report it with the rest
+                    problem = f"raised {exc.__class__.__name__}: {exc}"
+                if problem:
+                    problems.append(
+                        f"{case.method.upper()} {url} ({label} object) as {role}: {problem}"
+                    )
+    assert not problems, "\n".join(problems)
