@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class LoyaltyConfig(AppConfig):
     name = "loyalty"
     verbose_name = "Loyalty"
+
+    def ready(self) -> None:
+        from customers.hooks import on_purchase_recorded
+
+        from .services import points_earn_for_purchase
+
+        # Runs inside the purchase's own transaction: points commit or roll back with it.
+        on_purchase_recorded(points_earn_for_purchase)

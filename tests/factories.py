@@ -81,3 +81,57 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     kind = "check_in"
     subject = factory.Sequence(lambda n: f"Call number {n}")
     occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
+
+
+# ---- loyalty (appended by the loyalty helper)
+from loyalty.models import EarningRule, Membership, Program, Reward, Tier  # noqa: E402
+
+
+class ProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Program
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Programme {n}")
+    points_name = "points"
+    currency = "EUR"
+    points_per_unit = Decimal("1")
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=3650))
+    join_on_first_purchase = True
+
+
+class TierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tier
+
+    program = factory.SubFactory(ProgramFactory)
+    name = factory.Sequence(lambda n: f"Tier {n}")
+    threshold = Decimal("0")
+    multiplier = Decimal("1")
+
+
+class EarningRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EarningRule
+
+    program = factory.SubFactory(ProgramFactory)
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    kind = "per_money"
+    priority = factory.Sequence(lambda n: n + 1)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    program = factory.SubFactory(ProgramFactory)
+    customer = factory.SubFactory(CustomerFactory)
+
+
+class RewardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reward
+
+    program = factory.SubFactory(ProgramFactory)
+    name = factory.Sequence(lambda n: f"Reward {n}")
+    cost = 100

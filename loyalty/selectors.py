@@ -1,0 +1,303 @@
+"""Loyalty reads: who may see which memberships, the 360 panel, the program page, the portal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.http import Http404
+from django.utils import timezone
+
+from customers.models import Customer, Purchase, User
+from customers.selectors import customer_of_user, customers_visible_to
+
+from .models import (
+    EntryKind,
+    LedgerEntry,
+    Membership,
+    Offer,
+    OfferRedemption,
+    Program,
+    Redemption,
+    RedemptionStatus,
+    Reward,
+    Tier,
+)
+
+
+def _visible_customers(actor: User) -> QuerySet[Customer]:
+    if actor.is_authenticated and actor.is_staff_member:
+        return customers_visible_to(actor)
+    own = customer_of_user(user=actor) if actor.is_authenticated else None
+    return Customer.objects.filter(pk=own.pk) if own else Customer.objects.none()
+
+
+def memberships_visible_to(actor: User) -> QuerySet[Membership]:
+    """Staff: memberships of the customers they see; a customer: their own."""
+    return Membership.objects.filter(customer__in=_visible_customers(actor)).select_related(
+        "program", "tier", "customer"
+    )
+
+
+def membership_get(*, actor: User, pk: Any) -> Membership:
+    try:
+        return memberships_visible_to(actor).get(pk=pk)
+    except (Membership.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such membership.") from exc
+
+
+def ledger_visible_to(actor: User) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(
+        membership__customer__in=_visible_customers(actor)
+    ).select_related("membership__program", "actor")
+
+
+def redemptions_visible_to(actor: User) -> QuerySet[Redemption]:
+    return Redemption.objects.filter(
+        membership__customer__in=_visible_customers(actor)
+    ).select_related("reward", "membership__program", "membership__customer")
+
+
+def redemption_get(*, actor: User, pk: Any) -> Redemption:
+    try:
+        return redemptions_visible_to(actor).get(pk=pk)
+    except (Redemption.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such redemption.") from exc
+
+
+def program_get(*, actor: User, pk: Any) -> Program:
+    if not actor.is_authenticated:
+        raise Http404("No such program.")
+    try:
+        return Program.objects.get(pk=pk)
+    except (Program.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such program.") from exc
+
+
+def customer_loyalty_panel(*, actor: User, customer: Customer) -> dict | None:
+    """What the customer 360 page shows: memberships with tier, balance, the next tier,
+    and the latest movements. Four queries whatever the number of programs."""
+    if not customers_visible_to(actor).filter(pk=customer.pk).exists():
+        return None
+    memberships = list(
+        Membership.objects.filter(customer=customer).select_related("program", "tier").order_by("program__name")
+    )
+    if not memberships:
+        return {"customer": customer, "memberships": [], "recent": [], "can_adjust": actor.is_staff_member}
+    tiers: dict[int, list[Tier]] = {}
+    for tier in Tier.objects.filter(program__in=[m.program_id for m in memberships]).order_by("threshold"):
+        tiers.setdefault(tier.program_id, []).append(tier)
+    rows = []
+    for m in memberships:
+        above = [t for t in tiers.get(m.program_id, []) if m.tier is None or t.threshold > m.tier.threshold]
+        rows.append(
+            {
+                "membership": m,
+                "program": m.program,
+                "tier": m.tier,
+                "balance": m.balance,
+                "pending": m.pending_points,
+                "next_tier": above[0] if above else None,
+            }
+        )
+    recent = list(
+        LedgerEntry.objects.filter(membership__customer=customer)
+        .select_related("membership__program", "actor")
+        .order_by("-created_at", "-id")[:10]
+    )
+    return {"customer": customer, "memberships": rows, "recent": recent, "can_adjust": actor.is_staff_member}
+
+
+def _month_start(day: dt.date, back: int) -> dt.date:
+    month0 = day.year * 12 + day.month - 1 - back
+    return dt.date(month0 // 12, month0 % 12 + 1, 1)
+
+
+def program_dashboard(*, program: Program, months: int = 12) -> dict:
+    """Members by tier, points liability, earned and burnt points per month."""
+    by_tier = {
+        row["tier"]: row["n"]
+        for row in Membership.objects.filter(program=program).values("tier").annotate(n=Count("id"))
+    }
+    tiers = list(program.tiers.order_by("threshold"))
+    members = [{"label": "No tier", "value": by_tier.get(None, 0)}] if None in by_tier else []
+    members += [{"label": t.name, "value": by_tier.get(t.pk, 0)} for t in tiers]
+    totals = Membership.objects.filter(program=program).aggregate(
+        balance=Coalesce(Sum("balance"), 0), pending=Coalesce(Sum("pending_points"), 0), n=Count("id")
+    )
+    today = timezone.localdate()
+    start = _month_start(today, months - 1)
+    flows = (
+        LedgerEntry.objects.filter(membership__program=program, effective_on__gte=start)
+        .annotate(month=TruncMonth("effective_on"))
+        .values("month", "kind")
+        .annotate(total=Sum("points"))
+    )
+    labels = [_month_start(today, back) for back in range(months - 1, -1, -1)]
+    earn = dict.fromkeys(labels, 0)
+    burn = dict.fromkeys(labels, 0)
+    for row in flows:
+        month = row["month"]
+        month = month.date() if isinstance(month, dt.datetime) else month
+        if month not in earn:
+            continue
+        if row["kind"] == EntryKind.EARN or (row["kind"] != EntryKind.EXPIRE and row["total"] > 0):
+            earn[month] += max(row["total"], 0)
+        if row["kind"] in (EntryKind.REDEEM, EntryKind.EXPIRE):
+            burn[month] += -row["total"]
+    return {
+        "program": program,
+        "members_by_tier": members,
+        "member_count": totals["n"],
+        "liability": totals["balance"],
+        "pending": totals["pending"],
+        "earn_by_month": [{"label": f"{m:%b %y}", "value": earn[m]} for m in labels],
+        "burn_by_month": [{"label": f"{m:%b %y}", "value": burn[m]} for m in labels],
+        "runs": list(program and _recent_runs()),
+    }
+
+
+def _recent_runs():
+    from .models import LoyaltyRun
+
+    return LoyaltyRun.objects.order_by("-started_at")[:10]
+
+
+def bar_chart(data: list[dict], *, width: int = 560, height: int = 180) -> dict:
+    """Geometry for a server-rendered SVG bar chart (the template draws it)."""
+    top = max([d["value"] for d in data] + [1])
+    n = max(len(data), 1)
+    slot = width / n
+    bar = slot * 0.7
+    plot = height - 30
+    bars = []
+    for i, d in enumerate(data):
+        h = round(plot * d["value"] / top, 1)
+        bars.append(
+            {
+                "label": d["label"],
+                "value": d["value"],
+                "x": round(i * slot + (slot - bar) / 2, 1),
+                "y": round(plot - h + 14, 1),
+                "w": round(bar, 1),
+                "h": h,
+                "cx": round(i * slot + slot / 2, 1),
+            }
+        )
+    return {"bars": bars, "width": width, "height": height, "base": plot + 14}
+
+
+# ---------------------------------------------------------------- portal
+
+
+def customer_memberships(*, customer: Customer) -> QuerySet[Membership]:
+    return Membership.objects.filter(customer=customer).select_related("program", "tier")
+
+
+def rewards_for_membership(*, membership: Membership) -> list[dict]:
+    """The catalogue as this member sees it: what they can afford and what stops them."""
+    today = timezone.localdate()
+    used = dict(
+        Redemption.objects.filter(membership=membership)
+        .exclude(status=RedemptionStatus.CANCELLED)
+        .values_list("reward")
+        .annotate(n=Count("id"))
+    )
+    rows = []
+    rewards = (
+        Reward.objects.filter(program=membership.program, is_active=True)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .prefetch_related("tiers")
+    )
+    for reward in rewards:
+        tiers = list(reward.tiers.all())
+        reason = ""
+        if tiers and membership.tier not in tiers:
+            reason = "For " + ", ".join(t.name for t in tiers) + " members"
+        elif reward.stock == 0:
+            reason = "Out of stock"
+        elif reward.per_customer_limit is not None and used.get(reward.pk, 0) >= reward.per_customer_limit:
+            reason = "Limit reached"
+        elif membership.balance < reward.cost:
+            reason = f"{reward.cost - membership.balance} more {membership.program.points_name} needed"
+        rows.append({"reward": reward, "can_redeem": not reason, "reason": reason})
+    return rows
+
+
+def offers_for_customer(*, customer: Customer, on: dt.date | None = None) -> QuerySet[Offer]:
+    """Offers targeted at this customer and not used up."""
+    day = on or timezone.localdate()
+    tier_ids = list(Membership.objects.filter(customer=customer, tier__isnull=False).values_list("tier", flat=True))
+    bought = Purchase.objects.filter(customer=customer, category__iexact=OuterRef("bought_category"))
+    not_bought = Purchase.objects.filter(customer=customer, category__iexact=OuterRef("not_bought_category"))
+    used_total = (
+        OfferRedemption.objects.filter(offer=OuterRef("pk"))
+        .order_by()
+        .values("offer")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    used_mine = used_total.filter(customer=customer)
+    return (
+        Offer.objects.filter(is_active=True)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        .filter(Q(segment__isnull=True) | Q(segment_id=customer.segment_id))
+        .filter(Q(tier__isnull=True) | Q(tier__in=tier_ids))
+        .filter(Q(bought_category="") | Exists(bought))
+        .filter(Q(not_bought_category="") | ~Exists(not_bought))
+        .annotate(
+            used_total=Coalesce(Subquery(used_total, output_field=IntegerField()), Value(0)),
+            used_mine=Coalesce(Subquery(used_mine, output_field=IntegerField()), Value(0)),
+        )
+        .filter(Q(usage_limit__isnull=True) | Q(used_total__lt=F("usage_limit")))
+        .filter(used_mine__lt=F("per_customer_limit"))
+    )
+
+
+def offer_retention(*, offer: Offer) -> QuerySet[OfferRedemption]:
+    """Who used the offer and whether they bought again afterwards (retained)."""
+    later = Purchase.objects.filter(customer=OuterRef("customer"), occurred_at__gt=OuterRef("redeemed_at"))
+    return offer.redemptions.select_related("customer").annotate(bought_again=Exists(later))
+
+
+def ledger_drift() -> QuerySet[Membership]:
+    """Memberships whose cached figures disagree with their ledger (set-based)."""
+
+    def total(field: str, **filters):
+        return Coalesce(
+            Subquery(
+                LedgerEntry.objects.filter(membership=OuterRef("pk"), **filters)
+                .order_by()
+                .values("membership")
+                .annotate(s=Sum(field))
+                .values("s")
+            ),
+            Value(0),
+        )
+
+    return (
+        Membership.objects.annotate(
+            ledger_balance=total("points", pending_until__isnull=True),
+            ledger_pending=total("points", pending_until__isnull=False),
+            lots=total("remaining", pending_until__isnull=True),
+        )
+        .filter(
+            ~Q(balance=F("ledger_balance")) | ~Q(pending_points=F("ledger_pending")) | ~Q(balance=F("lots"))
+        )
+        .select_related("program", "customer")
+    )
