@@ -53,8 +53,9 @@ def terciles(values: np.ndarray) -> np.ndarray:
     if values.size == 0:
         return np.zeros(0, dtype=np.int64)
     filled = np.where(np.isnan(values), -np.inf, values)
-    percentile = (stats.rankdata(filled, method="average") - 0.5) / values.size
-    return np.minimum((percentile * 3).astype(np.int64), HIGH)
+    # 3 (rank - 0.5) / n in one division, so a value exactly on a cut is not lost to rounding.
+    thirds = 3.0 * (stats.rankdata(filled, method="average") - 0.5) / values.size
+    return np.minimum(np.floor(thirds).astype(np.int64), HIGH)
 
 
 def value_tiers(*, financial: np.ndarray, strategic: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
