@@ -59,7 +59,8 @@ class RelationshipStrategyAdmin(admin.ModelAdmin):
 
 @admin.register(StrategicAssessment)
 class StrategicAssessmentAdmin(admin.ModelAdmin):
-    list_display = ("customer", "score", "note", "assessed_by", "updated_at")
+    list_display = ("customer", "score", "is_reference", "size_score", "note", "assessed_by", "updated_at")
+    list_filter = ("is_reference",)
     search_fields = ("customer__name", "note")
     raw_id_fields = ("customer",)
     list_select_related = ("customer", "assessed_by")

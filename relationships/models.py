@@ -200,6 +200,12 @@ class StrategicAssessment(models.Model):
         Customer, on_delete=models.CASCADE, related_name="strategic_assessment"
     )
     score = models.PositiveSmallIntegerField(help_text="0 (none) to 100 (vital).")
+    is_reference = models.BooleanField(
+        default=False, help_text="Agrees to be a public reference for us."
+    )
+    size_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="0-100: size of the organisation or our share of wallet."
+    )
     note = models.CharField(max_length=300, blank=True)
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -209,7 +215,11 @@ class StrategicAssessment(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(score__lte=100), name="strategic_score_lte_100")
+            models.CheckConstraint(condition=Q(score__lte=100), name="strategic_score_lte_100"),
+            models.CheckConstraint(
+                condition=Q(size_score__isnull=True) | Q(size_score__lte=100),
+                name="strategic_size_lte_100",
+            ),
         ]
 
     def __str__(self) -> str:

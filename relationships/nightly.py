@@ -1,0 +1,726 @@
+"""The nightly run: set-based SQL aggregates -> numpy -> bulk writes.
+
+Steps, in order (each one reads what the previous ones left in the context):
+
+1. ``metrics``: one aggregate over purchases and one over interactions, per customer,
+   pulled with a raw cursor into numpy arrays (never a query per customer).
+2. ``model_fit``: BG/NBD and Gamma-Gamma fitted on the per-customer summaries, with
+   a holdout error from a calibration/holdout split; one ModelFit row.
+3. ``scores``: P(alive), expected purchases, CLV, value tiers, risk score and
+   reasons; CustomerMetrics upserted in batches.
+4. ``flags``: raise a RiskFlag for customers over the threshold, clear recovered
+   ones, keep the history. An open flag is the account manager's to-do: it records
+   who was asked to act and the at-risk queue lists it; no interaction is invented.
+5. ``retention``: RetentionSnapshot rows per month/quarter/year x cut.
+
+The whole run is one transaction, so a run that fails halfway leaves the previous
+night's results in place; it runs under a lock so two runs never overlap, and is
+idempotent per run date (a run date is "as of midnight starting that day").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from customers.errors import Conflict, ValidationFailed
+from customers.models import Customer, CustomerStatus, Purchase, Segment, Stage
+
+from .analytics.clv import (
+    bgnbd_expected_purchases,
+    bgnbd_p_alive,
+    clv_discounted,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    holdout_error,
+)
+from .analytics.retention import churn_dates, periods_back, retention_figures
+from .analytics.risk import risk_scores, value_at_risk
+from .analytics.valuation import strategic_score, value_tiers
+from .models import (
+    CustomerMetrics,
+    CutKind,
+    Defection,
+    Interaction,
+    InteractionKind,
+    ModelFit,
+    NightlyRun,
+    PeriodKind,
+    PurchaseRhythm,
+    RelationshipStrategy,
+    RelationshipType,
+    RetentionSnapshot,
+    RiskFlag,
+    RunStatus,
+    StrategicAssessment,
+)
+
+BATCH = 2000
+LOCK_KEY = 727_001  # pg advisory lock id of the nightly run
+STALE_RUN = dt.timedelta(hours=6)  # a "running" row older than this is a crashed run
+FIT_SAMPLE = 50_000  # customers the models are fitted on (a seeded sample beyond that)
+PERIODS = ((PeriodKind.MONTH, 12), (PeriodKind.QUARTER, 8), (PeriodKind.YEAR, 3))
+STAGE_RANK = {s: i for i, s in enumerate(Stage.values)}
+NAT = np.datetime64("NaT", "D")
+
+
+def risk_threshold() -> int:
+    return int(getattr(settings, "CRM_RISK_THRESHOLD", 60))
+
+
+def holdout_days() -> int:
+    return int(getattr(settings, "CRM_HOLDOUT_DAYS", 90))
+
+
+class NightlyRunBusy(Conflict):
+    pass
+
+
+@dataclass
+class RunContext:
+    run_date: dt.date
+    as_of: dt.datetime  # midnight at the start of run_date, local time
+    rows: dict[str, int] = field(default_factory=dict)
+    durations: dict[str, float] = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+
+
+# --- SQL helpers -----------------------------------------------------------------------
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _epoch_days(expr: str) -> str:
+    """SQL turning a timestamp expression into days since 1970-01-01 (float)."""
+    if _is_postgres():
+        return f"(EXTRACT(EPOCH FROM {expr}) / 86400.0)"
+    return f"(julianday({expr}) - 2440587.5)"
+
+
+def _dt_param(value: dt.datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _column(rows: list[tuple], i: int, dtype=float) -> np.ndarray:
+    return np.array([r[i] if r[i] is not None else np.nan for r in rows], dtype=dtype)
+
+
+def _days_to_datetime(days: float | None) -> dt.datetime | None:
+    if days is None or not np.isfinite(days):
+        return None
+    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=float(days))
+
+
+def _money(value: float) -> Decimal:
+    if not np.isfinite(value):
+        return Decimal("0.00")
+    return Decimal(f"{value:.2f}")
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+# --- Step 1: metrics ---------------------------------------------------------------------
+
+
+def step_metrics(ctx: RunContext) -> int:
+    as_of = ctx.as_of
+    cal_end = as_of - dt.timedelta(days=holdout_days())
+    year_ago = as_of - dt.timedelta(days=365)
+    month_ago = as_of - dt.timedelta(days=30)
+    cust = Customer._meta.db_table
+    customers = _fetch(
+        f"SELECT id, segment_id, account_manager_id, status, stage, acquired_on FROM {cust} ORDER BY id",  # noqa: S608
+        [],
+    )
+    ids = np.array([r[0] for r in customers], dtype=np.int64)
+    n = ids.size
+    d = ctx.data
+    d["ids"] = ids
+    d["segment"] = np.array([r[1] or 0 for r in customers], dtype=np.int64)
+    d["manager"] = np.array([r[2] or 0 for r in customers], dtype=np.int64)
+    d["status"] = np.array([r[3] for r in customers], dtype=object)
+    d["stage_rank"] = np.array([STAGE_RANK.get(r[4], 0) for r in customers], dtype=float)
+    d["acquired_on"] = np.array(
+        [np.datetime64(r[5], "D") if r[5] else NAT for r in customers], dtype="datetime64[D]"
+    )
+
+    # ONE aggregate over purchases per customer: whole history, calibration part and
+    # holdout part (for the model's holdout error), and the last 365 days' revenue.
+    occ = "occurred_at"
+    p = Purchase._meta.db_table
+    sql = f"""
+        SELECT customer_id,
+               COUNT(*), SUM(amount), MIN({_epoch_days(occ)}), MAX({_epoch_days(occ)}),
+               SUM(CASE WHEN {occ} < %s THEN 1 ELSE 0 END),
+               MIN(CASE WHEN {occ} < %s THEN {_epoch_days(occ)} END),
+               MAX(CASE WHEN {occ} < %s THEN {_epoch_days(occ)} END),
+               SUM(CASE WHEN {occ} < %s THEN amount ELSE 0 END),
+               SUM(CASE WHEN {occ} >= %s THEN amount ELSE 0 END),
+               MIN(amount)
+        FROM {p} WHERE {occ} < %s GROUP BY customer_id
+    """  # noqa: S608
+    c, y, a = _dt_param(cal_end), _dt_param(year_ago), _dt_param(as_of)
+    rows = _fetch(sql, [c, c, c, c, y, a])
+    idx = np.searchsorted(ids, np.array([r[0] for r in rows], dtype=np.int64))
+    cols = {
+        "count": 1, "revenue": 2, "first": 3, "last": 4, "cal_count": 5, "cal_first": 6,
+        "cal_last": 7, "cal_revenue": 8, "revenue_12m": 9,
+    }
+    for name, i in cols.items():
+        arr = np.full(n, 0.0 if name in {"count", "revenue", "cal_count", "cal_revenue", "revenue_12m"} else np.nan)
+        if rows:
+            arr[idx] = _column(rows, i)
+        d[name] = arr
+
+    # ONE aggregate over interactions: complaints in 30 days, last contact by the
+    # customer's current account manager.
+    i_t, c_t = Interaction._meta.db_table, cust
+    sql = f"""
+        SELECT i.customer_id,
+               SUM(CASE WHEN i.kind = %s AND i.occurred_at >= %s THEN 1 ELSE 0 END),
+               MAX(CASE WHEN i.author_id = c.account_manager_id THEN {_epoch_days("i.occurred_at")} END)
+        FROM {i_t} i JOIN {c_t} c ON c.id = i.customer_id
+        WHERE i.occurred_at < %s GROUP BY i.customer_id
+    """  # noqa: S608
+    rows = _fetch(sql, [InteractionKind.COMPLAINT, _dt_param(month_ago), a])
+    complaints = np.zeros(n)
+    last_contact = np.full(n, np.nan)
+    if rows:
+        idx = np.searchsorted(ids, np.array([r[0] for r in rows], dtype=np.int64))
+        complaints[idx] = _column(rows, 1)
+        last_contact[idx] = _column(rows, 2)
+    d["complaints_30d"] = complaints
+    d["last_contact"] = last_contact
+
+    # Small per-segment and per-customer side tables.
+    strategies = {s.segment_id: s for s in RelationshipStrategy.objects.all()}
+    d["strategies"] = strategies
+    seg_ids = d["segment"]
+    d["expects_repeat"] = np.array(
+        [strategies[s].rhythm != PurchaseRhythm.FLING if s in strategies else True for s in seg_ids],
+        dtype=bool,
+    ) if n else np.zeros(0, dtype=bool)
+    gap_by_seg = {k: float(v.expected_gap_days or np.nan) for k, v in strategies.items()}
+    cost_by_seg = {k: float(v.cost_to_serve_per_year) for k, v in strategies.items()}
+    d["expected_gap"] = np.array([gap_by_seg.get(s, np.nan) for s in seg_ids], dtype=float)
+    d["cost_to_serve"] = np.array([cost_by_seg.get(s, 0.0) for s in seg_ids], dtype=float)
+    inactivity = dict(Segment.objects.values_list("id", "inactivity_days"))
+    d["inactivity_days"] = np.array([inactivity.get(s, 365) for s in seg_ids], dtype=float)
+    d["segment_names"] = dict(Segment.objects.values_list("id", "name"))
+
+    manual = np.full(n, np.nan)
+    reference = np.zeros(n)
+    size = np.full(n, np.nan)
+    assessments = list(
+        StrategicAssessment.objects.values_list("customer_id", "score", "is_reference", "size_score")
+    )
+    if assessments:
+        idx = np.searchsorted(ids, np.array([r[0] for r in assessments], dtype=np.int64))
+        manual[idx] = _column(assessments, 1)
+        reference[idx] = _column(assessments, 2)
+        size[idx] = _column(assessments, 3)
+    d["manual_strategic"], d["is_reference"], d["size_score"] = manual, reference, size
+
+    defected = np.full(n, NAT, dtype="datetime64[D]")
+    rows = list(
+        Defection.objects.filter(defected_on__lte=ctx.run_date)
+        .values("customer_id")
+        .annotate(last=Max("defected_on"))
+        .values_list("customer_id", "last")
+    )
+    if rows:
+        idx = np.searchsorted(ids, np.array([r[0] for r in rows], dtype=np.int64))
+        defected[idx] = np.array([np.datetime64(r[1], "D") for r in rows])
+    d["defected_on"] = defected
+    return n
+
+
+# --- Step 2: model fit -------------------------------------------------------------------
+
+
+def _rft(count, first, last, end_day):
+    """Frequency (repeat purchases), recency and T in days for customers with purchases."""
+    frequency = np.maximum(count - 1, 0)
+    recency = np.maximum(last - first, 0)
+    big_t = np.maximum(end_day - first, recency)
+    return frequency, recency, big_t
+
+
+def _sample(mask: np.ndarray, seed: int) -> np.ndarray:
+    where = np.flatnonzero(mask)
+    if where.size <= FIT_SAMPLE:
+        return where
+    # A fixed seed per run date keeps the run idempotent.
+    return np.sort(np.random.default_rng(seed).choice(where, FIT_SAMPLE, replace=False))
+
+
+def step_model_fit(ctx: RunContext) -> int:
+    d = ctx.data
+    end_day = (ctx.as_of.timestamp()) / 86400.0
+    cal_end_day = end_day - holdout_days()
+    buyers = d["count"] > 0
+    frequency, recency, big_t = _rft(d["count"], d["first"], d["last"], end_day)
+    d["frequency"], d["recency"], d["T"] = frequency, recency, big_t
+    monetary = np.where(buyers, d["revenue"] / np.maximum(d["count"], 1), np.nan)
+    d["monetary"] = monetary
+    seed = ctx.run_date.toordinal()
+    fit = {"bg": None, "gg": None, "mae": None, "note": ""}
+    sample = _sample(buyers, seed)
+    repeaters = int((frequency[buyers] > 0).sum())
+    if sample.size < 3 or repeaters < 2:
+        fit["note"] = "Too few customers with purchases to fit the purchase model."
+    else:
+        bg = fit_bgnbd(
+            frequency=frequency[sample], recency=recency[sample], T=big_t[sample], penalizer=0.001
+        )
+        fit["bg"] = bg
+        try:
+            fit["gg"] = fit_gamma_gamma(
+                frequency=frequency[sample], monetary_value=monetary[sample], penalizer=0.001
+            )
+        except ValueError as exc:
+            fit["note"] = f"Spend model not fitted: {exc}."
+        # Holdout: fit on purchases before the calibration end, predict the holdout window.
+        cal_buyers = d["cal_count"] > 0
+        cal_sample = _sample(cal_buyers, seed + 1)
+        if cal_sample.size >= 3 and int((d["cal_count"][cal_sample] > 1).sum()) >= 2:
+            fc, rc, tc = _rft(d["cal_count"], d["cal_first"], d["cal_last"], cal_end_day)
+            cal_fit = fit_bgnbd(
+                frequency=fc[cal_sample], recency=rc[cal_sample], T=tc[cal_sample], penalizer=0.001
+            )
+            fit["mae"] = holdout_error(
+                cal_fit,
+                frequency_cal=fc[cal_sample],
+                recency_cal=rc[cal_sample],
+                T_cal=tc[cal_sample],
+                frequency_holdout=(d["count"] - d["cal_count"])[cal_sample],
+                duration_holdout=float(holdout_days()),
+            )
+        else:
+            fit["note"] = (fit["note"] + " Too little history for a holdout check.").strip()
+    d["fit"] = fit
+    bg, gg = fit["bg"], fit["gg"]
+    values = {
+        "n_customers": int(sample.size),
+        "bgnbd_r": bg.r if bg else None,
+        "bgnbd_alpha": bg.alpha if bg else None,
+        "bgnbd_a": bg.a if bg else None,
+        "bgnbd_b": bg.b if bg else None,
+        "gg_p": gg.p if gg else None,
+        "gg_q": gg.q if gg else None,
+        "gg_v": gg.v if gg else None,
+        "holdout_days": holdout_days(),
+        "holdout_mae": fit["mae"],
+        "note": fit["note"][:300],
+    }
+    ModelFit.objects.update_or_create(run_date=ctx.run_date, defaults=values)
+    return 1
+
+
+# --- Step 3: scores ----------------------------------------------------------------------
+
+
+METRIC_FIELDS = [
+    "computed_for", "first_purchase_at", "last_purchase_at", "purchase_count", "revenue",
+    "usual_gap_days", "days_since_last_purchase", "complaints_30d", "last_manager_contact_at",
+    "p_alive", "expected_purchases_30d", "expected_purchases_90d", "expected_purchases_365d",
+    "clv_12m", "value_at_risk", "financial_value", "strategic_value", "financial_band",
+    "strategic_band", "risk_score", "reasons",
+]
+
+
+def step_scores(ctx: RunContext) -> int:
+    d = ctx.data
+    n = d["ids"].size
+    end_day = ctx.as_of.timestamp() / 86400.0
+    buyers = d["count"] > 0
+    x, t_x, big_t = d["frequency"], d["recency"], d["T"]
+    bg, gg = d["fit"]["bg"], d["fit"]["gg"]
+
+    p_alive = np.full(n, np.nan)
+    expected = {h: np.zeros(n) for h in (30, 90, 365)}
+    revenue_value = np.zeros(n)
+    if bg is not None and buyers.any():
+        b = buyers
+        p_alive[b] = bgnbd_p_alive(bg, frequency=x[b], recency=t_x[b], T=big_t[b])
+        for h in expected:
+            expected[h][b] = bgnbd_expected_purchases(
+                bg, t=float(h), frequency=x[b], recency=t_x[b], T=big_t[b]
+            )
+        if gg is not None:
+            revenue_value[b] = clv_discounted(
+                bg, gg, frequency=x[b], recency=t_x[b], T=big_t[b],
+                monetary_value=d["monetary"][b], months=12,
+            )
+        else:
+            revenue_value[b] = expected[365][b] * d["monetary"][b]
+    # CLV over the next 12 months: discounted expected revenue less what serving the
+    # customer costs while they stay (the segment's cost to serve, weighted by P(alive)).
+    alive_for_cost = np.where(np.isnan(p_alive), np.where(buyers, 1.0, 0.0), p_alive)
+    clv = revenue_value - d["cost_to_serve"] * alive_for_cost
+    var = np.maximum(value_at_risk(np.maximum(clv, 0.0), np.nan_to_num(p_alive, nan=1.0)), 0.0)
+
+    since_last = np.where(buyers, end_day - d["last"], np.nan)
+    # The customer's own rhythm once it is seen twice; before that, the segment's promise.
+    own_gap = np.where(d["count"] >= 2, (d["last"] - d["first"]) / np.maximum(d["count"] - 1, 1), np.nan)
+    usual_gap = np.where(d["count"] >= 3, own_gap, d["expected_gap"])
+    usual_gap = np.where(np.isnan(usual_gap), own_gap, usual_gap)
+    # No contact on record counts from the customer's first purchase (or not at all).
+    contact_base = np.where(np.isnan(d["last_contact"]), d["first"], d["last_contact"])
+    since_contact = end_day - contact_base
+    scores, reasons = risk_scores(
+        days_since_last_purchase=since_last,
+        usual_gap_days=usual_gap,
+        p_alive=p_alive,
+        complaints_30d=d["complaints_30d"],
+        days_since_manager_contact=np.where(d["manager"] > 0, since_contact, np.nan),
+        # Loyalty points activity is not wired in yet: NaN means "signal unavailable".
+        days_points_unused=np.full(n, np.nan),
+        expects_repeat=d["expects_repeat"],
+        has_purchases=buyers,
+    )
+    scores = np.rint(scores).astype(np.int64)
+    financial = d["revenue_12m"] - d["cost_to_serve"]
+    strategic = strategic_score(
+        referrals=np.full(n, np.nan),
+        advocacy_stage_rank=d["stage_rank"],
+        is_reference=d["is_reference"],
+        size_score=d["size_score"],
+        manual=d["manual_strategic"],
+    )
+    fin_band, strat_band = value_tiers(financial=financial, strategic=strategic)
+    d.update(
+        p_alive=p_alive, clv=clv, var=var, scores=scores, reasons=reasons,
+        fin_band=fin_band, strat_band=strat_band,
+    )
+
+    objs = []
+    written = 0
+    for i in range(n):
+        objs.append(
+            CustomerMetrics(
+                customer_id=int(d["ids"][i]),
+                computed_for=ctx.run_date,
+                first_purchase_at=_days_to_datetime(d["first"][i]),
+                last_purchase_at=_days_to_datetime(d["last"][i]),
+                purchase_count=int(d["count"][i]),
+                revenue=_money(d["revenue"][i]),
+                usual_gap_days=_finite_or_none(round(usual_gap[i], 1)),
+                days_since_last_purchase=int(since_last[i]) if np.isfinite(since_last[i]) else None,
+                complaints_30d=int(d["complaints_30d"][i]),
+                last_manager_contact_at=_days_to_datetime(d["last_contact"][i]),
+                p_alive=_finite_or_none(round(p_alive[i], 4)),
+                expected_purchases_30d=round(float(expected[30][i]), 4),
+                expected_purchases_90d=round(float(expected[90][i]), 4),
+                expected_purchases_365d=round(float(expected[365][i]), 4),
+                clv_12m=_money(clv[i]),
+                value_at_risk=_money(var[i]),
+                financial_value=_money(financial[i]),
+                strategic_value=round(float(strategic[i]), 2),
+                financial_band=int(fin_band[i]),
+                strategic_band=int(strat_band[i]),
+                risk_score=int(scores[i]),
+                reasons=reasons[i],
+            )
+        )
+        if len(objs) >= BATCH:
+            written += _upsert_metrics(objs)
+            objs = []
+    if objs:
+        written += _upsert_metrics(objs)
+    return written
+
+
+def _upsert_metrics(objs: list[CustomerMetrics]) -> int:
+    CustomerMetrics.objects.bulk_create(
+        objs, update_conflicts=True, unique_fields=["customer"], update_fields=METRIC_FIELDS
+    )
+    return len(objs)
+
+
+# --- Step 4: flags -----------------------------------------------------------------------
+
+
+def step_flags(ctx: RunContext) -> int:
+    d = ctx.data
+    ids = d["ids"]
+    # Idempotent per run date: undo what an earlier run of the same date did, then redo.
+    RiskFlag.objects.filter(raised_on=ctx.run_date).delete()
+    RiskFlag.objects.filter(cleared_on=ctx.run_date).update(cleared_on=None)
+
+    eligible = d["status"] != CustomerStatus.DEFECTED
+    over = (d["scores"] >= risk_threshold()) & eligible
+    open_ids = np.array(
+        sorted(RiskFlag.objects.filter(cleared_on__isnull=True).values_list("customer_id", flat=True)),
+        dtype=np.int64,
+    )
+    has_open = np.isin(ids, open_ids)
+    raise_idx = np.flatnonzero(over & ~has_open)
+    clear_ids = ids[has_open & ~over].tolist()
+
+    cleared = 0
+    for start in range(0, len(clear_ids), BATCH):
+        cleared += RiskFlag.objects.filter(
+            customer_id__in=clear_ids[start : start + BATCH], cleared_on__isnull=True
+        ).update(cleared_on=ctx.run_date)
+    new_flags = [
+        RiskFlag(
+            customer_id=int(ids[i]),
+            account_manager_id=int(d["manager"][i]) or None,
+            raised_on=ctx.run_date,
+            score=int(d["scores"][i]),
+            reasons=d["reasons"][i],
+            value_at_risk=_money(d["var"][i]),
+        )
+        for i in raise_idx
+    ]
+    RiskFlag.objects.bulk_create(new_flags, batch_size=BATCH)
+    ctx.rows["flags_raised"] = len(new_flags)
+    ctx.rows["flags_cleared"] = cleared
+    return len(new_flags) + cleared
+
+
+# --- Step 5: retention -------------------------------------------------------------------
+
+
+def _to_dates(days: np.ndarray) -> np.ndarray:
+    """Days since 1970 (float, NaN for none) -> datetime64[D] (NaT for none), vectorised."""
+    out = np.full(days.shape, NAT, dtype="datetime64[D]")
+    known = np.isfinite(days)
+    out[known] = np.floor(days[known]).astype(np.int64).astype("datetime64[D]")
+    return out
+
+
+def _lifetime(value: float | None) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
+def _month_index(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def step_retention(ctx: RunContext) -> int:
+    d = ctx.data
+    ids = d["ids"]
+    last_day = ctx.run_date - dt.timedelta(days=1)  # the last full day of data
+    as_of_d = np.datetime64(last_day, "D")
+    first_purchase = _to_dates(d["first"])
+    last_purchase = _to_dates(d["last"])
+    acquired = np.where(np.isnat(d["acquired_on"]), first_purchase, d["acquired_on"])
+    # A defected customer with no defection record churned when they last bought.
+    defected = d["defected_on"].copy()
+    no_record = (d["status"] == CustomerStatus.DEFECTED) & np.isnat(defected)
+    defected[no_record] = np.where(np.isnat(last_purchase[no_record]), acquired[no_record], last_purchase[no_record])
+    churned = churn_dates(
+        last_purchase=last_purchase,
+        acquired=acquired,
+        inactivity_days=d["inactivity_days"],
+        defected_on=defected,
+        transactional=~d["expects_repeat"],
+        as_of=as_of_d,
+    )
+
+    periods = {kind: periods_back(kind, last_day, count) for kind, count in PERIODS}
+    first_start = min(p[0][0] for p in periods.values())
+    # Revenue per customer and month over the window: one grouped aggregate.
+    month_rev = _monthly_revenue(ctx, first_start - dt.timedelta(days=366), ids)
+
+    cuts = _cuts(d, acquired)
+    snapshots: list[RetentionSnapshot] = []
+    for kind, bounds in periods.items():
+        for start, end in bounds:
+            length = (end - start).days + 1
+            prev_start = start - dt.timedelta(days=length)
+            rev_curr = month_rev(start, end)
+            rev_prev = month_rev(prev_start, start - dt.timedelta(days=1))
+            for cut_kind, cut_key, label, mask in cuts:
+                figures = retention_figures(
+                    acquired=acquired[mask],
+                    churned=churned[mask],
+                    period_start=np.datetime64(start, "D"),
+                    period_end=np.datetime64(min(end, last_day), "D"),
+                    revenue_prev=rev_prev[mask],
+                    revenue_curr=rev_curr[mask],
+                )
+                if cut_kind == CutKind.COHORT and figures.at_start == 0 and figures.new == 0:
+                    continue  # a cohort not yet acquired in this period
+                snapshots.append(
+                    RetentionSnapshot(
+                        run_date=ctx.run_date,
+                        period_kind=kind,
+                        period_start=start,
+                        period_end=end,
+                        cut_kind=cut_kind,
+                        cut_key=cut_key,
+                        cut_label=label[:200],
+                        at_start=figures.at_start,
+                        retained=figures.retained,
+                        new=figures.new,
+                        lost=figures.lost,
+                        retention_rate=figures.retention_rate,
+                        churn_rate=figures.churn_rate,
+                        lifetime_periods=_lifetime(figures.expected_lifetime_periods),
+                        revenue_retention=figures.revenue_retention,
+                    )
+                )
+    RetentionSnapshot.objects.filter(run_date=ctx.run_date).delete()
+    RetentionSnapshot.objects.bulk_create(snapshots, batch_size=BATCH)
+    return len(snapshots)
+
+
+def _monthly_revenue(ctx: RunContext, since: dt.date, ids: np.ndarray) -> Callable:
+    """Revenue per customer per calendar month (UTC) since a date: one grouped query.
+    Returns a function (start, end) -> revenue per customer over the months in range."""
+    p = Purchase._meta.db_table
+    if _is_postgres():
+        month = "(EXTRACT(YEAR FROM occurred_at AT TIME ZONE 'UTC') * 12 + EXTRACT(MONTH FROM occurred_at AT TIME ZONE 'UTC') - 1)"
+    else:
+        month = "(CAST(strftime('%%Y', occurred_at) AS INTEGER) * 12 + CAST(strftime('%%m', occurred_at) AS INTEGER) - 1)"
+    since_dt = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
+    rows = _fetch(
+        f"SELECT customer_id, {month} AS m, SUM(amount) FROM {p} "  # noqa: S608
+        f"WHERE occurred_at >= %s AND occurred_at < %s GROUP BY customer_id, {month}",
+        [_dt_param(since_dt), _dt_param(ctx.as_of)],
+    )
+    cust_idx = np.searchsorted(ids, np.array([r[0] for r in rows], dtype=np.int64))
+    months = _column(rows, 1, dtype=float).astype(np.int64) if rows else np.zeros(0, dtype=np.int64)
+    amounts = _column(rows, 2) if rows else np.zeros(0)
+
+    def revenue(start: dt.date, end: dt.date) -> np.ndarray:
+        keep = (months >= _month_index(start)) & (months <= _month_index(end))
+        return np.bincount(cust_idx[keep], weights=amounts[keep], minlength=ids.size)
+
+    return revenue
+
+
+def _cuts(d: dict, acquired: np.ndarray) -> list[tuple[str, str, str, np.ndarray]]:
+    n = d["ids"].size
+    cuts: list[tuple[str, str, str, np.ndarray]] = [(CutKind.ALL, "", "Whole book", np.ones(n, dtype=bool))]
+    for seg_id in np.unique(d["segment"]):
+        name = d["segment_names"].get(int(seg_id), "No segment")
+        cuts.append((CutKind.SEGMENT, str(int(seg_id)), name, d["segment"] == seg_id))
+    labels = dict(RelationshipType.choices)
+    for code in RelationshipType.values:
+        segs = [k for k, s in d["strategies"].items() if code in (s.relationship_types or [])]
+        if segs:
+            cuts.append((CutKind.RELATIONSHIP_TYPE, code, labels[code], np.isin(d["segment"], segs)))
+    from customers.models import User
+
+    managers = {u.pk: str(u) for u in User.objects.filter(pk__in=np.unique(d["manager"]).tolist())}
+    for mgr in np.unique(d["manager"]):
+        label = managers.get(int(mgr), "No account manager")
+        cuts.append((CutKind.ACCOUNT_MANAGER, str(int(mgr)), label, d["manager"] == mgr))
+    year_keys = np.where(
+        np.isnat(acquired), 0, acquired.astype("datetime64[Y]").astype(np.int64) + 1970
+    )
+    for year in np.unique(year_keys):
+        if year:
+            cuts.append((CutKind.COHORT, str(int(year)), f"Acquired in {int(year)}", year_keys == year))
+    return cuts
+
+
+# --- The run -----------------------------------------------------------------------------
+
+STEPS: tuple[tuple[str, str], ...] = (
+    ("metrics", "step_metrics"),
+    ("model_fit", "step_model_fit"),
+    ("scores", "step_scores"),
+    ("flags", "step_flags"),
+    ("retention", "step_retention"),
+)
+
+
+def run_date_as_of(run_date: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(run_date, dt.time()))
+
+
+def _check_run_date(run_date: dt.date) -> None:
+    if run_date > timezone.localdate() + dt.timedelta(days=1):
+        raise ValidationFailed(f"{run_date} is in the future: a run needs the day's data first.")
+    later = NightlyRun.objects.filter(status=RunStatus.SUCCEEDED, run_date__gt=run_date).first()
+    if later:
+        raise Conflict(
+            f"The run of {later.run_date} already succeeded; an earlier date would overwrite "
+            "today's numbers with older ones."
+        )
+
+
+def nightly_run(
+    *, run_date: dt.date | None = None, progress: Callable[[str], None] | None = None
+) -> NightlyRun:
+    """Run every step for ``run_date`` (default: today) in one transaction, under a lock."""
+    run_date = run_date or timezone.localdate()
+    _check_run_date(run_date)
+    ctx = RunContext(run_date=run_date, as_of=run_date_as_of(run_date))
+    if not _is_postgres():
+        # SQLite has no advisory locks: a committed "running" row is the lock.
+        with transaction.atomic():
+            busy = NightlyRun.objects.filter(
+                status=RunStatus.RUNNING, started_at__gt=timezone.now() - STALE_RUN
+            ).first()
+            if busy:
+                raise NightlyRunBusy(f"The run of {busy.run_date} is still going; try again later.")
+            _mark(run_date, status=RunStatus.RUNNING, started_at=timezone.now())
+    try:
+        with transaction.atomic():
+            if _is_postgres():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
+                    if not cursor.fetchone()[0]:
+                        raise NightlyRunBusy("Another nightly run is still going; try again later.")
+            started = timezone.now()
+            _mark(run_date, status=RunStatus.RUNNING, started_at=started)
+            module = globals()
+            for name, func in STEPS:
+                if progress:
+                    progress(name)
+                t0 = time.perf_counter()
+                written = module[func](ctx)
+                ctx.durations[name] = round(time.perf_counter() - t0, 3)
+                ctx.rows[name] = int(written)
+            return _mark(
+                run_date,
+                status=RunStatus.SUCCEEDED,
+                started_at=started,
+                finished_at=timezone.now(),
+                rows=ctx.rows,
+                durations=ctx.durations,
+                error="",
+            )
+    except NightlyRunBusy:
+        raise
+    except Exception as exc:
+        # Everything the steps wrote rolled back; record the failure on its own.
+        _mark(
+            run_date,
+            status=RunStatus.FAILED,
+            finished_at=timezone.now(),
+            rows=ctx.rows,
+            durations=ctx.durations,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        raise
+
+
+def _mark(run_date: dt.date, **values) -> NightlyRun:
+    run, _ = NightlyRun.objects.update_or_create(run_date=run_date, defaults=values)
+    return run
