@@ -1,0 +1,112 @@
+"""Races on PostgreSQL: row locks are what keep points from being double-spent."""
+
+import threading
+import uuid
+
+import pytest
+from django.db import connection, connections
+
+from customers.errors import ApplicationError
+from loyalty.models import LedgerEntry, Membership, Redemption
+from loyalty.selectors import ledger_drift
+from loyalty.services import points_adjust, points_redeem
+from tests.factories import (
+    CustomerFactory,
+    MembershipFactory,
+    ProgramFactory,
+    RewardFactory,
+    UserFactory,
+)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _needs_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("Row locks need PostgreSQL; SQLite serialises writers, so there is no race to test.")
+
+
+def _run_together(n, work):
+    barrier = threading.Barrier(n)
+    results = []
+    lock = threading.Lock()
+
+    def runner(i):
+        try:
+            barrier.wait()
+            outcome = work(i)
+        except ApplicationError as exc:
+            outcome = exc
+        finally:
+            connections.close_all()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_fifty_concurrent_redemptions_against_a_balance_for_ten():
+    manager = UserFactory(username="race-manager", role="account_manager")
+    program = ProgramFactory(name="Race club")
+    membership = MembershipFactory(program=program, customer=CustomerFactory(account_manager=manager))
+    points_adjust(membership=membership, points=1000, reason="Race stake", actor=manager)
+    reward = RewardFactory(program=program, cost=100)
+
+    def redeem(i):
+        m = Membership.objects.get(pk=membership.pk)
+        return points_redeem(membership=m, reward=reward, actor=manager, idempotency_key=f"race-{i}")
+
+    results = _run_together(50, redeem)
+    won = [r for r in results if isinstance(r, Redemption)]
+    lost = [r for r in results if isinstance(r, ApplicationError)]
+    assert len(won) == 10
+    assert len(lost) == 40
+    assert all(r.status_code == 409 for r in lost)
+    membership.refresh_from_db()
+    assert membership.balance == 0
+    assert LedgerEntry.objects.filter(membership=membership, kind="redeem").count() == 10
+    assert not ledger_drift().exists()
+
+
+def test_same_request_retried_concurrently_redeems_once():
+    manager = UserFactory(username="retry-manager", role="account_manager")
+    program = ProgramFactory(name="Retry club")
+    membership = MembershipFactory(program=program, customer=CustomerFactory(account_manager=manager))
+    points_adjust(membership=membership, points=1000, reason="Stake", actor=manager)
+    reward = RewardFactory(program=program, cost=100)
+    key = uuid.uuid4().hex
+
+    results = _run_together(
+        10,
+        lambda i: points_redeem(
+            membership=Membership.objects.get(pk=membership.pk), reward=reward, actor=manager, idempotency_key=key
+        ),
+    )
+    assert len({r.pk for r in results}) == 1
+    membership.refresh_from_db()
+    assert membership.balance == 900
+
+
+def test_concurrent_limited_stock_never_oversold():
+    manager = UserFactory(username="stock-manager", role="account_manager")
+    program = ProgramFactory(name="Stock club")
+    reward = RewardFactory(program=program, cost=10, stock=5)
+    memberships = []
+    for _ in range(12):
+        m = MembershipFactory(program=program, customer=CustomerFactory(account_manager=manager))
+        points_adjust(membership=m, points=100, reason="Stake", actor=manager)
+        memberships.append(m)
+
+    results = _run_together(
+        12,
+        lambda i: points_redeem(membership=memberships[i], reward=reward, actor=manager, idempotency_key="s"),
+    )
+    assert sum(isinstance(r, Redemption) for r in results) == 5
+    reward.refresh_from_db()
+    assert reward.stock == 0
