@@ -155,29 +155,37 @@ def bgnbd_expected_purchases(params: BgNbdParams, *, t, frequency, recency, T) -
       * [1 - ((alpha + T) / (alpha + T + t))^(r + x)
              * 2F1(r + x, b + x; a + b + x - 1; t / (alpha + T + t))]
       / (1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x))
+
+    Computed through Euler's transformation 2F1(A, B; C; z) = (1 - z)^(C - A - B)
+    2F1(C - A, C - B; C; z) (Abramowitz and Stegun 15.3.3), which turns the
+    bracket into 1 - ((alpha + T) / (alpha + T + t))^(a - 1)
+    2F1(a + b - 1 - r, a - 1; a + b + x - 1; z): the same number, but it stays
+    finite for customers with hundreds of purchases, where the original series
+    overflows.
     """
     x, t_x, big_t = _rft(frequency, recency, T)
     t = np.asarray(t, dtype=float)
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    r, alpha, b = params.r, params.alpha, params.b
     # a == 1 is a removable singularity; nudge it rather than divide by zero.
-    a_ = a + 1e-9 if abs(a - 1.0) < 1e-9 else a
+    a = params.a + 1e-9 if abs(params.a - 1.0) < 1e-9 else params.a
     z = t / (alpha + big_t + t)
-    hyp = special.hyp2f1(r + x, b + x, a_ + b + x - 1, z)
-    power = np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + t)))
-    numerator = (a_ + b + x - 1) / (a_ - 1) * (1.0 - power * hyp)
+    hyp = special.hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+    power = np.exp((a - 1) * (np.log(alpha + big_t) - np.log(alpha + big_t + t)))
+    numerator = (a + b + x - 1) / (a - 1) * (1.0 - power * hyp)
     return numerator / _alive_odds_denominator(params, x, t_x, big_t)
 
 
 def bgnbd_expected_purchases_new(params: BgNbdParams, *, t) -> np.ndarray:
     """E[X(t)] for a customer just acquired, [FHL05] eq. (7).
 
-    E[X(t)] = (a + b - 1) / (a - 1) [1 - (alpha / (alpha + t))^r 2F1(r, b; a + b - 1; t / (alpha + t))]
+    E[X(t)] = (a + b - 1) / (a - 1) [1 - (alpha / (alpha + t))^r 2F1(r, b; a + b - 1; t / (alpha + t))],
+    computed through the same Euler transformation as ``bgnbd_expected_purchases``.
     """
     t = np.asarray(t, dtype=float)
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    a_ = a + 1e-9 if abs(a - 1.0) < 1e-9 else a
-    hyp = special.hyp2f1(r, b, a_ + b - 1, t / (alpha + t))
-    return (a_ + b - 1) / (a_ - 1) * (1.0 - (alpha / (alpha + t)) ** r * hyp)
+    r, alpha, b = params.r, params.alpha, params.b
+    a = params.a + 1e-9 if abs(params.a - 1.0) < 1e-9 else params.a
+    hyp = special.hyp2f1(a + b - 1 - r, a - 1, a + b - 1, t / (alpha + t))
+    return (a + b - 1) / (a - 1) * (1.0 - (alpha / (alpha + t)) ** (a - 1) * hyp)
 
 
 def _gg_arrays(frequency, monetary_value) -> tuple[np.ndarray, np.ndarray]:

@@ -117,6 +117,29 @@ def test_expected_purchases_match_the_paper_and_a_direct_series():
     assert expected == pytest.approx(direct, rel=1e-8)
 
 
+def test_expected_purchases_stay_finite_for_very_frequent_buyers():
+    # In days: a customer with 500 repeat purchases in two years. The plain series
+    # 2F1(r + x, b + x; ...) overflows a float here; summing eq. (10)'s product
+    # ((alpha + T) / (alpha + T + t))^(r + x) * 2F1(...) term by term in logs does not.
+    daily = BgNbdParams(r=0.243, alpha=4.414 * 7, a=0.793, b=2.426)
+    r, alpha, a, b = daily.r, daily.alpha, daily.a, daily.b
+    x, t_x, big_t, t = 500, 729.0, 730.0, 365.0
+    z = t / (alpha + big_t + t)
+    log_term = (r + x) * math.log((alpha + big_t) / (alpha + big_t + t))
+    terms = [math.exp(log_term)]
+    for k in range(20_000):
+        log_term += math.log((r + x + k) * (b + x + k) / ((a + b + x - 1 + k) * (k + 1)) * z)
+        terms.append(math.exp(log_term))
+    body = 1 - math.fsum(terms)
+    odds = 1 + a / (b + x - 1) * ((alpha + big_t) / (alpha + t_x)) ** (r + x)
+    direct = (a + b + x - 1) / (a - 1) * body / odds
+
+    expected = bgnbd_expected_purchases(daily, t=t, frequency=[x], recency=[t_x], T=[big_t])
+
+    assert np.isfinite(expected[0])
+    assert expected[0] == pytest.approx(direct, rel=1e-6)
+
+
 def test_expected_purchases_of_a_new_customer_match_simulation():
     rng = np.random.default_rng(7)
     n = 200_000
