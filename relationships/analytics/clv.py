@@ -94,9 +94,12 @@ def fit_bgnbd(*, frequency, recency, T, penalizer: float = 0.0) -> BgNbdParams:
 
     The four parameters are optimised on the log scale (so they stay positive)
     with L-BFGS-B, falling back to Nelder-Mead; identical (x, t_x, T) rows are
-    folded into weights first. ``penalizer`` adds ``penalizer * sum(params^2)``
-    to the mean negative log-likelihood, which keeps estimates finite on small or
-    degenerate books (0 is the plain maximum-likelihood estimate).
+    folded into weights first. ``penalizer`` adds
+    ``penalizer * (r^2 + (alpha / mean T)^2 + a^2 + b^2)`` to the mean negative
+    log-likelihood, which keeps estimates finite on small or degenerate books
+    (0 is the plain maximum-likelihood estimate). alpha is a time scale, so it
+    is measured in mean customer ages: the penalty is then the same whether the
+    data are in days or weeks.
     """
     x, t_x, big_t = _rft(frequency, recency, T)
     if x.size == 0:
@@ -104,11 +107,13 @@ def fit_bgnbd(*, frequency, recency, T, penalizer: float = 0.0) -> BgNbdParams:
     rows, weights = np.unique(np.stack([x, t_x, big_t], axis=1), axis=0, return_counts=True)
     ux, ut, uT = rows[:, 0], rows[:, 1], rows[:, 2]
     n = float(weights.sum())
+    scale = np.array([1.0, max(float(np.mean(big_t)), 1e-9), 1.0, 1.0])
 
     def objective(log_params: np.ndarray) -> float:
         params = np.exp(log_params)
         ll = _bgnbd_ll_terms(*params, ux, ut, uT)
-        value = -float(np.dot(weights, ll)) / n + penalizer * float(np.sum(params**2))
+        penalty = penalizer * float(np.sum((params / scale) ** 2))
+        value = -float(np.dot(weights, ll)) / n + penalty
         return value if np.isfinite(value) else 1e100
 
     # Start near the data: a purchase rate of about mean(x) / mean(T) means alpha ~ r / rate.
@@ -226,6 +231,9 @@ def fit_gamma_gamma(*, frequency, monetary_value, penalizer: float = 0.0) -> Gam
     Only customers with at least one repeat purchase (frequency >= 1) and a
     positive mean spend enter the fit: ``monetary_value`` is the mean value of
     their repeat purchases. The model assumes spend is independent of frequency.
+    ``penalizer`` adds ``penalizer * (p^2 + q^2 + (v / mean spend)^2)`` to the
+    mean negative log-likelihood; v is in money, so it is measured in mean
+    spends and the penalty does not depend on the currency.
     """
     x, m = _gg_arrays(frequency, monetary_value)
     keep = (x >= 1) & (m > 0) & np.isfinite(m)
@@ -233,11 +241,12 @@ def fit_gamma_gamma(*, frequency, monetary_value, penalizer: float = 0.0) -> Gam
     if x.size < 2:
         raise ValueError("need at least two customers with a repeat purchase to fit spend")
     n = float(x.size)
+    scale = np.array([1.0, 1.0, float(np.mean(m))])
 
     def objective(log_params: np.ndarray) -> float:
         p, q, v = np.exp(log_params)
         value = -float(np.sum(_gg_ll_terms(p, q, v, x, m))) / n
-        value += penalizer * float(np.sum(np.exp(log_params) ** 2))
+        value += penalizer * float(np.sum((np.exp(log_params) / scale) ** 2))
         return value if np.isfinite(value) else 1e100
 
     start = np.log([1.0, 2.0, float(np.mean(m))])

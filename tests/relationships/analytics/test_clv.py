@@ -184,6 +184,13 @@ def test_bgnbd_fit_does_the_same_in_days():
     assert in_days.alpha == pytest.approx(in_weeks.alpha * 7, rel=0.02)
     assert in_days.r == pytest.approx(in_weeks.r, rel=0.02)
     assert in_days.b == pytest.approx(in_weeks.b, rel=0.05)
+    # The penalty measures alpha in mean customer ages, so it too ignores the unit.
+    penalised_weeks = fit_bgnbd(frequency=x, recency=t_x, T=big_t, penalizer=0.01)
+    penalised_days = fit_bgnbd(frequency=x, recency=t_x * 7, T=big_t * 7, penalizer=0.01)
+    assert penalised_days.alpha == pytest.approx(penalised_weeks.alpha * 7, rel=0.02)
+    assert penalised_days.b == pytest.approx(penalised_weeks.b, rel=0.05)
+    # And it does shrink: b is pulled well below its unpenalised estimate.
+    assert penalised_weeks.b < 0.8 * in_weeks.b
 
 
 def test_bgnbd_rejects_inconsistent_data():
