@@ -30,8 +30,10 @@ def import_send(job_id: int) -> bool:
     """Hand the job to the broker. With the broker down the job stays PENDING (it is in
     the database already) and False says so; the page offers to send it again."""
     try:
-        import_run.delay(job_id)
-    except (KombuError, OSError):
+        # The job row is the result: not subscribing to a result also spares the request
+        # the result backend's 20 reconnect attempts when Redis is down.
+        import_run.apply_async((job_id,), ignore_result=True)
+    except (KombuError, OSError, RuntimeError):
         logger.exception("Could not queue import job %s; it waits until it is sent again", job_id)
         return False
     return True

@@ -590,7 +590,7 @@ def test_progress_polls_while_running_and_stops_when_finished(client, admin_user
 def test_broker_down_keeps_the_job_waiting_and_says_so(client, admin_user, caplog):
     client.force_login(admin_user)
     with mock.patch(
-        "customers.tasks.import_run.delay", side_effect=OperationalError("Connection refused")
+        "customers.tasks.import_run.apply_async", side_effect=OperationalError("Connection refused")
     ):
         response = upload(client, "name\nLater\n")
     job = ImportJob.objects.get()
@@ -604,7 +604,7 @@ def test_broker_down_keeps_the_job_waiting_and_says_so(client, admin_user, caplo
 
     # Still down: sending again says so again, nothing breaks.
     with mock.patch(
-        "customers.tasks.import_run.delay", side_effect=OperationalError("Connection refused")
+        "customers.tasks.import_run.apply_async", side_effect=OperationalError("Connection refused")
     ):
         response = client.post(reverse("import-send", args=[job.pk]), follow=True)
     assert "will start when the worker is back" in response.content.decode()
