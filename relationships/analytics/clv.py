@@ -6,14 +6,14 @@ References (formulas written from the published papers):
   customers' the easy way: an alternative to the Pareto/NBD model", Marketing
   Science 24(2), 275-284. Likelihood eq. (6), E[X(t)] eq. (7), conditional
   expectation eq. (10).
-- [FHL05n] Fader, Hardie and Lee (2008 revision), "Computing P(alive) using the
-  BG/NBD model", note at brucehardie.com: P(alive) eq. (2).
+- [FHL08] Fader, Hardie and Lee (2008), "Computing P(alive) using the
+  BG/NBD model", note 021 at brucehardie.com.
 - [FHL05b] Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005), "RFM and CLV:
   using iso-value curves for customer base analysis", Journal of Marketing
   Research 42(4), 415-430: the Gamma-Gamma spend model.
 - [FH13] Fader, P. S. and Hardie, B. G. S. (2013), "The Gamma-Gamma model of
-  monetary value", note at brucehardie.com: likelihood eq. (5), conditional
-  expected spend eq. (6).
+  monetary value", note 025 at brucehardie.com: the likelihood and the
+  conditional expected spend.
 
 Data per customer, in one time unit (days or weeks) chosen by the caller:
 ``frequency`` x = number of repeat purchases (purchases after the first),
@@ -142,7 +142,7 @@ def _alive_odds_denominator(params: BgNbdParams, x, t_x, big_t) -> np.ndarray:
 
 
 def bgnbd_p_alive(params: BgNbdParams, *, frequency, recency, T) -> np.ndarray:
-    """P(the customer is still active at T | x, t_x, T), [FHL05n] eq. (2).
+    """P(the customer is still active at T | x, t_x, T), [FHL08].
 
     P(alive) = 1 / (1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x)).
     A customer with no repeat purchase gets 1: in the BG/NBD a customer can only
@@ -202,7 +202,7 @@ def _gg_arrays(frequency, monetary_value) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _gg_ll_terms(p, q, v, x, m) -> np.ndarray:
-    """Per-customer Gamma-Gamma log-likelihood of the mean spend m over x purchases, [FH13] eq. (5).
+    """Per-customer Gamma-Gamma log-likelihood of the mean spend m over x purchases, [FH13].
 
     f(m | p, q, v, x) = G(px + q) / (G(px) G(q)) * v^q m^(px - 1) x^(px) / (v + m x)^(px + q)
     """
@@ -264,7 +264,7 @@ def fit_gamma_gamma(*, frequency, monetary_value, penalizer: float = 0.0) -> Gam
 def gamma_gamma_expected_spend(
     params: GammaGammaParams, *, frequency, monetary_value
 ) -> np.ndarray:
-    """Expected value of a customer's future purchase, [FH13] eq. (6).
+    """Expected value of a customer's future purchase, [FH13].
 
     E[M | p, q, v, m_x, x] = p (v + m_x x) / (p x + q - 1)
       = (q - 1)/(p x + q - 1) * (v p / (q - 1)) + p x / (p x + q - 1) * m_x,
@@ -304,7 +304,7 @@ def clv_discounted(
 
     CLV = sum_{m=1..months} (E[Y(m)] - E[Y(m-1)]) * E[spend] * margin / (1 + d)^m,
     with E[Y(.)] the BG/NBD conditional expectation ([FHL05] eq. 10), E[spend]
-    the Gamma-Gamma expectation ([FH13] eq. 6), a month of 365.25 / 12 days
+    the Gamma-Gamma expectation ([FH13]), a month of 365.25 / 12 days
     and d = (1 + annual_discount_rate)^(1/12) - 1 the equivalent monthly rate;
     each month's purchases are discounted from the end of that month.
     ``days_per_unit`` says how many days one unit of recency and T is (1 for
