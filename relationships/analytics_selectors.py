@@ -1,0 +1,185 @@
+"""Reads for retention analytics and risk, scoped by who may see which customers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, F, Max, Min, QuerySet
+from django.db.models.functions import Floor
+
+from customers.models import Customer, Stage, User
+from customers.selectors import customers_visible_to
+
+from .analytics.valuation import TIER_ADVICE
+from .models import (
+    CustomerMetrics,
+    CutKind,
+    Defection,
+    DefectionReason,
+    ModelFit,
+    NightlyRun,
+    PeriodKind,
+    RelationshipStrategy,
+    RetentionSnapshot,
+    RiskFlag,
+    ValueBand,
+)
+
+
+def risk_flags_visible_to(actor: User) -> QuerySet[RiskFlag]:
+    return RiskFlag.objects.filter(customer__in=customers_visible_to(actor))
+
+
+def metrics_visible_to(actor: User) -> QuerySet[CustomerMetrics]:
+    return CustomerMetrics.objects.filter(customer__in=customers_visible_to(actor))
+
+
+def defections_visible_to(actor: User) -> QuerySet[Defection]:
+    return Defection.objects.filter(customer__in=customers_visible_to(actor))
+
+
+def at_risk_queue(*, actor: User) -> QuerySet[RiskFlag]:
+    """Open flags on the actor's book, the most value at risk first: the morning to-do.
+    A manager sees the flags of the customers now in their book; an admin sees all."""
+    return (
+        risk_flags_visible_to(actor)
+        .filter(cleared_on__isnull=True)
+        .select_related("customer", "customer__segment", "customer__account_manager", "customer__metrics")
+        .order_by(F("customer__metrics__value_at_risk").desc(nulls_last=True), "-score", "id")
+    )
+
+
+def customer_risk_panel(*, actor: User, customer: Customer) -> dict | None:
+    """The customer 360 page's risk panel ({"template", "data"}); None when the actor may
+    not see the customer or no nightly run has scored them yet."""
+    if not customers_visible_to(actor).filter(pk=customer.pk).exists():
+        return None
+    metrics = CustomerMetrics.objects.filter(customer=customer).first()
+    if metrics is None:
+        return None
+    strategy = RelationshipStrategy.objects.filter(segment_id=customer.segment_id).first()
+    open_flag = RiskFlag.objects.filter(customer=customer, cleared_on__isnull=True).first()
+    tier = (metrics.financial_band, metrics.strategic_band)
+    data = {
+        "metrics": metrics,
+        "score": metrics.risk_score,
+        "reasons": metrics.reasons,
+        "clv_12m": metrics.clv_12m,
+        "p_alive": metrics.p_alive,
+        "value_at_risk": metrics.value_at_risk,
+        "value_tier": metrics.value_tier,
+        "tier_advice": TIER_ADVICE.get(tier, ""),
+        "open_flag": open_flag,
+        "strategy": strategy,
+        "relationship_types": strategy.relationship_type_labels if strategy else [],
+        "goal": strategy.get_goal_display() if strategy else "",
+        "rhythm": strategy.get_rhythm_display() if strategy else "",
+        "computed_for": metrics.computed_for,
+    }
+    return {"template": "relationships/_risk_panel.html", "data": data}
+
+
+def latest_run_date():
+    return RetentionSnapshot.objects.aggregate(d=Max("run_date"))["d"]
+
+
+def retention_trend(*, actor: User, period_kind: str = PeriodKind.MONTH) -> list[RetentionSnapshot]:
+    """The latest run's retention per period: the whole book for an admin, the manager's
+    own book (the account-manager cut) for an account manager."""
+    run_date = latest_run_date()
+    if run_date is None or not actor.is_staff_member:
+        return []
+    qs = RetentionSnapshot.objects.filter(run_date=run_date, period_kind=period_kind)
+    if actor.is_admin:
+        qs = qs.filter(cut_kind=CutKind.ALL)
+    else:
+        qs = qs.filter(cut_kind=CutKind.ACCOUNT_MANAGER, cut_key=str(actor.pk))
+    return list(qs.order_by("period_start"))
+
+
+def retention_by_cut(*, actor: User, cut_kind: str, period_kind: str = PeriodKind.QUARTER) -> list[RetentionSnapshot]:
+    """The latest complete-or-current period per cut (admins: segments, relationship types,
+    managers, cohorts)."""
+    run_date = latest_run_date()
+    if run_date is None or not actor.is_admin:
+        return []
+    qs = RetentionSnapshot.objects.filter(run_date=run_date, period_kind=period_kind, cut_kind=cut_kind)
+    return list(qs.order_by("period_start", "cut_label"))
+
+
+def ladder_counts(*, actor: User) -> list[tuple[str, str, int]]:
+    counts = dict(
+        customers_visible_to(actor).values_list("stage").annotate(n=Count("id")).values_list("stage", "n")
+    )
+    return [(value, label, counts.get(value, 0)) for value, label in Stage.choices]
+
+
+def value_tier_grid(*, actor: User) -> list[list[dict]]:
+    """3x3 counts of (financial band, strategic band), high strategic first, with Gordon's advice."""
+    counts = {
+        (f, s): n
+        for f, s, n in metrics_visible_to(actor)
+        .values_list("financial_band", "strategic_band")
+        .annotate(n=Count("id"))
+        .values_list("financial_band", "strategic_band", "n")
+    }
+    grid = []
+    for s in reversed(ValueBand.values):
+        grid.append(
+            [
+                {
+                    "financial": ValueBand(f).label,
+                    "strategic": ValueBand(s).label,
+                    "count": counts.get((f, s), 0),
+                    "advice": TIER_ADVICE.get((f, s), ""),
+                }
+                for f in ValueBand.values
+            ]
+        )
+    return grid
+
+
+def clv_histogram(*, actor: User, bins: int = 12) -> dict:
+    """Counts of customers by 12-month CLV in equal-width bins (two queries, no rows pulled)."""
+    qs = metrics_visible_to(actor).filter(purchase_count__gt=0)
+    bounds = qs.aggregate(lo=Min("clv_12m"), hi=Max("clv_12m"), n=Count("id"))
+    if not bounds["n"]:
+        return {"bins": [], "total": 0}
+    lo = min(Decimal(bounds["lo"]), Decimal(0))
+    hi = Decimal(bounds["hi"])
+    width = max((hi - lo) / bins, Decimal("0.01"))
+    rows = dict(
+        qs.annotate(bucket=Floor((F("clv_12m") - lo) / width))
+        .values("bucket")
+        .annotate(n=Count("id"))
+        .values_list("bucket", "n")
+    )
+    counts = [0] * bins
+    for bucket, n in rows.items():
+        counts[min(int(bucket), bins - 1)] += n
+    return {
+        "bins": [
+            {"low": lo + width * i, "high": lo + width * (i + 1), "count": counts[i]} for i in range(bins)
+        ],
+        "total": bounds["n"],
+    }
+
+
+def defection_reason_counts(*, actor: User) -> list[tuple[str, int]]:
+    counts = dict(
+        defections_visible_to(actor).values_list("reason").annotate(n=Count("id")).values_list("reason", "n")
+    )
+    return [(r.name, counts.get(r.pk, 0)) for r in DefectionReason.objects.all() if counts.get(r.pk) or r.is_active]
+
+
+def model_fits(*, limit: int = 10) -> list[ModelFit]:
+    return list(ModelFit.objects.order_by("-run_date")[:limit])
+
+
+def nightly_runs(*, limit: int = 14) -> list[NightlyRun]:
+    return list(NightlyRun.objects.order_by("-run_date")[:limit])
+
+
+def strategies() -> QuerySet[RelationshipStrategy]:
+    return RelationshipStrategy.objects.select_related("segment").order_by("segment__name")
+
