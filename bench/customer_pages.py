@@ -1,0 +1,183 @@
+"""Server time and SQL queries of the customer pages on the benchmark book.
+
+    make bench        # DATABASE_URL=postgres://.../crm_bench python bench/customer_pages.py
+
+Seeds the book first if it has fewer than 1,000,000 customers (1M customers, ~10M purchases,
+~5M interactions; several minutes on two cores), else reuses it. Then it requests each page
+in process with django.test.Client (DEBUG off) as the admin and prints the median and p99
+time and the number of SQL queries. It prints figures; it does not pass or fail.
+
+Options: --requests N (50), --explain (EXPLAIN ANALYZE the slowest query of each page),
+--customers N (size of the book to seed when missing, 1,000,000).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings.dev")
+os.environ["DEBUG"] = "false"  # DEBUG would log every query and render debug pages
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from customers import demo  # noqa: E402
+from customers.models import Customer, Segment, User  # noqa: E402
+
+GOALS_MS = {"list": 100.0, "detail": 50.0}
+
+
+def ensure_book(target: int) -> Customer:
+    have = Customer.objects.count()
+    heavy = Customer.objects.filter(name=demo.BENCH_CUSTOMER_NAME).order_by("id").first()
+    if have < target:
+        print(f"The book has {have:,} customers; seeding {target:,} (takes minutes)...")
+        call_command(
+            "seed_demo",
+            customers=str(target),
+            purchases_per_customer="10",
+            interactions_per_customer="5",
+            bench_customer=heavy is None,
+        )
+        heavy = Customer.objects.filter(name=demo.BENCH_CUSTOMER_NAME).order_by("id").first()
+    if heavy is None:
+        sys.exit(
+            f"No customer named {demo.BENCH_CUSTOMER_NAME!r}: seed the bench book into an "
+            "empty database (seed_demo --bench-customer)."
+        )
+    return heavy
+
+
+def deep_cursor(rows_in: int) -> str:
+    """The page's own "next" cursor as it would be after `rows_in` rows sorted by name."""
+    from customers.views import encode_cursor  # the list page's keyset cursor
+
+    row = Customer.objects.order_by("name", "id").only("name")[rows_in - 1]
+    return encode_cursor("name", row)
+
+
+def measure(client: Client, url: str, requests: int) -> dict:
+    for _ in range(3):  # warm caches and connection
+        response = client.get(url)
+        if response.status_code != 200:
+            sys.exit(f"GET {url} answered {response.status_code}; the bench needs 200.")
+    times, counts, slowest = [], set(), (0.0, "")
+    for _ in range(requests):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        counts.add(len(queries.captured_queries))
+        for q in queries.captured_queries:
+            if float(q["time"]) * 1000 > slowest[0]:
+                slowest = (float(q["time"]) * 1000, q["sql"])
+    return {
+        "median": statistics.median(times),
+        "p99": float(np.percentile(times, 99)),
+        "queries": counts,
+        "slowest": slowest,
+        "bytes": len(response.content),
+    }
+
+
+def explain(sql: str) -> None:
+    with connection.cursor() as c:
+        c.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        for (line,) in c.fetchall():
+            print(f"      {line}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--explain", action="store_true")
+    args = parser.parse_args()
+
+    if connection.vendor != "postgresql":
+        print("Warning: the benchmark is meant for PostgreSQL (make bench sets DATABASE_URL).")
+    call_command("migrate", verbosity=0)
+    heavy = ensure_book(args.customers)
+    history = heavy.purchases.count() + heavy.interactions.count()
+    admin = User.objects.get(username="admin")
+    alice = User.objects.get(username="alice")
+    smb = Segment.objects.get(name="SMB")
+    book = Customer.objects.count()
+    deep_at = min(500_000, book - 60)
+
+    lists = reverse("customer-list")
+    pages = [
+        ("list", "admin", "Customer list, first page", lists),
+        (
+            "list",
+            "admin",
+            f"Customer list, page after row {deep_at:,} (keyset)",
+            f"{lists}?sort=name&cursor={deep_cursor(deep_at)}",
+        ),
+        ("list", "admin", "Customer list, search q=berg", f"{lists}?q=berg"),
+        (
+            "list",
+            "admin",
+            "Customer list, segment=SMB + stage=client",
+            f"{lists}?segment={smb.pk}&stage=client",
+        ),
+        ("list", "alice", "Customer list, first page (manager alice)", lists),
+        (
+            "detail",
+            "admin",
+            f"Customer page, {history:,} history rows",
+            reverse("customer-detail", args=[heavy.pk]),
+        ),
+    ]
+    clients = {"admin": Client(), "alice": Client()}
+    clients["admin"].force_login(admin)
+    clients["alice"].force_login(alice)
+
+    print(
+        f"\nBook: {book:,} customers. {args.requests} requests per page, in process "
+        f"(django.test.Client), DEBUG off, {connection.vendor}.\n"
+    )
+    header = f"{'Page':<52} {'median':>8} {'p99':>8} {'goal':>7} {'queries':>8}"
+    print(header)
+    print("-" * len(header))
+    results = []
+    static = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    with override_settings(STORAGES={**django.conf.settings.STORAGES, **static}):
+        for kind, who, label, url in pages:
+            r = measure(clients[who], url, args.requests)
+            goal = GOALS_MS[kind]
+            mark = "ok" if r["p99"] <= goal else "MISSED"
+            queries = "/".join(str(c) for c in sorted(r["queries"]))
+            print(
+                f"{label:<52} {r['median']:>6.1f}ms {r['p99']:>6.1f}ms "
+                f"{goal:>5.0f}ms {queries:>8}  {mark}"
+            )
+            results.append((label, r))
+    print(
+        "\nQueries: one number means every request ran the same queries (a/b if not).\n"
+        "Slowest single query per page:"
+    )
+    for label, r in results:
+        ms, sql = r["slowest"]
+        print(f"  {label}: {ms:.1f} ms  {sql[:160]}")
+        if args.explain and sql:
+            explain(sql)
+
+
+if __name__ == "__main__":
+    main()
