@@ -56,6 +56,10 @@ HISTORY_DAYS = 3 * 365
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 @dataclass(frozen=True)
 class SegmentSpec:
     name: str
@@ -91,75 +95,55 @@ CATALOGUE = [
     ("Reseller bundle", "partnership", 3_900.0),
 ]
 
+# fmt: off
 SEGMENTS = [
     SegmentSpec(
-        "Enterprise",
-        "Large accounts with a dedicated account manager. Relationship: long-term, "
+        name="Enterprise",
+        description="Large accounts with a dedicated account manager. Relationship: long-term, "
         "dedicated personal assistance.",
-        365,
-        0.08,
-        1.0,
-        (0.12, 0.22, 0.28, 0.18, 0.12, 0.08),
-        1.6,
-        1.6,
-        2.2,
-        1.0,
-        (2, 3, 4, 6, 7),
+        inactivity_days=365, share=0.08, organisations=1.0,
+        stage_probs=(0.12, 0.22, 0.28, 0.18, 0.12, 0.08),
+        price_scale=1.6, purchase_weight=1.6, interaction_weight=2.2, managed=1.0,
+        products=(2, 3, 4, 6, 7),
     ),
     SegmentSpec(
-        "SMB",
-        "Small and medium businesses. Relationship: personal assistance and self-service.",
-        180,
-        0.22,
-        0.9,
-        (0.25, 0.30, 0.23, 0.11, 0.07, 0.04),
-        1.0,
-        1.2,
-        1.3,
-        0.95,
-        (1, 3, 4, 5, 7, 8),
+        name="SMB",
+        description="Small and medium businesses. Relationship: personal assistance and "
+        "self-service.",
+        inactivity_days=180, share=0.22, organisations=0.9,
+        stage_probs=(0.25, 0.30, 0.23, 0.11, 0.07, 0.04),
+        price_scale=1.0, purchase_weight=1.2, interaction_weight=1.3, managed=0.95,
+        products=(1, 3, 4, 5, 7, 8),
     ),
     SegmentSpec(
-        "Consumers",
-        "Private customers. Relationship: automated services, communities, loyalty program.",
-        120,
-        0.45,
-        0.0,
-        (0.30, 0.32, 0.20, 0.10, 0.06, 0.02),
-        1.0,
-        1.0,
-        0.8,
-        0.9,
-        (0, 5, 8, 9, 13),
+        name="Consumers",
+        description="Private customers. Relationship: automated services, communities, "
+        "loyalty program.",
+        inactivity_days=120, share=0.45, organisations=0.0,
+        stage_probs=(0.30, 0.32, 0.20, 0.10, 0.06, 0.02),
+        price_scale=1.0, purchase_weight=1.0, interaction_weight=0.8, managed=0.9,
+        products=(0, 5, 8, 9, 13),
     ),
     SegmentSpec(
-        "Tourists — one-off",
-        "Visitors who buy once. Relationship: transactional; one purchase is a success, "
-        "not a defection.",
-        730,
-        0.17,
-        0.0,
-        (0.15, 0.80, 0.05, 0.0, 0.0, 0.0),
-        1.0,
-        0.15,
-        0.3,
-        0.0,
-        (9, 10, 11, 12),
+        name="Tourists — one-off",
+        description="Visitors who buy once. Relationship: transactional; one purchase is a "
+        "success, not a defection.",
+        inactivity_days=730, share=0.17, organisations=0.0,
+        stage_probs=(0.15, 0.80, 0.05, 0.0, 0.0, 0.0),
+        price_scale=1.0, purchase_weight=0.15, interaction_weight=0.3, managed=0.0,
+        products=(9, 10, 11, 12),
     ),
     SegmentSpec(
-        "Partners",
-        "Resellers and co-marketing partners. Relationship: co-creation and communities.",
-        365,
-        0.08,
-        1.0,
-        (0.05, 0.10, 0.20, 0.20, 0.20, 0.25),
-        1.2,
-        1.4,
-        1.8,
-        1.0,
-        (1, 3, 14, 15),
+        name="Partners",
+        description="Resellers and co-marketing partners. Relationship: co-creation and "
+        "communities.",
+        inactivity_days=365, share=0.08, organisations=1.0,
+        stage_probs=(0.05, 0.10, 0.20, 0.20, 0.20, 0.25),
+        price_scale=1.2, purchase_weight=1.4, interaction_weight=1.8, managed=1.0,
+        products=(1, 3, 14, 15),
     ),
 ]
+# fmt: on
 _SHARES = np.array([s.share for s in SEGMENTS])
 
 MANAGERS = [
@@ -167,233 +151,54 @@ MANAGERS = [
     ("bob", "Bob", "Berger", 0.35),
     ("chris", "Chris", "Chen", 0.25),
 ]
-TAGS = [
-    "vip",
-    "newsletter",
-    "referral",
-    "trade-fair",
-    "needs-training",
-    "beta-tester",
-    "price-sensitive",
-    "key-account",
-    "community",
-    "eco-conscious",
-]
+TAGS = _words(
+    """
+    vip newsletter referral trade-fair needs-training beta-tester price-sensitive
+    key-account community eco-conscious
+    """
+)
 
-FIRST_NAMES = [
-    "Anna",
-    "Ben",
-    "Clara",
-    "David",
-    "Emma",
-    "Felix",
-    "Greta",
-    "Hugo",
-    "Ida",
-    "Jonas",
-    "Karin",
-    "Lars",
-    "Maja",
-    "Nils",
-    "Olga",
-    "Paul",
-    "Rosa",
-    "Sven",
-    "Tara",
-    "Ulrich",
-    "Vera",
-    "Wim",
-    "Xenia",
-    "Yusuf",
-    "Zoe",
-    "Amir",
-    "Bianca",
-    "Carlos",
-    "Dana",
-    "Erik",
-    "Fatima",
-    "Gabriel",
-    "Hannah",
-    "Ivan",
-    "Julia",
-    "Kofi",
-    "Lena",
-    "Marco",
-    "Nora",
-    "Oscar",
-    "Priya",
-    "Quentin",
-    "Rita",
-    "Samuel",
-    "Tomas",
-    "Ulla",
-    "Victor",
-    "Wanda",
-    "Yara",
-    "Zain",
-    "Leila",
-    "Mateo",
-    "Sofia",
-    "Arjun",
-    "Mei",
-    "Noah",
-    "Elif",
-    "Jakob",
-    "Ines",
-]
-LAST_NAMES = [
-    "Andersen",
-    "Berg",
-    "Costa",
-    "Dahl",
-    "Eriksen",
-    "Fischer",
-    "Garcia",
-    "Hansen",
-    "Ivanova",
-    "Jensen",
-    "Keller",
-    "Lindberg",
-    "Moreau",
-    "Nielsen",
-    "Olsen",
-    "Petersen",
-    "Quist",
-    "Rossi",
-    "Schmidt",
-    "Tanaka",
-    "Ueda",
-    "Vogel",
-    "Weber",
-    "Xu",
-    "Yilmaz",
-    "Zimmermann",
-    "Almeida",
-    "Bauer",
-    "Carlsson",
-    "Dubois",
-    "Engel",
-    "Fontaine",
-    "Gruber",
-    "Holm",
-    "Iversen",
-    "Janssen",
-    "Kowalski",
-    "Lund",
-    "Meyer",
-    "Novak",
-    "Ortega",
-    "Pereira",
-    "Richter",
-    "Svensson",
-    "Thomsen",
-    "Urban",
-    "Varga",
-    "Wagner",
-    "Young",
-    "Ziegler",
-    "Nakamura",
-    "Okafor",
-    "Bergstrom",
-    "Haddad",
-    "Laine",
-    "Mensah",
-    "Park",
-    "Silva",
-    "Oyelaran",
-    "Kaur",
-]
-ORG_PREFIXES = [
-    "Nordwind",
-    "Bluefield",
-    "Silverline",
-    "Redwood",
-    "Brightpath",
-    "Clearwater",
-    "Ironbridge",
-    "Greenhill",
-    "Stonegate",
-    "Summit",
-    "Harbor",
-    "Northstar",
-    "Oakridge",
-    "Riverside",
-    "Suncrest",
-    "Westbrook",
-    "Evergreen",
-    "Highland",
-    "Lakeside",
-    "Meadow",
-    "Pinecrest",
-    "Copperleaf",
-    "Granite",
-    "Horizon",
-    "Keystone",
-    "Lighthouse",
-    "Maple",
-    "Orchard",
-    "Quarry",
-    "Sterling",
-    "Tidewater",
-    "Unity",
-    "Vantage",
-    "Willow",
-    "Zenith",
-    "Aurora",
-    "Beacon",
-    "Cobalt",
-    "Delta",
-    "Falcon",
-]
-ORG_NOUNS = [
-    "Logistics",
-    "Bakery",
-    "Systems",
-    "Foods",
-    "Engineering",
-    "Studios",
-    "Labs",
-    "Consulting",
-    "Pharma",
-    "Energy",
-    "Motors",
-    "Textiles",
-    "Media",
-    "Robotics",
-    "Analytics",
-    "Hotels",
-    "Dental",
-    "Architects",
-    "Brewing",
-    "Outdoor",
-    "Print",
-    "Software",
-    "Freight",
-    "Optics",
-    "Medical",
-    "Solar",
-    "Furniture",
-    "Travel",
-    "Apparel",
-    "Farms",
-]
+FIRST_NAMES = _words(
+    """
+    Anna Ben Clara David Emma Felix Greta Hugo Ida Jonas Karin Lars Maja Nils Olga Paul Rosa
+    Sven Tara Ulrich Vera Wim Xenia Yusuf Zoe Amir Bianca Carlos Dana Erik Fatima Gabriel
+    Hannah Ivan Julia Kofi Lena Marco Nora Oscar Priya Quentin Rita Samuel Tomas Ulla Victor
+    Wanda Yara Zain Leila Mateo Sofia Arjun Mei Noah Elif Jakob Ines
+    """
+)
+LAST_NAMES = _words(
+    """
+    Andersen Berg Costa Dahl Eriksen Fischer Garcia Hansen Ivanova Jensen Keller Lindberg
+    Moreau Nielsen Olsen Petersen Quist Rossi Schmidt Tanaka Ueda Vogel Weber Xu Yilmaz
+    Zimmermann Almeida Bauer Carlsson Dubois Engel Fontaine Gruber Holm Iversen Janssen
+    Kowalski Lund Meyer Novak Ortega Pereira Richter Svensson Thomsen Urban Varga Wagner
+    Young Ziegler Nakamura Okafor Bergstrom Haddad Laine Mensah Park Silva Oyelaran Kaur
+    """
+)
+ORG_PREFIXES = _words(
+    """
+    Nordwind Bluefield Silverline Redwood Brightpath Clearwater Ironbridge Greenhill
+    Stonegate Summit Harbor Northstar Oakridge Riverside Suncrest Westbrook Evergreen
+    Highland Lakeside Meadow Pinecrest Copperleaf Granite Horizon Keystone Lighthouse Maple
+    Orchard Quarry Sterling Tidewater Unity Vantage Willow Zenith Aurora Beacon Cobalt Delta
+    Falcon
+    """
+)
+ORG_NOUNS = _words(
+    """
+    Logistics Bakery Systems Foods Engineering Studios Labs Consulting Pharma Energy Motors
+    Textiles Media Robotics Analytics Hotels Dental Architects Brewing Outdoor Print
+    Software Freight Optics Medical Solar Furniture Travel Apparel Farms
+    """
+)
 LEGAL = ["GmbH", "Ltd", "BV", "SA", "Inc", "AB", "AS", "Oy"]
 STREETS = """Main Street|Harbour Road|Station Square|Mill Lane|Park Avenue|Church Street|Market Place
 |River Walk|King's Road|Garden Row|Bridge Street|Castle Hill""".replace("\n", "").split("|")
-CITIES = [
-    "Copenhagen",
-    "Hamburg",
-    "Rotterdam",
-    "Lyon",
-    "Porto",
-    "Milan",
-    "Gothenburg",
-    "Vienna",
-    "Dublin",
-    "Krakow",
-    "Ghent",
-    "Tallinn",
-]
+CITIES = _words(
+    """
+    Copenhagen Hamburg Rotterdam Lyon Porto Milan Gothenburg Vienna Dublin Krakow Ghent Tallinn
+    """
+)
 
 CHANNELS = ["phone", "email", "meeting", "chat", "on_site", "portal", "community"]
 CHANNEL_PROBS = [0.28, 0.30, 0.12, 0.10, 0.05, 0.10, 0.05]
