@@ -7,9 +7,10 @@ from rest_framework.routers import DefaultRouter
 from customers import api as customers_api
 from loyalty import api as loyalty_api
 from relationships import api as relationships_api
+from relationships import api_analytics as relationships_analytics_api
 
 router = DefaultRouter()
-for module in (customers_api, relationships_api, loyalty_api):
+for module in (customers_api, relationships_api, relationships_analytics_api, loyalty_api):
     module.register(router)
 
 urlpatterns = [

@@ -1,0 +1,318 @@
+"""The /api/v1/ endpoints for retention analytics and risk: flags, metrics, snapshots,
+model fits, nightly runs, relationship strategies and defections.
+
+Thin: reads go through relationships.analytics_selectors (scoped: a row outside the
+caller's book is a 404), writes through relationships.analytics_services.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+
+from customers.api import AdminWritesStaffReads, IsAdminRole, VisibleCustomerField
+from customers.models import Segment
+
+from . import analytics_selectors as selectors
+from . import analytics_services as services
+from .models import (
+    CustomerMetrics,
+    CutKind,
+    Defection,
+    DefectionReason,
+    ModelFit,
+    NightlyRun,
+    PurchaseRhythm,
+    RelationshipGoal,
+    RelationshipStrategy,
+    RelationshipType,
+    RetentionSnapshot,
+    RiskFlag,
+)
+
+
+class BoolParam:
+    TRUE = {"1", "true", "yes"}
+    FALSE = {"0", "false", "no"}
+
+    @classmethod
+    def parse(cls, value: str | None, name: str) -> bool | None:
+        if value is None or value == "":
+            return None
+        low = value.lower()
+        if low in cls.TRUE:
+            return True
+        if low in cls.FALSE:
+            return False
+        raise serializers.ValidationError({name: [f"Use true or false, not {value!r}."]})
+
+
+# --- At-risk flags and metrics -----------------------------------------------------------
+
+
+class RiskFlagSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    is_open = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = RiskFlag
+        fields = [
+            "id", "customer", "customer_name", "account_manager", "raised_on", "cleared_on",
+            "is_open", "score", "reasons", "value_at_risk",
+        ]
+        read_only_fields = fields
+
+
+class RiskFlagViewSet(viewsets.ReadOnlyModelViewSet):
+    """Flags on the caller's book; `?open=true` gives the at-risk queue."""
+
+    serializer_class = RiskFlagSerializer
+    search_fields = ["customer__name"]
+    ordering_fields = ["id", "raised_on", "score", "value_at_risk"]
+
+    def get_queryset(self):
+        qs = selectors.risk_flags_visible_to(self.request.user).select_related("customer")
+        is_open = BoolParam.parse(self.request.query_params.get("open"), "open")
+        if is_open is not None:
+            qs = qs.filter(cleared_on__isnull=is_open)
+        return qs
+
+
+class CustomerMetricsSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    value_tier = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = CustomerMetrics
+        fields = [
+            "id", "customer", "customer_name", "computed_for", "first_purchase_at",
+            "last_purchase_at", "purchase_count", "revenue", "usual_gap_days",
+            "days_since_last_purchase", "complaints_30d", "last_manager_contact_at", "p_alive",
+            "expected_purchases_30d", "expected_purchases_90d", "expected_purchases_365d",
+            "clv_12m", "value_at_risk", "financial_value", "strategic_value", "financial_band",
+            "strategic_band", "value_tier", "risk_score", "reasons",
+        ]
+        read_only_fields = fields
+
+
+class CustomerMetricsViewSet(viewsets.ReadOnlyModelViewSet):
+    """Each visible customer's current numbers; `?customer=<id>` for one customer."""
+
+    serializer_class = CustomerMetricsSerializer
+    filterset_fields = ["customer", "financial_band", "strategic_band"]
+    search_fields = ["customer__name"]
+    ordering_fields = ["id", "risk_score", "value_at_risk", "clv_12m"]
+
+    def get_queryset(self):
+        return selectors.metrics_visible_to(self.request.user).select_related("customer")
+
+
+# --- Retention, model fits, runs ---------------------------------------------------------
+
+
+class RetentionSnapshotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RetentionSnapshot
+        fields = [
+            "id", "run_date", "period_kind", "period_start", "period_end", "cut_kind", "cut_key",
+            "cut_label", "at_start", "retained", "new", "lost", "retention_rate", "churn_rate",
+            "lifetime_periods", "revenue_retention",
+        ]
+        read_only_fields = fields
+
+
+class RetentionSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
+    """Retention per period and cut. Admins see every cut; an account manager sees the
+    figures of their own book (the account-manager cut with their id)."""
+
+    serializer_class = RetentionSnapshotSerializer
+    filterset_fields = ["run_date", "period_kind", "cut_kind", "cut_key", "period_start"]
+    ordering_fields = ["id", "period_start"]
+
+    def get_queryset(self):
+        user = self.request.user
+        qs = RetentionSnapshot.objects.all()
+        if getattr(self, "swagger_fake_view", False):
+            return qs.none()
+        if not user.is_admin:
+            qs = qs.filter(Q(cut_kind=CutKind.ACCOUNT_MANAGER) & Q(cut_key=str(user.pk)))
+        return qs
+
+
+class ModelFitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ModelFit
+        fields = [
+            "id", "run_date", "n_customers", "bgnbd_r", "bgnbd_alpha", "bgnbd_a", "bgnbd_b",
+            "gg_p", "gg_q", "gg_v", "holdout_days", "holdout_mae", "note", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ModelFitViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ModelFitSerializer
+    queryset = ModelFit.objects.all()
+    filterset_fields = ["run_date"]
+
+
+class NightlyRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NightlyRun
+        fields = ["id", "run_date", "started_at", "finished_at", "status", "rows", "durations", "error"]
+        read_only_fields = fields
+
+
+class NightlyRunViewSet(viewsets.ReadOnlyModelViewSet):
+    """The history of nightly runs (admins only)."""
+
+    serializer_class = NightlyRunSerializer
+    queryset = NightlyRun.objects.all()
+    permission_classes = [IsAdminRole]
+    filterset_fields = ["status", "run_date"]
+
+
+# --- Relationship strategies -------------------------------------------------------------
+
+
+class RelationshipStrategySerializer(serializers.ModelSerializer):
+    segment = serializers.PrimaryKeyRelatedField(queryset=Segment.objects.all())
+    segment_name = serializers.CharField(source="segment.name", read_only=True)
+    relationship_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=RelationshipType.choices), allow_empty=False
+    )
+    goal = serializers.ChoiceField(choices=RelationshipGoal.choices)
+    rhythm = serializers.ChoiceField(choices=PurchaseRhythm.choices, default=PurchaseRhythm.MARRIAGE)
+
+    class Meta:
+        model = RelationshipStrategy
+        fields = [
+            "id", "segment", "segment_name", "relationship_types", "goal", "rhythm",
+            "expected_gap_days", "cost_to_serve_per_year", "currency", "notes", "updated_at",
+        ]
+        read_only_fields = ["id", "segment_name", "updated_at"]
+
+
+class RelationshipStrategyViewSet(
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    """Per segment: which relationships, what for, what they cost. Staff read, admins write."""
+
+    serializer_class = RelationshipStrategySerializer
+    permission_classes = [AdminWritesStaffReads]
+    filterset_fields = ["goal", "rhythm", "segment"]
+
+    def get_queryset(self):
+        return selectors.strategies()
+
+    def _save(self, data: dict, segment):
+        return services.strategy_save(
+            actor=self.request.user,
+            segment=segment,
+            relationship_types=data["relationship_types"],
+            goal=data["goal"],
+            rhythm=data.get("rhythm", PurchaseRhythm.MARRIAGE),
+            expected_gap_days=data.get("expected_gap_days"),
+            cost_to_serve_per_year=data.get("cost_to_serve_per_year", 0),
+            currency=data.get("currency", "EUR"),
+            notes=data.get("notes", ""),
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        segment = serializer.validated_data["segment"]
+        if RelationshipStrategy.objects.filter(segment=segment).exists():
+            return Response(
+                {"detail": f"{segment} already has a strategy; change it with PUT.", "segment": ["Taken."]},
+                status=status.HTTP_409_CONFLICT,
+            )
+        strategy = self._save(serializer.validated_data, segment)
+        return Response(self.get_serializer(strategy).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        merged = {
+            "relationship_types": instance.relationship_types,
+            "goal": instance.goal,
+            "rhythm": instance.rhythm,
+            "expected_gap_days": instance.expected_gap_days,
+            "cost_to_serve_per_year": instance.cost_to_serve_per_year,
+            "currency": instance.currency,
+            "notes": instance.notes,
+            **serializer.validated_data,
+        }
+        merged.pop("segment", None)  # a strategy stays with its segment
+        strategy = self._save(merged, instance.segment)
+        return Response(self.get_serializer(strategy).data)
+
+
+# --- Defections --------------------------------------------------------------------------
+
+
+class DefectionReasonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DefectionReason
+        fields = ["id", "code", "name", "description", "is_active"]
+        read_only_fields = fields
+
+
+class DefectionReasonViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = DefectionReasonSerializer
+    queryset = DefectionReason.objects.all()
+    pagination_class = None
+
+
+class DefectionSerializer(serializers.ModelSerializer):
+    customer = VisibleCustomerField()
+    reason = serializers.SlugRelatedField(
+        slug_field="code", queryset=DefectionReason.objects.filter(is_active=True)
+    )
+    recorded_by = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Defection
+        fields = ["id", "customer", "reason", "defected_on", "exit_interview_notes", "recorded_by", "created_at"]
+        read_only_fields = ["id", "recorded_by", "created_at"]
+        extra_kwargs = {"defected_on": {"required": False}}
+
+
+class DefectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Who left and why, on the caller's book; staff record one for a customer they manage."""
+
+    serializer_class = DefectionSerializer
+    filterset_fields = ["customer", "reason__code"]
+    ordering_fields = ["id", "defected_on"]
+
+    def get_queryset(self):
+        return selectors.defections_visible_to(self.request.user).select_related("reason")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        defection = services.defection_record(
+            actor=request.user,
+            customer=data["customer"],
+            reason=data["reason"],
+            defected_on=data.get("defected_on"),
+            exit_interview_notes=data.get("exit_interview_notes", ""),
+        )
+        return Response(self.get_serializer(defection).data, status=status.HTTP_201_CREATED)
+
+
+def register(router) -> None:
+    """Add the analytics viewsets to the /api/v1/ router."""
+    router.register("risk-flags", RiskFlagViewSet, basename="api-risk-flag")
+    router.register("customer-metrics", CustomerMetricsViewSet, basename="api-customer-metrics")
+    router.register("retention-snapshots", RetentionSnapshotViewSet, basename="api-retention-snapshot")
+    router.register("model-fits", ModelFitViewSet, basename="api-model-fit")
+    router.register("nightly-runs", NightlyRunViewSet, basename="api-nightly-run")
+    router.register("relationship-strategies", RelationshipStrategyViewSet, basename="api-relationship-strategy")
+    router.register("defection-reasons", DefectionReasonViewSet, basename="api-defection-reason")
+    router.register("defections", DefectionViewSet, basename="api-defection")
