@@ -188,6 +188,8 @@ class Customer(models.Model):
             models.Index(fields=["status", "name", "id"], name="customer_status_name_id"),
             models.Index(fields=["email"], name="customer_email"),
             models.Index(fields=["-created_at", "id"], name="customer_created"),
+            # The staff list's "acquired" sort pages through (acquired_on, id) by keyset.
+            models.Index(fields=["acquired_on", "id"], name="customer_acquired_id"),
         ]
 
     def __str__(self) -> str:

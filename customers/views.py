@@ -98,17 +98,32 @@ def decode_cursor(sort: str, cursor: str):
     return value, last_id
 
 
-def after_cursor(qs: QuerySet[Customer], sort: str, value, last_id: int) -> QuerySet[Customer]:
+def customer_page(
+    qs: QuerySet[Customer], sort: str, cursor: tuple | None, limit: int
+) -> list[Customer]:
+    """Up to `limit` customers after the cursor (sort value, id) in the order of `sort`.
+    Each query is a plain range scan on (field, id); empty values of a nullable field come
+    last in both directions and are read as their own run, ordered by id."""
     name, desc, nullable = _sort_fields(sort)
     op = "lt" if desc else "gt"
-    same_value_later_id = Q(**{name: value, f"id__{op}": last_id})
-    if value is None:  # already in the trailing run of empty values
-        return qs.filter(**{f"{name}__isnull": True, f"id__{op}": last_id})
-    condition = Q(**{f"{name}__{op}": value}) | same_value_later_id
-    if nullable:
-        return qs.filter(condition | Q(**{f"{name}__isnull": True}))
-    # The redundant bound lets the database start the index scan at the cursor.
-    return qs.filter(Q(**{f"{name}__{op}e": value}) & condition)
+    by_id = "-id" if desc else "id"
+    empties = qs.filter(**{f"{name}__isnull": True}).order_by(by_id)
+    if cursor is not None and cursor[0] is None:  # already in the run of empty values
+        return list(empties.filter(**{f"id__{op}": cursor[1]})[:limit])
+    ranged = qs.order_by(f"-{name}" if desc else name, by_id)
+    if cursor is not None:
+        value, last_id = cursor
+        # The redundant bound lets the database start the index scan at the cursor.
+        ranged = ranged.filter(
+            Q(**{f"{name}__{op}e": value})
+            & (Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"id__{op}": last_id}))
+        )
+    if not nullable:
+        return list(ranged[:limit])
+    rows = list(ranged.filter(**{f"{name}__isnull": False})[:limit])
+    if len(rows) < limit:
+        rows += list(empties[: limit - len(rows)])
+    return rows
 
 
 def capped_count(qs: QuerySet[Customer]) -> int:
@@ -129,16 +144,16 @@ def customer_list(request):
     filterset = customer_filterset(actor=request.user, data=request.GET)
     qs = filterset.qs
     total = capped_count(qs)
-    page_qs = sorted_customers(qs, sort)
     cursor = request.GET.get("cursor", "")
+    position = None
     cursor_error = ""
     if cursor:
         try:
-            page_qs = after_cursor(page_qs, sort, *decode_cursor(sort, cursor))
+            position = decode_cursor(sort, cursor)
         except BadCursor:
             cursor_error = "That page link is not valid any more; showing the first page."
             cursor = ""
-    rows = list(page_qs.prefetch_related("tags")[: PAGE_SIZE + 1])
+    rows = customer_page(qs.prefetch_related("tags"), sort, position, PAGE_SIZE + 1)
     has_next = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     base_query = _query_without(request, "cursor")
