@@ -123,10 +123,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    # Two choice sets share the field name "kind"; name them so the schema stays stable.
+    # Choice sets that share a field name (kind, status) or serve two fields (bands):
+    # named here so the schema is stable and generates without warnings.
     "ENUM_NAME_OVERRIDES": {
         "CustomerKindEnum": "customers.models.CustomerKind",
         "InteractionKindEnum": "relationships.models.InteractionKind",
+        "CustomerStatusEnum": "customers.models.CustomerStatus",
+        "RunStatusEnum": "relationships.models.RunStatus",
+        "ValueBandEnum": "relationships.models.ValueBand",
     },
 }
 
