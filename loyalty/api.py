@@ -1,2 +1,412 @@
+"""Loyalty API: admins configure; account managers read and adjust their customers;
+customers read their own membership, ledger and redemptions, and redeem. Thin: validate,
+call a selector or service, serialize. Domain errors become 400/403/409 in crm.api_errors."""
+
+from django.db import transaction
+from django.db.models.deletion import ProtectedError, RestrictedError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from crm.api import IsAdminOrReadOnlyStaff
+from customers.errors import Conflict, NotAllowed
+from customers.selectors import customer_of_user, customers_visible_to, purchases_visible_to
+
+from . import selectors, services
+from .models import (
+    EarningRule,
+    LedgerEntry,
+    Membership,
+    Offer,
+    OfferRedemption,
+    Program,
+    Redemption,
+    Reward,
+    Tier,
+)
+
+# ---------------------------------------------------------------- serializers
+
+
+class ProgramSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Program
+        fields = [
+            "id", "name", "points_name", "currency", "points_per_unit", "starts_on", "ends_on",
+            "eligible_segments", "join_on_first_purchase", "pending_days", "expiry_policy",
+            "expiry_months", "tier_basis", "qualification_days", "downgrade_policy", "grace_days",
+        ]
+
+
+class TierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tier
+        fields = ["id", "program", "name", "threshold", "multiplier", "perks"]
+
+
+class EarningRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EarningRule
+        fields = [
+            "id", "program", "name", "kind", "priority", "is_active", "points_per_unit",
+            "excluded_categories", "event_code", "points", "multiplier", "tier", "segment",
+            "category", "starts_on", "ends_on", "cap_per_day", "cap_per_month",
+        ]
+
+
+class RewardSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Reward
+        fields = [
+            "id", "program", "name", "description", "cost", "stock", "per_customer_limit",
+            "valid_from", "valid_until", "tiers", "is_active",
+        ]
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Offer
+        fields = [
+            "id", "name", "kind", "description", "coupon_code", "segment", "tier",
+            "bought_category", "not_bought_category", "valid_from", "valid_until", "usage_limit",
+            "per_customer_limit", "is_active",
+        ]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    program_name = serializers.CharField(source="program.name", read_only=True)
+    points_name = serializers.CharField(source="program.points_name", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    tier_name = serializers.CharField(source="tier.name", read_only=True, default=None)
+
+    class Meta:
+        model = Membership
+        fields = [
+            "id", "program", "program_name", "points_name", "customer", "customer_name", "tier",
+            "tier_name", "tier_since", "balance", "pending_points", "joined_at", "join_source",
+        ]
+        read_only_fields = fields
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id", "membership", "kind", "points", "remaining", "created_at", "effective_on",
+            "pending_until", "expires_on", "purchase", "event_code", "redemption", "reason", "actor",
+        ]
+        read_only_fields = fields
+
+
+class RedemptionSerializer(serializers.ModelSerializer):
+    reward_name = serializers.CharField(source="reward.name", read_only=True)
+
+    class Meta:
+        model = Redemption
+        fields = [
+            "id", "membership", "reward", "reward_name", "code", "points", "status", "created_at",
+            "fulfilled_at", "cancelled_at",
+        ]
+        read_only_fields = fields
+
+
+class OfferRedemptionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OfferRedemption
+        fields = ["id", "offer", "customer", "redeemed_at", "purchase"]
+        read_only_fields = fields
+
+
+class JoinInput(serializers.Serializer):
+    program = serializers.IntegerField()
+    customer = serializers.IntegerField()
+
+
+class AdjustInput(serializers.Serializer):
+    points = serializers.IntegerField(min_value=-services.MAX_ADJUSTMENT, max_value=services.MAX_ADJUSTMENT)
+    reason = serializers.CharField(max_length=300)
+    idempotency_key = serializers.CharField(max_length=100, required=False)
+
+
+class RedeemInput(serializers.Serializer):
+    reward = serializers.IntegerField()
+    idempotency_key = serializers.CharField(max_length=100)
+
+
+class EventInput(serializers.Serializer):
+    customer = serializers.IntegerField()
+    event_code = serializers.SlugField(max_length=60)
+    idempotency_key = serializers.CharField(max_length=100)
+
+
+class ReversalInput(serializers.Serializer):
+    purchase = serializers.IntegerField()
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class OfferRedeemInput(serializers.Serializer):
+    customer = serializers.IntegerField(required=False, help_text="Staff: for which customer.")
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+# ---------------------------------------------------------------- viewsets
+
+
+class ConfigViewSet(viewsets.ModelViewSet):
+    """Admins write through services.config_save (model validation, contradictions refused);
+    other staff read."""
+
+    permission_classes = [IsAdminOrReadOnlyStaff]
+    m2m_fields: tuple[str, ...] = ()
+
+    def _save(self, serializer, obj):
+        data = dict(serializer.validated_data)
+        m2m = {name: data.pop(name) for name in self.m2m_fields if name in data}
+        for key, value in data.items():
+            setattr(obj, key, value)
+        serializer.instance = services.config_save(actor=self.request.user, obj=obj, m2m=m2m)
+
+    def perform_create(self, serializer):
+        self._save(serializer, self.get_queryset().model())
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)
+
+    def perform_destroy(self, instance):
+        if not self.request.user.is_admin:
+            raise NotAllowed("Only an admin can configure loyalty programs.")
+        try:
+            with transaction.atomic():
+                instance.delete()
+        except (ProtectedError, RestrictedError) as exc:
+            raise Conflict(f"{instance} is in use (members, entries or redemptions) and cannot be deleted.") from exc
+
+
+class ProgramViewSet(ConfigViewSet):
+    queryset = Program.objects.prefetch_related("eligible_segments")
+    serializer_class = ProgramSerializer
+    m2m_fields = ("eligible_segments",)
+    search_fields = ["name"]
+
+
+class TierViewSet(ConfigViewSet):
+    queryset = Tier.objects.all()
+    serializer_class = TierSerializer
+    filterset_fields = ["program"]
+
+
+class EarningRuleViewSet(ConfigViewSet):
+    queryset = EarningRule.objects.all()
+    serializer_class = EarningRuleSerializer
+    filterset_fields = ["program", "kind", "is_active"]
+
+
+class RewardViewSet(ConfigViewSet):
+    queryset = Reward.objects.prefetch_related("tiers")
+    serializer_class = RewardSerializer
+    m2m_fields = ("tiers",)
+    filterset_fields = ["program", "is_active"]
+
+
+class OfferViewSet(ConfigViewSet):
+    """Staff read every offer; a customer lists the offers targeted at them and redeems."""
+
+    serializer_class = OfferSerializer
+    filterset_fields = ["kind", "is_active"]
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve", "redeem"):
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        user = self.request.user
+        if getattr(self, "swagger_fake_view", False) or user.is_staff_member:
+            return Offer.objects.all()
+        customer = customer_of_user(user=user)
+        return selectors.offers_for_customer(customer=customer) if customer else Offer.objects.none()
+
+    @extend_schema(request=OfferRedeemInput, responses={201: OfferRedemptionSerializer})
+    @action(detail=True, methods=["post"])
+    def redeem(self, request, pk=None):
+        offer = self.get_object()
+        data = OfferRedeemInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        if request.user.is_staff_member:
+            if "customer" not in data.validated_data:
+                raise serializers.ValidationError({"customer": ["Say for which customer."]})
+            customer = get_object_or_404(customers_visible_to(request.user), pk=data.validated_data["customer"])
+        else:
+            customer = customer_of_user(user=request.user)
+            if customer is None:
+                raise NotAllowed("Only customers with a customer record can use offers.")
+        used = services.offer_redeem(offer=offer, customer=customer, actor=request.user)
+        return Response(OfferRedemptionSerializer(used).data, status=status.HTTP_201_CREATED)
+
+
+class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = MembershipSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_fields = ["program", "customer", "tier"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Membership.objects.none()
+        return selectors.memberships_visible_to(self.request.user)
+
+    @extend_schema(request=JoinInput, responses={201: MembershipSerializer})
+    def create(self, request):
+        """Staff enrol a customer of their book; a customer joins a program themselves."""
+        data = JoinInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        program = get_object_or_404(Program, pk=data.validated_data["program"])
+        if request.user.is_staff_member:
+            customer = get_object_or_404(customers_visible_to(request.user), pk=data.validated_data["customer"])
+            source = "manual"
+        else:
+            customer = customer_of_user(user=request.user)
+            if customer is None or customer.pk != data.validated_data["customer"]:
+                raise NotAllowed("You can only join a program yourself.")
+            source = "self"
+        membership = services.membership_join(program=program, customer=customer, actor=request.user, source=source)
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=LedgerEntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def ledger(self, request, pk=None):
+        membership = self.get_object()
+        page = self.paginate_queryset(membership.entries.order_by("-id"))
+        return self.get_paginated_response(LedgerEntrySerializer(page, many=True).data)
+
+    @extend_schema(request=AdjustInput, responses={201: LedgerEntrySerializer})
+    @action(detail=True, methods=["post"])
+    def adjust(self, request, pk=None):
+        membership = self.get_object()
+        data = AdjustInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.points_adjust(
+            membership=membership,
+            points=data.validated_data["points"],
+            reason=data.validated_data["reason"],
+            actor=request.user,
+            idempotency_key=data.validated_data.get("idempotency_key"),
+        )
+        return Response(LedgerEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RedeemInput, responses={201: RedemptionSerializer})
+    @action(detail=True, methods=["post"])
+    def redeem(self, request, pk=None):
+        membership = self.get_object()
+        data = RedeemInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        reward = get_object_or_404(Reward, pk=data.validated_data["reward"], program=membership.program)
+        redemption = services.points_redeem(
+            membership=membership,
+            reward=reward,
+            actor=request.user,
+            idempotency_key=data.validated_data["idempotency_key"],
+        )
+        return Response(RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=RewardSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def rewards(self, request, pk=None):
+        """The catalogue as this member sees it, with what stops each redemption."""
+        membership = self.get_object()
+        rows = selectors.rewards_for_membership(membership=membership)
+        return Response(
+            [
+                {**RewardSerializer(r["reward"]).data, "can_redeem": r["can_redeem"], "reason": r["reason"]}
+                for r in rows
+            ]
+        )
+
+
+class LedgerViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = LedgerEntrySerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_fields = ["membership", "kind"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return LedgerEntry.objects.none()
+        return selectors.ledger_visible_to(self.request.user)
+
+
+class RedemptionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = RedemptionSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_fields = ["membership", "status", "reward"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Redemption.objects.none()
+        return selectors.redemptions_visible_to(self.request.user)
+
+    @extend_schema(request=ReasonInput, responses=RedemptionSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        data = ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        redemption = services.redemption_cancel(
+            redemption=self.get_object(), actor=request.user, reason=data.validated_data.get("reason", "")
+        )
+        return Response(RedemptionSerializer(redemption).data)
+
+    @extend_schema(request=None, responses=RedemptionSerializer)
+    @action(detail=True, methods=["post"])
+    def fulfil(self, request, pk=None):
+        redemption = services.redemption_fulfil(redemption=self.get_object(), actor=request.user)
+        return Response(RedemptionSerializer(redemption).data)
+
+
+class EventViewSet(viewsets.ViewSet):
+    """Fire a loyalty event (review, referral, training attended...) for a customer."""
+
+    @extend_schema(request=EventInput, responses={201: LedgerEntrySerializer(many=True)})
+    def create(self, request):
+        data = EventInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = get_object_or_404(customers_visible_to(request.user), pk=data.validated_data["customer"])
+        entries = services.points_earn_for_event(
+            customer=customer,
+            event_code=data.validated_data["event_code"],
+            idempotency_key=data.validated_data["idempotency_key"],
+            actor=request.user,
+        )
+        return Response(LedgerEntrySerializer(entries, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class PurchaseReversalViewSet(viewsets.ViewSet):
+    """A refunded purchase: reverse the points it earned (once)."""
+
+    @extend_schema(request=ReversalInput, responses={201: LedgerEntrySerializer(many=True)})
+    def create(self, request):
+        data = ReversalInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        purchase = get_object_or_404(
+            purchases_visible_to(request.user).select_related("customer"), pk=data.validated_data["purchase"]
+        )
+        entries = services.points_reverse_for_purchase(
+            purchase=purchase, actor=request.user, reason=data.validated_data.get("reason", "")
+        )
+        return Response(LedgerEntrySerializer(entries, many=True).data, status=status.HTTP_201_CREATED)
+
+
 def register(router) -> None:
     """Add this app's viewsets to the /api/v1/ router."""
+    router.register("loyalty/programs", ProgramViewSet, basename="api-loyalty-program")
+    router.register("loyalty/tiers", TierViewSet, basename="api-loyalty-tier")
+    router.register("loyalty/rules", EarningRuleViewSet, basename="api-loyalty-rule")
+    router.register("loyalty/rewards", RewardViewSet, basename="api-loyalty-reward")
+    router.register("loyalty/offers", OfferViewSet, basename="api-loyalty-offer")
+    router.register("loyalty/memberships", MembershipViewSet, basename="api-loyalty-membership")
+    router.register("loyalty/ledger", LedgerViewSet, basename="api-loyalty-ledger")
+    router.register("loyalty/redemptions", RedemptionViewSet, basename="api-loyalty-redemption")
+    router.register("loyalty/events", EventViewSet, basename="api-loyalty-event")
+    router.register("loyalty/purchase-reversals", PurchaseReversalViewSet, basename="api-loyalty-purchase-reversal")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.db.models import (
@@ -118,7 +119,14 @@ def customer_loyalty_panel(*, actor: User, customer: Customer) -> dict | None:
         .select_related("membership__program", "actor")
         .order_by("-created_at", "-id")[:10]
     )
-    return {"customer": customer, "memberships": rows, "recent": recent, "can_adjust": actor.is_staff_member}
+    return {
+        "customer": customer,
+        "memberships": rows,
+        "recent": recent,
+        "can_adjust": actor.is_staff_member,
+        # One key per rendered form: a double-submitted adjustment is applied once.
+        "form_key": uuid.uuid4().hex,
+    }
 
 
 def _month_start(day: dt.date, back: int) -> dt.date:
@@ -166,7 +174,7 @@ def program_dashboard(*, program: Program, months: int = 12) -> dict:
         "pending": totals["pending"],
         "earn_by_month": [{"label": f"{m:%b %y}", "value": earn[m]} for m in labels],
         "burn_by_month": [{"label": f"{m:%b %y}", "value": burn[m]} for m in labels],
-        "runs": list(program and _recent_runs()),
+        "runs": list(_recent_runs()),
     }
 
 
@@ -195,6 +203,7 @@ def bar_chart(data: list[dict], *, width: int = 560, height: int = 180) -> dict:
                 "w": round(bar, 1),
                 "h": h,
                 "cx": round(i * slot + slot / 2, 1),
+                "ty": round(plot - h + 11, 1),
             }
         )
     return {"bars": bars, "width": width, "height": height, "base": plot + 14}

@@ -242,7 +242,7 @@ def config_save(*, actor: User, obj, m2m: dict | None = None):
             obj.save()
             for name, values in (m2m or {}).items():
                 getattr(obj, name).set(values)
-            check_program_consistency(obj.program if hasattr(obj, "program") else obj)
+            check_program_consistency(obj)
     except ValidationError as exc:
         raise ValidationFailed("; ".join(exc.messages)) from exc
     except IntegrityError as exc:
@@ -252,25 +252,30 @@ def config_save(*, actor: User, obj, m2m: dict | None = None):
 
 def check_program_consistency(program) -> None:
     """Refuse configurations that contradict themselves across rows."""
+    if isinstance(program, Tier | EarningRule | Reward):
+        program = program.program
     if not isinstance(program, Program):
         return
-    tiers = sorted(program.tiers.all(), key=lambda t: t.threshold)
-    for low, high in pairwise(tiers):
-        if high.multiplier < low.multiplier:
-            raise ValidationError(
-                f"Tier {high.name} (from {high.threshold}) earns less ({high.multiplier}x) than the "
-                f"lower tier {low.name} ({low.multiplier}x)."
-            )
+    problems = tier_problems((t.name, t.threshold, t.multiplier) for t in program.tiers.all())
     for reward in program.rewards.filter(is_active=True).prefetch_related("tiers"):
-        allowed = list(reward.tiers.all())
-        if any(t.program_id != program.pk for t in allowed):
-            raise ValidationError(f"Reward {reward.name} names a tier of another program.")
+        problems += [
+            f"Reward {reward.name}: {p}"
+            for p in reward_problems(
+                program=program,
+                cost=reward.cost,
+                tiers=reward.tiers.all(),
+                valid_from=reward.valid_from,
+                valid_until=reward.valid_until,
+            )
+        ]
+    if problems:
+        raise ValidationError(problems)
 
 
 # ---------------------------------------------------------------- joining
 
 
-def _eligible(program: Program, customer: Customer) -> bool:
+def program_accepts(program: Program, customer: Customer) -> bool:
     segment_ids = {s.pk for s in program.eligible_segments.all()}
     return not segment_ids or customer.segment_id in segment_ids
 
@@ -288,7 +293,7 @@ def membership_join(
         _check_member_or_staff(actor, customer)
     if not program.is_active_on(day):
         raise ValidationFailed(f"{program} is not open on {day:%Y-%m-%d}.", field="program")
-    if not _eligible(program, customer):
+    if not program_accepts(program, customer):
         raise ValidationFailed(
             f"{customer}'s segment may not join {program}.", field="customer"
         )
@@ -468,7 +473,7 @@ def points_earn_for_purchase(purchase: Purchase) -> list[LedgerEntry]:
         .prefetch_related("eligible_segments", "tiers")
     )
     for program in joinable:
-        if _eligible(program, customer):
+        if program_accepts(program, customer):
             membership_join(program=program, customer=customer, source=JoinSource.PURCHASE, on=day)
     memberships = _lock_many(Membership.objects.filter(customer=customer).values_list("pk", flat=True))
     first = not Purchase.objects.filter(customer=customer).exclude(pk=purchase.pk).exists()
@@ -985,3 +990,54 @@ def nightly_step_run(*, step: str, run_date: dt.date) -> LoyaltyRun:
         step=step, run_date=run_date, started_at=started, finished_at=timezone.now(),
         rows=rows, status=status, error=error,
     )
+
+
+def reward_problems(
+    *,
+    program: Program,
+    cost: int | None,
+    tiers: Iterable[Tier] = (),
+    valid_from: dt.date | None = None,
+    valid_until: dt.date | None = None,
+) -> list[str]:
+    """Why nobody could ever redeem this reward (empty when someone can)."""
+    problems = []
+    tiers = list(tiers)
+    if any(t.program_id != program.pk for t in tiers):
+        problems.append("Only tiers of this reward's own program can redeem it.")
+    if valid_until and valid_until < program.starts_on:
+        problems.append("The reward stops before the program starts.")
+    if valid_from and program.ends_on and valid_from > program.ends_on:
+        problems.append("The reward starts after the program ends.")
+    if cost and program.pk and program.expiry_policy == ExpiryPolicy.MONTHS_AFTER_EARNING:
+        earning = [r for r in program.rules.filter(is_active=True) if r.kind != RuleKind.MULTIPLIER]
+        monthly = [r.cap_per_month or (r.cap_per_day * 31 if r.cap_per_day else None) for r in earning]
+        if earning and all(monthly):
+            ceiling = sum(monthly) * (program.expiry_months or 0)
+            if cost > ceiling:
+                problems.append(
+                    f"Nobody can afford {cost} {program.points_name}: with the monthly caps and expiry "
+                    f"after {program.expiry_months} months a member holds at most {ceiling}."
+                )
+    return problems
+
+
+def tier_problems(tiers: Iterable[tuple[str, Decimal, Decimal]]) -> list[str]:
+    """Contradictions in a program's tiers given as (name, threshold, multiplier)."""
+    problems = []
+    rows = sorted(tiers, key=lambda t: t[1])
+    for (low_name, low_thr, low_mult), (high_name, high_thr, high_mult) in pairwise(rows):
+        if low_thr == high_thr:
+            problems.append(
+                f"Tiers {low_name} and {high_name} overlap: both start at {low_thr}. "
+                "Each tier needs its own threshold."
+            )
+        elif high_mult < low_mult:
+            problems.append(
+                f"Tier {high_name} (from {high_thr}) earns less ({high_mult}x) than the lower tier "
+                f"{low_name} ({low_mult}x)."
+            )
+    names = [r[0].strip().lower() for r in rows]
+    if len(set(names)) != len(names):
+        problems.append("Two tiers have the same name.")
+    return problems

@@ -1,0 +1,100 @@
+"""Staff pages for loyalty: thin views over loyalty.selectors and loyalty.services."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_POST
+
+from customers.errors import ApplicationError
+
+from . import selectors, services
+from .forms import AdjustmentForm
+from .models import Program
+
+
+def _staff(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_staff_member:
+            raise PermissionDenied("Only staff may use this page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _admin(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_admin:
+            raise PermissionDenied("Only admins may see loyalty programs.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _customer_page(customer_id: int) -> str:
+    try:
+        return reverse("customer-detail", kwargs={"pk": customer_id})
+    except NoReverseMatch:  # the 360 page lives in crm; keep working without it
+        return f"/customers/{customer_id}/"
+
+
+@_staff
+@require_POST
+def membership_adjust(request, pk: int):
+    membership = selectors.membership_get(actor=request.user, pk=pk)
+    form = AdjustmentForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"Adjustment not saved: {field}: {error}")
+        return redirect(_customer_page(membership.customer_id))
+    try:
+        entry = services.points_adjust(
+            membership=membership,
+            points=form.cleaned_data["points"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+            idempotency_key=form.cleaned_data["idempotency_key"] or None,
+        )
+    except ApplicationError as exc:
+        messages.error(request, f"Adjustment not saved: {exc.message}")
+    else:
+        messages.success(
+            request,
+            f"{entry.points:+d} {membership.program.points_name} for {membership.customer} "
+            f"({entry.reason}).",
+        )
+    return redirect(_customer_page(membership.customer_id))
+
+
+@_admin
+def program_list(request):
+    programs = list(Program.objects.order_by("name"))
+    return render(request, "loyalty/program_list.html", {"nav": "loyalty", "programs": programs})
+
+
+@_admin
+def program_detail(request, pk: int):
+    program = selectors.program_get(actor=request.user, pk=pk)
+    data = selectors.program_dashboard(program=program)
+    return render(
+        request,
+        "loyalty/program_detail.html",
+        {
+            "nav": "loyalty",
+            "d": data,
+            "members_chart": selectors.bar_chart(data["members_by_tier"]),
+            "earn_chart": selectors.bar_chart(data["earn_by_month"]),
+            "burn_chart": selectors.bar_chart(data["burn_by_month"]),
+            "rules": program.rules.select_related("tier", "segment").order_by("priority"),
+            "tiers": program.tiers.order_by("threshold"),
+            "rewards": program.rewards.order_by("cost"),
+        },
+    )
