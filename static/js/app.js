@@ -1,1 +1,42 @@
 // Small progressive enhancements; every page works without this file.
+(function () {
+  "use strict";
+
+  // htmx leaves the page as it is when the server refuses (403, 404, 500) or the
+  // network fails; tell the person instead of silently doing nothing.
+  function flash(text) {
+    var page = document.querySelector("main.page");
+    if (!page) return;
+    var list = page.querySelector("ul.messages.js-flash");
+    if (!list) {
+      list = document.createElement("ul");
+      list.className = "messages js-flash";
+      page.insertBefore(list, page.firstChild);
+    }
+    var item = document.createElement("li");
+    item.className = "msg-error";
+    item.textContent = text;
+    list.replaceChildren(item);
+    window.scrollTo({ top: 0, behavior: "smooth" });
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var reasons = { 403: "You are not allowed to do that.", 404: "That record is not available to you any more." };
+    var detail = reasons[xhr.status] || (xhr.status === 400 && xhr.responseText) || "The server could not do that (error " + xhr.status + "). Please try again.";
+    flash(detail);
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    flash("The server could not be reached. Check your connection and try again.");
+  });
+
+  // After the interaction form comes back, put the cursor where it is needed next:
+  // on the first field with an error, or on the subject for the next entry.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var form = document.getElementById("interaction-form");
+    if (!form || !form.contains(event.detail.elt) && event.detail.elt !== form) return;
+    var target = form.querySelector(".has-error input, .has-error select, .has-error textarea") || form.querySelector("#id_subject");
+    if (target) target.focus();
+  });
+})();
