@@ -33,9 +33,10 @@
 
   // After the interaction form comes back, put the cursor where it is needed next:
   // on the first field with an error, or on the subject for the next entry.
-  document.addEventListener("htmx:afterSwap", function (event) {
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
     var form = document.getElementById("interaction-form");
-    if (!form || !form.contains(event.detail.elt) && event.detail.elt !== form) return;
+    if (!form || !source || source.id !== "interaction-form") return;
     var target = form.querySelector(".has-error input, .has-error select, .has-error textarea") || form.querySelector("#id_subject");
     if (target) target.focus();
   });

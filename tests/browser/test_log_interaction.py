@@ -42,4 +42,17 @@ def test_manager_logs_an_interaction_and_sees_it_on_top_without_reload(
     expect(first).to_contain_text("Negative")
     expect(page.locator("#timeline-list li.tl-entry")).to_have_count(2)
     expect(page.locator("#id_subject")).to_have_value("")
+    expect(page.locator("#id_subject")).to_be_focused()
     assert page.evaluate("window.__notReloaded") is True
+
+
+def test_refused_htmx_request_is_explained(page, live_server, manager_a, customer_a):
+    """If the customer leaves the manager's book while the page is open, logging is
+    refused (404) and the page says so instead of doing nothing."""
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/customers/{customer_a.pk}/")
+    customer_a.account_manager = None
+    customer_a.save()
+    page.fill("#id_subject", "Too late")
+    page.click("#interaction-form button[type=submit]")
+    expect(page.locator("ul.messages.js-flash")).to_contain_text("not available to you")
