@@ -23,7 +23,7 @@ import re
 import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from django.conf import settings
@@ -143,13 +143,6 @@ class RowError:
         return {"line": self.line, "column": self.column, "message": self.message}
 
 
-@dataclass
-class _Parsed:
-    header: list[str]
-    rows: list[tuple[int, dict[str, str]]]  # (CSV line number, values by column)
-    errors: list[RowError] = field(default_factory=list)
-
-
 # ---------------------------------------------------------------- file level
 
 
@@ -200,8 +193,12 @@ def _check_header(kind: str, header: list[str]) -> None:
         raise ImportFileError(f"Missing columns in the header: {', '.join(missing)}.")
 
 
-def _parse(kind: str, text: str) -> _Parsed:
-    """Split the text into rows keyed by column, with the line each row starts on."""
+Record = tuple[int, dict[str, str] | None, RowError | None]
+
+
+def _records(kind: str, text: str) -> Iterator[Record]:
+    """Yield each row as (line it starts on, values by column, None), or a row with the
+    wrong number of fields as (line, None, its error). The header is checked first."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header_row = next(reader, None)
@@ -209,26 +206,25 @@ def _parse(kind: str, text: str) -> _Parsed:
             raise ImportFileError("The file is empty.")
         header = [h.strip().lower() for h in header_row]
         _check_header(kind, header)
-        parsed = _Parsed(header=header, rows=[])
         line = reader.line_num + 1
         for values in reader:
             start, line = line, reader.line_num + 1
             if not any(v.strip() for v in values):
                 continue  # blank lines are not rows
             if len(values) != len(header):
-                parsed.errors.append(
-                    RowError(
-                        start,
-                        f"The row has {len(values)} fields but the header has {len(header)}.",
-                    )
-                )
-                continue
-            parsed.rows.append((start, dict(zip(header, (v.strip() for v in values), strict=True))))
+                message = f"The row has {len(values)} fields but the header has {len(header)}."
+                yield start, None, RowError(start, message)
+            else:
+                yield start, dict(zip(header, (v.strip() for v in values), strict=True)), None
     except csv.Error as exc:
         raise ImportFileError(f"Line {reader.line_num}: the CSV is malformed ({exc}).") from exc
-    if not parsed.rows and not parsed.errors:
+
+
+def _count_rows(kind: str, text: str) -> int:
+    count = sum(1 for _ in _records(kind, text))
+    if not count:
         raise ImportFileError("The file has a header but no rows.")
-    return parsed
+    return count
 
 
 def template_csv(kind: str) -> str:
@@ -256,13 +252,13 @@ def import_job_create(
     if mode not in ImportMode.values:
         raise ValidationFailed(f"Unknown import mode {mode!r}.", field="mode")
     text = _decode(data)
-    parsed = _parse(kind, text)
+    total = _count_rows(kind, text)
     return ImportJob.objects.create(
         kind=kind,
         mode=mode,
         filename=(filename or "upload.csv")[:255],
         content=text,
-        total_rows=len(parsed.rows) + len(parsed.errors),
+        total_rows=total,
         created_by=actor,
     )
 
@@ -297,39 +293,52 @@ def import_job_run(*, job_id: int, on_progress: ProgressCallback | None = None) 
             errors=[{"line": None, "column": None, "message": message}],
             finished_at=timezone.now(),
         )
-        job.refresh_from_db()
-        return job
+        return ImportJob.objects.defer("content").get(pk=job_id)
 
 
 def _run(job: ImportJob, on_progress: ProgressCallback | None) -> ImportJob:
-    parsed = _parse(job.kind, job.content)
-    total = len(parsed.rows) + len(parsed.errors)
-    step = max(100, total // 50)
+    """Three passes over the text, so memory stays small whatever the file's size:
+    collect the keys the rows refer to, validate every row, then (in one transaction)
+    clean the good rows again and write them in batches."""
+    importer = IMPORTERS[job.kind](job)
+    importer.preload(row for _, row, _ in _records(job.kind, job.content) if row is not None)
 
-    def progress(done: int) -> None:
+    step = max(100, job.total_rows // 50)
+    done = 0
+    errors: list[RowError] = []
+    bad_lines: set[int] = set()
+    for line, row, error in _records(job.kind, job.content):
+        if error is None:
+            try:
+                importer.accept(importer.clean(row), line)
+            except ValidationFailed as exc:
+                error = RowError(line, exc.message, exc.field)
+        if error is not None:
+            bad_lines.add(line)
+            if len(errors) < MAX_REPORTED_ERRORS:
+                errors.append(error)
+        done += 1
         if on_progress is not None:
             on_progress(done)
-        if done == total or done % step == 0:
-            ImportJob.objects.filter(pk=job.pk).update(processed_rows=done, total_rows=total)
+        if done % step == 0:
+            ImportJob.objects.filter(pk=job.pk).update(processed_rows=done)
 
-    if job.kind == ImportKind.CUSTOMERS:
-        validator, writer = _validate_customers, _write_customers
-    else:
-        validator, writer = _validate_purchases, _write_purchases
-    valid, errors = validator(job, parsed, progress)
-    errors = sorted(parsed.errors + errors, key=lambda e: e.line)
-
-    rejected = bool(errors) and (job.mode == ImportMode.ALL_OR_NOTHING or not valid)
+    rejected = bool(bad_lines) and (job.mode == ImportMode.ALL_OR_NOTHING or done == len(bad_lines))
     with transaction.atomic():
         # The final status commits with the rows: a second run waiting on this lock finds
         # the job finished and writes nothing.
-        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        locked = ImportJob.objects.select_for_update().defer("content").get(pk=job.pk)
         if locked.status != ImportStatus.RUNNING:
             return locked
         imported = 0
         if not rejected:
+            good = (
+                importer.clean(row)
+                for line, row, _ in _records(job.kind, job.content)
+                if row is not None and line not in bad_lines
+            )
             try:
-                imported = writer(job, valid)
+                imported = importer.write(good)
             except DatabaseError as exc:
                 raise ValidationFailed(
                     "The database refused the import (another change clashed with it, such "
@@ -337,19 +346,18 @@ def _run(job: ImportJob, on_progress: ProgressCallback | None) -> ImportJob:
                     "Upload the file again."
                 ) from exc
         locked.status = ImportStatus.REJECTED if rejected else ImportStatus.DONE
-        locked.total_rows = total
-        locked.processed_rows = total
+        locked.total_rows = done
+        locked.processed_rows = done
         locked.imported_rows = imported
-        locked.errors = _report(errors)
+        locked.errors = _report(errors, more=len(bad_lines) - len(errors))
         locked.finished_at = timezone.now()
         locked.save()
     return locked
 
 
-def _report(errors: list[RowError]) -> list[dict[str, Any]]:
-    report = [e.as_dict() for e in errors[:MAX_REPORTED_ERRORS]]
-    if len(errors) > MAX_REPORTED_ERRORS:
-        more = len(errors) - MAX_REPORTED_ERRORS
+def _report(errors: list[RowError], *, more: int) -> list[dict[str, Any]]:
+    report = [e.as_dict() for e in errors]
+    if more > 0:
         report.append({"line": None, "column": None, "message": f"… and {more} more bad rows."})
     return report
 
@@ -365,6 +373,11 @@ def bad_row_count(job: ImportJob) -> int:
             match = re.search(r"(\d+) more bad rows", entry.get("message", ""))
             count += int(match.group(1)) if match else 0
     return count
+
+
+def import_admins() -> list[User]:
+    """Active admins, for the commands' default actor."""
+    return list(User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk"))
 
 
 # ---------------------------------------------------------------- helpers
@@ -392,12 +405,15 @@ def _choice(value: str, choices: type, default: str) -> str:
     return value  # left as given: the service's validation names it as unknown
 
 
-def _check_length(model: type, column: str, value: str, attr: str | None = None) -> None:
-    max_length = model._meta.get_field(attr or column).max_length
-    if max_length and len(value) > max_length:
+def _check_length(column: str, value: str, max_length: int) -> None:
+    if len(value) > max_length:
         raise ValidationFailed(
             f"{column} is {len(value)} characters long; at most {max_length} fit.", field=column
         )
+
+
+def _max_length(model: type, name: str) -> int:
+    return model._meta.get_field(name).max_length
 
 
 def _parse_date(value: str, column: str) -> dt.date:
@@ -430,269 +446,269 @@ def _parse_moment(value: str, column: str) -> dt.datetime:
 # ---------------------------------------------------------------- customers
 
 
-def _validate_customers(
-    job: ImportJob, parsed: _Parsed, progress: Callable[[int], None]
-) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
-    rows = parsed.rows
-    segment_names = {r.get("segment", "").lower() for _, r in rows} - {""}
-    segments: dict[str, Segment] = {}
-    for chunk in _chunks(segment_names):
-        for segment in Segment.objects.annotate(lname=Lower("name")).filter(lname__in=chunk):
-            segments[segment.lname] = segment
-    usernames = {r.get("account_manager", "") for _, r in rows} - {""}
-    managers: dict[str, User] = {}
-    for chunk in _chunks(usernames):
-        managers.update({u.username: u for u in User.objects.filter(username__in=chunk)})
+class _CustomerImporter:
+    """Rows become customers as customer_create makes them: same field rules, an
+    account manager must be active, the first assignment is recorded."""
 
-    valid: list[tuple[int, dict[str, Any]]] = []
-    errors: list[RowError] = []
-    done = len(parsed.errors)
-    for line, row in rows:
-        try:
-            valid.append((line, _clean_customer_row(row, segments, managers)))
-        except ValidationFailed as exc:
-            errors.append(RowError(line, exc.message, exc.field))
-        done += 1
-        progress(done)
-    return valid, errors
+    def __init__(self, job: ImportJob):
+        self.job = job
+        self.segments: dict[str, Segment] = {}
+        self.managers: dict[str, User] = {}
+        self.tag_names: set[str] = set()
+        self.lengths = {c: _max_length(Customer, c) for c in ("name", "email", "phone", "company")}
+        self.tag_length = _max_length(Tag, "name")
 
+    def preload(self, rows: Iterable[dict[str, str]]) -> None:
+        segment_names: set[str] = set()
+        usernames: set[str] = set()
+        for row in rows:
+            segment_names.add(row.get("segment", "").lower())
+            usernames.add(row.get("account_manager", ""))
+        for chunk in _chunks(sorted(segment_names - {""})):
+            for segment in Segment.objects.annotate(lname=Lower("name")).filter(lname__in=chunk):
+                self.segments[segment.lname] = segment
+        for chunk in _chunks(sorted(usernames - {""})):
+            self.managers.update({u.username: u for u in User.objects.filter(username__in=chunk)})
 
-def _clean_customer_row(
-    row: dict[str, str], segments: dict[str, Segment], managers: dict[str, User]
-) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "name": row.get("name", ""),
-        "kind": _choice(row.get("kind", ""), CustomerKind, CustomerKind.PERSON),
-        "stage": _choice(row.get("stage", ""), Stage, Stage.PROSPECT),
-        "status": _choice(row.get("status", ""), CustomerStatus, CustomerStatus.ACTIVE),
-    }
-    _validate_customer_fields(fields)
-    for column in ("name", "email", "phone", "company"):
-        value = row.get(column, "")
-        _check_length(Customer, column, value)
-        fields.setdefault(column, value)
-    fields["address"] = row.get("address", "")
-    if fields["email"]:
-        try:
-            validate_email(fields["email"])
-        except ValidationError as exc:
-            raise ValidationFailed(
-                f"{fields['email']!r} is not an e-mail address.", field="email"
-            ) from exc
-    segment_name = row.get("segment", "")
-    fields["segment"] = None
-    if segment_name:
-        fields["segment"] = segments.get(segment_name.lower())
-        if fields["segment"] is None:
-            raise ValidationFailed(
-                f"There is no segment called {segment_name!r}; an admin creates segments first.",
-                field="segment",
-            )
-    acquired = row.get("acquired_on", "")
-    fields["acquired_on"] = _parse_date(acquired, "acquired_on") if acquired else None
-    username = row.get("account_manager", "")
-    fields["account_manager"] = None
-    if username:
-        manager = managers.get(username)
-        if manager is None:
-            raise ValidationFailed(f"There is no user {username!r}.", field="account_manager")
-        _check_manager(manager)
-        fields["account_manager"] = manager
-    tags = [t.strip() for t in row.get("tags", "").split(";") if t.strip()]
-    for tag in tags:
-        _check_length(Tag, "tags", tag, attr="name")
-    fields["tags"] = sorted(set(tags))
-    return fields
+    def clean(self, row: dict[str, str]) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "name": row.get("name", ""),
+            "kind": _choice(row.get("kind", ""), CustomerKind, CustomerKind.PERSON),
+            "stage": _choice(row.get("stage", ""), Stage, Stage.PROSPECT),
+            "status": _choice(row.get("status", ""), CustomerStatus, CustomerStatus.ACTIVE),
+        }
+        _validate_customer_fields(fields)
+        for column, max_length in self.lengths.items():
+            fields[column] = row.get(column, "")
+            _check_length(column, fields[column], max_length)
+        fields["address"] = row.get("address", "")
+        if fields["email"]:
+            try:
+                validate_email(fields["email"])
+            except ValidationError as exc:
+                raise ValidationFailed(
+                    f"{fields['email']!r} is not an e-mail address.", field="email"
+                ) from exc
+        segment_name = row.get("segment", "")
+        fields["segment"] = None
+        if segment_name:
+            fields["segment"] = self.segments.get(segment_name.lower())
+            if fields["segment"] is None:
+                raise ValidationFailed(
+                    f"There is no segment called {segment_name!r}; an admin creates segments "
+                    "first.",
+                    field="segment",
+                )
+        acquired = row.get("acquired_on", "")
+        fields["acquired_on"] = _parse_date(acquired, "acquired_on") if acquired else None
+        username = row.get("account_manager", "")
+        fields["account_manager"] = None
+        if username:
+            manager = self.managers.get(username)
+            if manager is None:
+                raise ValidationFailed(f"There is no user {username!r}.", field="account_manager")
+            _check_manager(manager)
+            fields["account_manager"] = manager
+        tags = sorted({t.strip() for t in row.get("tags", "").split(";") if t.strip()})
+        for tag in tags:
+            _check_length("tags", tag, self.tag_length)
+        fields["tags"] = tags
+        return fields
 
+    def accept(self, fields: dict[str, Any], line: int) -> None:
+        self.tag_names.update(fields["tags"])
 
-def _write_customers(job: ImportJob, valid: list[tuple[int, dict[str, Any]]]) -> int:
-    tag_lists = [fields.pop("tags") for _, fields in valid]
-    customers = [Customer(**fields) for _, fields in valid]
-    Customer.objects.bulk_create(customers, batch_size=BATCH_SIZE)
-
-    # The first assignment is recorded like customer_create records it.
-    AccountManagerAssignment.objects.bulk_create(
-        [
-            AccountManagerAssignment(
-                customer=c,
-                account_manager=c.account_manager,
-                reason=f"Assigned when the customer was imported from {job.filename}."[:300],
-                changed_by=job.created_by,
-            )
-            for c in customers
-            if c.account_manager_id
-        ],
-        batch_size=BATCH_SIZE,
-    )
-
-    names = sorted({name for tags in tag_lists for name in tags})
-    if names:
-        Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
+    def write(self, rows: Iterable[dict[str, Any]]) -> int:
         tag_ids: dict[str, int] = {}
-        for chunk in _chunks(names):
-            tag_ids.update(Tag.objects.filter(name__in=chunk).values_list("name", "id"))
-        Through = Customer.tags.through
-        Through.objects.bulk_create(
-            [
-                Through(customer_id=c.pk, tag_id=tag_ids[name])
-                for c, tags in zip(customers, tag_lists, strict=True)
-                for name in tags
-            ],
-            batch_size=BATCH_SIZE,
-        )
-    return len(customers)
+        if self.tag_names:
+            names = sorted(self.tag_names)
+            Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
+            for chunk in _chunks(names):
+                tag_ids.update(Tag.objects.filter(name__in=chunk).values_list("name", "id"))
+        reason = f"Assigned when the customer was imported from {self.job.filename}."[:300]
+        through = Customer.tags.through
+        count = 0
+        for batch in _chunks(rows, BATCH_SIZE):
+            tag_lists = [fields.pop("tags") for fields in batch]
+            customers = Customer.objects.bulk_create([Customer(**fields) for fields in batch])
+            # The first assignment is recorded like customer_create records it.
+            AccountManagerAssignment.objects.bulk_create(
+                [
+                    AccountManagerAssignment(
+                        customer=c,
+                        account_manager=c.account_manager,
+                        reason=reason,
+                        changed_by=self.job.created_by,
+                    )
+                    for c in customers
+                    if c.account_manager_id
+                ]
+            )
+            through.objects.bulk_create(
+                [
+                    through(customer_id=c.pk, tag_id=tag_ids[name])
+                    for c, tags in zip(customers, tag_lists, strict=True)
+                    for name in tags
+                ]
+            )
+            count += len(customers)
+        return count
 
 
 # ---------------------------------------------------------------- purchases
 
 
-def _validate_purchases(
-    job: ImportJob, parsed: _Parsed, progress: Callable[[int], None]
-) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
-    rows = parsed.rows
-    visible = customers_visible_to(job.created_by)
-    ids = {r.get("customer_id", "") for _, r in rows} - {""}
-    numeric_ids = {int(i) for i in ids if i.isdigit() and len(i) < 19}
-    by_id: dict[int, Customer] = {}
-    for chunk in _chunks(sorted(numeric_ids)):
-        by_id.update({c.pk: c for c in visible.filter(pk__in=chunk)})
-    emails = {r.get("customer_email", "").lower() for _, r in rows} - {""}
-    by_email: dict[str, list[Customer]] = defaultdict(list)
-    for chunk in _chunks(sorted(emails)):
-        for customer in visible.annotate(lemail=Lower("email")).filter(lemail__in=chunk):
-            by_email[customer.lemail].append(customer)
-    references = {r.get("reference", "") for _, r in rows} - {""}
-    existing: set[tuple[int, str]] = set()
-    for chunk in _chunks(sorted(references)):
-        existing.update(
-            Purchase.objects.filter(reference__in=chunk).values_list("customer_id", "reference")
+class _PurchaseImporter:
+    """Rows become purchases as purchase_record makes them: same amount, currency and
+    time rules, the first purchase moves a prospect up the ladder, and the purchase
+    listeners (loyalty points) run for each one inside the import's transaction."""
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+        self.customers: dict[int, Customer] = {}
+        self.by_email: dict[str, list[Customer]] = defaultdict(list)
+        self.existing: set[tuple[int, str]] = set()
+        self.first_line: dict[tuple[int, str], int] = {}
+        self.earliest: dict[int, tuple[dt.datetime, str]] = {}
+        self.reference_length = _max_length(Purchase, "reference")
+
+    def preload(self, rows: Iterable[dict[str, str]]) -> None:
+        ids: set[int] = set()
+        emails: set[str] = set()
+        references: set[str] = set()
+        for row in rows:
+            raw_id = row.get("customer_id", "")
+            if raw_id.isdigit() and len(raw_id) < 19:
+                ids.add(int(raw_id))
+            emails.add(row.get("customer_email", "").lower())
+            references.add(row.get("reference", ""))
+        visible = customers_visible_to(self.job.created_by)
+        for chunk in _chunks(sorted(ids)):
+            self.customers.update({c.pk: c for c in visible.filter(pk__in=chunk)})
+        for chunk in _chunks(sorted(emails - {""})):
+            for customer in visible.annotate(lemail=Lower("email")).filter(lemail__in=chunk):
+                # One instance per customer, so a ladder move is seen by all its rows.
+                customer = self.customers.setdefault(customer.pk, customer)
+                self.by_email[customer.email.lower()].append(customer)
+        for chunk in _chunks(sorted(references - {""})):
+            self.existing.update(
+                Purchase.objects.filter(reference__in=chunk).values_list("customer_id", "reference")
+            )
+
+    def clean(self, row: dict[str, str]) -> dict[str, Any]:
+        customer = self._customer(row.get("customer_id", ""), row.get("customer_email", ""))
+        occurred = row.get("occurred_at", "")
+        if not occurred:
+            raise ValidationFailed("occurred_at is required.", field="occurred_at")
+        occurred_at = _parse_moment(occurred, "occurred_at")
+        _check_length("reference", row.get("reference", ""), self.reference_length)
+        reference, amount, currency = _clean_purchase(
+            reference=row.get("reference", ""),
+            amount=row.get("amount", ""),
+            currency=row.get("currency", "") or "EUR",
+            occurred_at=occurred_at,
         )
+        return {
+            "customer": customer,
+            "reference": reference,
+            "amount": amount,
+            "currency": currency,
+            "occurred_at": occurred_at,
+            # Cut like purchase_record cuts them.
+            "product": row.get("product", "")[:200],
+            "category": row.get("category", "")[:100],
+        }
 
-    valid: list[tuple[int, dict[str, Any]]] = []
-    errors: list[RowError] = []
-    first_line: dict[tuple[int, str], int] = {}
-    done = len(parsed.errors)
-    for line, row in rows:
-        try:
-            fields = _clean_purchase_row(row, by_id, by_email)
-            key = (fields["customer"].pk, fields["reference"])
-            if key in existing:
+    def _customer(self, raw_id: str, email: str) -> Customer:
+        if raw_id:
+            if not raw_id.isdigit():
                 raise ValidationFailed(
-                    f"Purchase {fields['reference']} is already recorded for {fields['customer']}.",
-                    field="reference",
+                    f"customer_id {raw_id!r} is not a number.", field="customer_id"
                 )
-            if key in first_line:
+            customer = self.customers.get(int(raw_id)) if len(raw_id) < 19 else None
+            if customer is None:
+                raise ValidationFailed(f"There is no customer {raw_id}.", field="customer_id")
+            if email and customer.email.lower() != email.lower():
                 raise ValidationFailed(
-                    f"Purchase {fields['reference']} for {fields['customer']} is already on "
-                    f"line {first_line[key]} of this file.",
-                    field="reference",
+                    f"Customer {raw_id} has the e-mail {customer.email or '(none)'}, not {email}.",
+                    field="customer_email",
                 )
-            first_line[key] = line
-            valid.append((line, fields))
-        except ValidationFailed as exc:
-            errors.append(RowError(line, exc.message, exc.field))
-        done += 1
-        progress(done)
-    return valid, errors
-
-
-def _clean_purchase_row(
-    row: dict[str, str], by_id: dict[int, Customer], by_email: dict[str, list[Customer]]
-) -> dict[str, Any]:
-    raw_id, email = row.get("customer_id", ""), row.get("customer_email", "")
-    if raw_id:
-        if not raw_id.isdigit():
-            raise ValidationFailed(f"customer_id {raw_id!r} is not a number.", field="customer_id")
-        customer = by_id.get(int(raw_id)) if len(raw_id) < 19 else None
-        if customer is None:
-            raise ValidationFailed(f"There is no customer {raw_id}.", field="customer_id")
-        if email and customer.email.lower() != email.lower():
-            raise ValidationFailed(
-                f"Customer {raw_id} has the e-mail {customer.email or '(none)'}, not {email}.",
-                field="customer_email",
-            )
-    elif email:
-        matches = by_email.get(email.lower(), [])
-        if not matches:
-            raise ValidationFailed(
-                f"There is no customer with the e-mail {email}.", field="customer_email"
-            )
-        if len(matches) > 1:
-            raise ValidationFailed(
-                f"{len(matches)} customers have the e-mail {email}; use customer_id instead.",
-                field="customer_email",
-            )
-        customer = matches[0]
-    else:
+            return customer
+        if email:
+            matches = self.by_email.get(email.lower(), [])
+            if not matches:
+                raise ValidationFailed(
+                    f"There is no customer with the e-mail {email}.", field="customer_email"
+                )
+            if len(matches) > 1:
+                raise ValidationFailed(
+                    f"{len(matches)} customers have the e-mail {email}; use customer_id instead.",
+                    field="customer_email",
+                )
+            return matches[0]
         raise ValidationFailed(
             "Give the customer_id or customer_email of the customer.", field="customer_id"
         )
-    occurred = row.get("occurred_at", "")
-    if not occurred:
-        raise ValidationFailed("occurred_at is required.", field="occurred_at")
-    occurred_at = _parse_moment(occurred, "occurred_at")
-    _check_length(Purchase, "reference", row.get("reference", "").strip())
-    reference, amount, currency = _clean_purchase(
-        reference=row.get("reference", ""),
-        amount=row.get("amount", "") or "",
-        currency=row.get("currency", "") or "EUR",
-        occurred_at=occurred_at,
-    )
-    return {
-        "customer": customer,
-        "reference": reference,
-        "amount": amount,
-        "currency": currency,
-        "occurred_at": occurred_at,
-        # Truncated like purchase_record truncates them.
-        "product": row.get("product", "")[:200],
-        "category": row.get("category", "")[:100],
-    }
 
-
-def _write_purchases(job: ImportJob, valid: list[tuple[int, dict[str, Any]]]) -> int:
-    purchases = [Purchase(**fields) for _, fields in valid]
-    Purchase.objects.bulk_create(purchases, batch_size=BATCH_SIZE)
-
-    # A first purchase is the first step up the ladder, as in purchase_record: the
-    # earliest imported purchase of each prospect names the move.
-    earliest: dict[int, Purchase] = {}
-    for purchase in purchases:
-        seen = earliest.get(purchase.customer_id)
-        if seen is None or purchase.occurred_at < seen.occurred_at:
-            earliest[purchase.customer_id] = purchase
-    prospects: set[int] = set()
-    for chunk in _chunks(sorted(earliest)):
-        ids = list(
-            Customer.objects.filter(pk__in=chunk, stage=Stage.PROSPECT).values_list("pk", flat=True)
-        )
-        Customer.objects.filter(pk__in=ids, stage=Stage.PROSPECT).update(
-            stage=Stage.CUSTOMER, updated_at=timezone.now()
-        )
-        prospects.update(ids)
-    StageChange.objects.bulk_create(
-        [
-            StageChange(
-                customer_id=pk,
-                from_stage=Stage.PROSPECT,
-                to_stage=Stage.CUSTOMER,
-                rule="first_purchase",
-                reason=f"First purchase ({earliest[pk].reference}), imported."[:300],
+    def accept(self, fields: dict[str, Any], line: int) -> None:
+        customer, reference = fields["customer"], fields["reference"]
+        key = (customer.pk, reference)
+        if key in self.existing:
+            raise ValidationFailed(
+                f"Purchase {reference} is already recorded for {customer}.", field="reference"
             )
-            for pk in sorted(prospects)
-        ],
-        batch_size=BATCH_SIZE,
-    )
-    for purchase in purchases:
-        if purchase.customer_id in prospects:
-            purchase.customer.stage = Stage.CUSTOMER
-    # Purchase listeners (loyalty points) react to imported purchases too, inside this
-    # same transaction, exactly as for a purchase recorded one by one.
-    for purchase in purchases:
-        notify_purchase_recorded(purchase)
-    return len(purchases)
+        if key in self.first_line:
+            raise ValidationFailed(
+                f"Purchase {reference} for {customer} is already on line "
+                f"{self.first_line[key]} of this file.",
+                field="reference",
+            )
+        self.first_line[key] = line
+        seen = self.earliest.get(customer.pk)
+        if seen is None or fields["occurred_at"] < seen[0]:
+            self.earliest[customer.pk] = (fields["occurred_at"], reference)
+
+    def write(self, rows: Iterable[dict[str, Any]]) -> int:
+        self._promote_first_buyers()
+        count = 0
+        for batch in _chunks(rows, BATCH_SIZE):
+            purchases = Purchase.objects.bulk_create([Purchase(**fields) for fields in batch])
+            # Purchase listeners (loyalty points) react to imported purchases too, inside
+            # this same transaction, exactly as for a purchase recorded one by one.
+            for purchase in purchases:
+                notify_purchase_recorded(purchase)
+            count += len(purchases)
+        return count
+
+    def _promote_first_buyers(self) -> None:
+        """A first purchase is the first step up the ladder, as in purchase_record; the
+        earliest imported purchase of each prospect names the move."""
+        prospects: list[int] = []
+        for chunk in _chunks(sorted(self.earliest)):
+            ids = list(
+                Customer.objects.select_for_update()
+                .filter(pk__in=chunk, stage=Stage.PROSPECT)
+                .values_list("pk", flat=True)
+            )
+            Customer.objects.filter(pk__in=ids).update(
+                stage=Stage.CUSTOMER, updated_at=timezone.now()
+            )
+            prospects.extend(ids)
+        StageChange.objects.bulk_create(
+            [
+                StageChange(
+                    customer_id=pk,
+                    from_stage=Stage.PROSPECT,
+                    to_stage=Stage.CUSTOMER,
+                    rule="first_purchase",
+                    reason=f"First purchase ({self.earliest[pk][1]}), imported."[:300],
+                )
+                for pk in prospects
+            ],
+            batch_size=BATCH_SIZE,
+        )
+        for pk in prospects:
+            self.customers[pk].stage = Stage.CUSTOMER
 
 
-def import_admins() -> list[User]:
-    """Active admins, for the commands' default actor."""
-    return list(User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk"))
+IMPORTERS = {ImportKind.CUSTOMERS: _CustomerImporter, ImportKind.PURCHASES: _PurchaseImporter}

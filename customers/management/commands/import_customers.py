@@ -55,14 +55,22 @@ class ImportCommand(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(f"{file}: {exc.message}") from exc
 
-        with tqdm(
-            total=job.total_rows,
-            unit="row",
-            desc="Checking",
-            file=sys.stderr,
-            disable=options.get("verbosity", 1) == 0,
-        ) as bar:
-            job = import_job_run(job_id=job.pk, on_progress=lambda done: bar.update(done - bar.n))
+        quiet = options.get("verbosity", 1) == 0
+        bar = tqdm(
+            total=job.total_rows, unit="row", desc="Checking", file=sys.stderr, disable=quiet
+        )
+
+        def progress(done: int) -> None:
+            bar.update(done - bar.n)
+            if done == job.total_rows:
+                bar.close()
+                if not quiet:
+                    self.stderr.write("Writing to the database…")
+
+        try:
+            job = import_job_run(job_id=job.pk, on_progress=progress)
+        finally:
+            bar.close()
 
         for error in job.errors:
             where = f"line {error['line']}" if error.get("line") else "file"
