@@ -190,6 +190,11 @@ class Customer(models.Model):
             models.Index(fields=["-created_at", "id"], name="customer_created"),
             # The staff list's "acquired" sort pages through (acquired_on, id) by keyset.
             models.Index(fields=["acquired_on", "id"], name="customer_acquired_id"),
+            # Segment + stage is the common list filter: its capped count and its page are
+            # index-only range scans instead of a bitmap over the whole segment (bench/).
+            models.Index(
+                fields=["segment", "stage", "name", "id"], name="customer_segment_stage_name"
+            ),
         ]
 
     def __str__(self) -> str:
