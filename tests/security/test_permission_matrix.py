@@ -12,8 +12,8 @@ Adding a row, in short:
    `scoped_api`, `everyone`, or write the dict by hand (role -> expectation; for object
    URLs role -> (expectation on A's object, expectation on B's object)).
 2. Add `"<url name>": [Case("get", ...), Case("post", data={...}, ...)]` to MATRIX. URLs
-   with a `pk` take `obj="<kind>"` (a key of the `world` fixture; add a pair there when
-   your object is new); other URL arguments go in `kwargs`.
+   with a `pk` take `obj="<kind>"` (a key of BUILDERS, which makes A's and B's object; add
+   BUILDERS when your object is new); other URL arguments go in `kwargs`.
 3. Expectations: an int status, LOGIN (302 to the login page), ADMIN_LOGIN, DENIED (the
    API without credentials: 401 or 403), or Redirect("/path/prefix").
 Write cases that do not depend on each other's side effects: every role runs in turn on
@@ -22,6 +22,7 @@ the same data (anonymous, customer, manager B, manager A, admin).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 
@@ -31,6 +32,18 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from customers.models import ImportJob
+from relationships.models import (
+    CustomerMetrics,
+    CutKind,
+    Defection,
+    DefectionReason,
+    ModelFit,
+    NightlyRun,
+    PeriodKind,
+    RelationshipStrategy,
+    RetentionSnapshot,
+    RiskFlag,
+)
 from tests.factories import InteractionFactory, PurchaseFactory, SegmentFactory
 
 ROLES = ("anonymous", "customer", "manager_b", "manager_a", "admin")
@@ -223,6 +236,34 @@ MATRIX: dict[str, list[Case]] = {
     "api-interaction-complete-follow-up": [
         Case("post", scoped_api(), obj="interaction", data={}, api=True)
     ],
+    # --- Analytics pages and API (relationships) ---
+    "at-risk": [Case("get", staff_page())],
+    "analytics": [Case("get", staff_page())],
+    "api-risk-flag-list": [Case("get", staff_api())],
+    "api-risk-flag-detail": [Case("get", scoped_api(), obj="risk-flag")],
+    "api-customer-metrics-list": [Case("get", staff_api())],
+    "api-customer-metrics-detail": [Case("get", scoped_api(), obj="customer-metrics")],
+    "api-retention-snapshot-list": [Case("get", staff_api())],
+    "api-retention-snapshot-detail": [Case("get", scoped_api(), obj="retention-snapshot")],
+    "api-model-fit-list": [Case("get", staff_api())],
+    "api-model-fit-detail": [Case("get", shared_page(staff_api()), obj="model-fit")],
+    "api-nightly-run-list": [Case("get", admin_api())],
+    "api-nightly-run-detail": [Case("get", shared_page(admin_api()), obj="nightly-run")],
+    "api-relationship-strategy-list": [
+        Case("get", staff_api()),
+        Case("post", admin_api(400), data={}, api=True),
+    ],
+    "api-relationship-strategy-detail": [
+        Case("get", shared_page(staff_api()), obj="relationship-strategy"),
+        Case("patch", shared_page(admin_api()), obj="relationship-strategy", data={}, api=True),
+    ],
+    "api-defection-reason-list": [Case("get", staff_api())],
+    "api-defection-reason-detail": [Case("get", shared_page(staff_api()), obj="defection-reason")],
+    "api-defection-list": [
+        Case("get", staff_api()),
+        Case("post", staff_api(400), data={}, api=True),
+    ],
+    "api-defection-detail": [Case("get", scoped_api(), obj="defection")],
     # The schema and its viewer are public: they describe the code, which is open source,
     # and hold no data.
     "api-schema": [Case("get", everyone(200))],
@@ -264,38 +305,130 @@ def test_every_url_pattern_has_a_row():
     assert not stale, f"Matrix rows for URLs that no longer exist: {stale}"
 
 
+def _imports(w):
+    return tuple(
+        ImportJob.objects.create(
+            kind="customers",
+            mode="all_or_nothing",
+            filename=f"book-{n}.csv",
+            content="name\n",
+            status="done",
+            created_by=w.users["admin"],
+        )
+        for n in (1, 2)
+    )
+
+
+def _follow_ups(w):
+    return tuple(
+        InteractionFactory(customer=c, author=c.account_manager, follow_up_on=timezone.localdate())
+        for c in w.customers
+    )
+
+
+def _snapshots(w):
+    # Each manager's own cut of the retention figures: theirs to see, not the other's.
+    return tuple(
+        RetentionSnapshot.objects.create(
+            run_date=timezone.localdate(),
+            period_kind=PeriodKind.MONTH,
+            period_start=timezone.localdate().replace(day=1),
+            period_end=timezone.localdate(),
+            cut_kind=CutKind.ACCOUNT_MANAGER,
+            cut_key=str(c.account_manager_id),
+        )
+        for c in w.customers
+    )
+
+
+def _strategies(w):
+    return tuple(
+        RelationshipStrategy.objects.create(
+            segment=SegmentFactory(),
+            relationship_types=["long_term"],
+            goal="retain",
+            expected_gap_days=30,
+        )
+        for _ in (1, 2)
+    )
+
+
+def _reasons(w):
+    return tuple(
+        DefectionReason.objects.create(code=f"matrix-{n}", name=f"Matrix reason {n}")
+        for n in (1, 2)
+    )
+
+
+def _defections(w):
+    reason = DefectionReason.objects.create(code="matrix", name="Matrix reason")
+    return tuple(
+        Defection.objects.create(
+            customer=c,
+            reason=reason,
+            defected_on=timezone.localdate(),
+            recorded_by=c.account_manager,
+        )
+        for c in w.customers
+    )
+
+
+# How to make "A's object" and "B's object" of each kind (or two shared ones); built only
+# for the rows that need them.
+BUILDERS = {
+    "customer": lambda w: w.customers,
+    "interaction": _follow_ups,
+    "purchase": lambda w: tuple(PurchaseFactory(customer=c) for c in w.customers),
+    "assignment": lambda w: tuple(c.assignments.get() for c in w.customers),
+    "segment": lambda w: tuple(c.segment for c in w.customers),
+    "import": _imports,
+    "risk-flag": lambda w: tuple(
+        RiskFlag.objects.create(
+            customer=c, account_manager=c.account_manager, raised_on=timezone.localdate(), score=80
+        )
+        for c in w.customers
+    ),
+    "customer-metrics": lambda w: tuple(
+        CustomerMetrics.objects.create(customer=c, computed_for=timezone.localdate())
+        for c in w.customers
+    ),
+    "retention-snapshot": _snapshots,
+    "model-fit": lambda w: tuple(
+        ModelFit.objects.create(run_date=timezone.localdate() - dt.timedelta(days=n))
+        for n in (1, 2)
+    ),
+    "nightly-run": lambda w: tuple(
+        NightlyRun.objects.create(run_date=timezone.localdate() - dt.timedelta(days=n))
+        for n in (1, 2)
+    ),
+    "relationship-strategy": _strategies,
+    "defection-reason": _reasons,
+    "defection": _defections,
+}
+
+
+class World:
+    def __init__(self, users: dict, customers: tuple):
+        self.users = users
+        self.customers = customers
+        self._pairs: dict[str, tuple] = {}
+
+    def pair(self, kind: str) -> tuple:
+        if kind not in self._pairs:
+            self._pairs[kind] = BUILDERS[kind](self)
+        return self._pairs[kind]
+
+
 @pytest.fixture
 def world(admin_user, manager_a, manager_b, customer_user, customer_a, customer_b):
-    """One object per kind in A's book and one in B's (or two shared ones)."""
-    today = timezone.localdate()
-    return {
-        "users": {
-            "anonymous": None,
-            "customer": customer_user,
-            "manager_a": manager_a,
-            "manager_b": manager_b,
-            "admin": admin_user,
-        },
-        "customer": (customer_a, customer_b),
-        "interaction": (
-            InteractionFactory(customer=customer_a, author=manager_a, follow_up_on=today),
-            InteractionFactory(customer=customer_b, author=manager_b, follow_up_on=today),
-        ),
-        "purchase": (PurchaseFactory(customer=customer_a), PurchaseFactory(customer=customer_b)),
-        "assignment": (customer_a.assignments.get(), customer_b.assignments.get()),
-        "segment": (customer_a.segment, customer_b.segment or SegmentFactory()),
-        "import": tuple(
-            ImportJob.objects.create(
-                kind="customers",
-                mode="all_or_nothing",
-                filename=f"book-{n}.csv",
-                content="name\n",
-                status="done",
-                created_by=admin_user,
-            )
-            for n in (1, 2)
-        ),
+    users = {
+        "anonymous": None,
+        "customer": customer_user,
+        "manager_a": manager_a,
+        "manager_b": manager_b,
+        "admin": admin_user,
     }
+    return World(users, (customer_a, customer_b))
 
 
 def _check(response, expected) -> str | None:
@@ -325,14 +458,14 @@ def test_permission_matrix(name, world):
     for case in MATRIX[name]:
         targets = [("", case.kwargs, None)]
         if case.obj:
-            a_obj, b_obj = world[case.obj]
+            a_obj, b_obj = world.pair(case.obj)
             targets = [
                 ("A's", {**case.kwargs, "pk": a_obj.pk}, 0),
                 ("B's", {**case.kwargs, "pk": b_obj.pk}, 1),
             ]
         for role in ROLES:
             client = Client()
-            user = world["users"][role]
+            user = world.users[role]
             if user is not None:
                 client.force_login(user)
             for label, kwargs, index in targets:
