@@ -1041,3 +1041,105 @@ def tier_problems(tiers: Iterable[tuple[str, Decimal, Decimal]]) -> list[str]:
     if len(set(names)) != len(names):
         problems.append("Two tiers have the same name.")
     return problems
+
+
+def _lot_date_sql(program: Program, day_sql: str) -> tuple[str, str]:
+    """SQL for (pending_until, expires_on) of a lot earned on `day_sql`, as lot_dates()."""
+    pg = connection.vendor == "postgresql"
+    if program.pending_days:
+        pending = (
+            f"(({day_sql}) + {int(program.pending_days)})"
+            if pg
+            else f"date({day_sql}, '+{int(program.pending_days)} days')"
+        )
+        pending = f"CASE WHEN {pending} > %s THEN {pending} ELSE NULL END"
+    else:
+        pending = "NULL"
+    if program.expiry_policy == ExpiryPolicy.MONTHS_AFTER_EARNING:
+        months = int(program.expiry_months or 0)
+        expires = (
+            f"(({day_sql}) + interval '{months} months')::date"
+            if pg
+            else f"date({day_sql}, '+{months} months')"
+        )
+    elif program.expiry_policy == ExpiryPolicy.END_OF_YEAR:
+        expires = (
+            f"make_date(extract(year from ({day_sql}))::int + 1, 1, 1)"
+            if pg
+            else f"date({day_sql}, 'start of year', '+1 year')"
+        )
+    else:
+        expires = "NULL"
+    return pending, expires
+
+
+def points_backfill(*, program: Program, actor: User) -> int:
+    """Earn for every past purchase in the program's currency and dates, set-based (a
+    backfill of history, e.g. when a program starts on an existing book). Customers who
+    bought join the program; each purchase earns once (key purchase:<id>, ON CONFLICT DO
+    NOTHING), at the program rate, skipping the first per-money rule's excluded categories.
+    History earns without tier multipliers, bonus multipliers or caps (these apply to
+    purchases recorded from now on). Then balances are recomputed from the ledger."""
+    if not actor.is_admin:
+        raise NotAllowed("Only an admin can backfill a program.")
+    m = Membership._meta.db_table
+    e = LedgerEntry._meta.db_table
+    p = Purchase._meta.db_table
+    c = Customer._meta.db_table
+    pg = connection.vendor == "postgresql"
+    day_sql = "(p.occurred_at AT TIME ZONE %s)::date" if pg else "date(p.occurred_at)"
+    tz = [timezone.get_current_timezone_name()] if pg else []
+    money_rule = program.rules.filter(is_active=True, kind=RuleKind.PER_MONEY).order_by("priority").first()
+    rate = (money_rule.points_per_unit if money_rule and money_rule.points_per_unit else None) or program.points_per_unit
+    excluded = sorted(money_rule.excluded) if money_rule else []
+    excluded_sql = (
+        " AND lower(p.category) NOT IN (" + ", ".join(["%s"] * len(excluded)) + ")" if excluded else ""
+    )
+    segments = list(program.eligible_segments.values_list("pk", flat=True))
+    segment_sql = (" AND cu.segment_id IN (" + ", ".join(["%s"] * len(segments)) + ")") if segments else ""
+    window = f"p.currency = %s AND {day_sql} >= %s" + (f" AND {day_sql} <= %s" if program.ends_on else "")
+    window_params = [program.currency, *tz, program.starts_on] + ([*tz, program.ends_on] if program.ends_on else [])
+    pending, expires = _lot_date_sql(program, day_sql)
+    today = _today()
+    now = timezone.now()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {m} (program_id, customer_id, balance, pending_points, joined_at, join_source) "  # noqa: S608
+            f"SELECT %s, cu.id, 0, 0, %s, 'purchase' FROM {c} cu WHERE EXISTS (SELECT 1 FROM {p} p "
+            f"WHERE p.customer_id = cu.id AND {window}){segment_sql} "
+            f"ON CONFLICT (customer_id, program_id) DO NOTHING",
+            [program.pk, now, *window_params, *segments],
+        )
+        if pg:
+            cur.execute(
+                f"SELECT count(*) FROM (SELECT id FROM {m} WHERE program_id = %s ORDER BY id FOR UPDATE) l",  # noqa: S608
+                [program.pk],
+            )
+        points_sql = "CAST(floor(p.amount * %s) AS bigint)"
+        pending_params = [*tz, today, *tz] if program.pending_days else []
+        expires_params = tz if expires != "NULL" else []
+        cur.execute(
+            f"INSERT INTO {e} (membership_id, kind, points, remaining, idempotency_key, created_at, "  # noqa: S608
+            f"effective_on, pending_until, expires_on, purchase_id, event_code, redemption_id, "
+            f"reversed_entry_id, rule_id, actor_id, reason) "
+            f"SELECT mm.id, 'earn', {points_sql}, {points_sql}, 'purchase:' || CAST(p.id AS varchar(20)), %s, "
+            f"{day_sql}, {pending}, {expires}, p.id, '', NULL, NULL, %s, %s, %s "
+            f"FROM {p} p JOIN {m} mm ON mm.customer_id = p.customer_id AND mm.program_id = %s "
+            f"WHERE {window}{excluded_sql} AND {points_sql} > 0 "
+            f"ON CONFLICT (membership_id, idempotency_key) DO NOTHING",
+            [
+                rate, rate, now, *tz, *pending_params, *expires_params,
+                money_rule.pk if money_rule else None, actor.pk, "Backfilled purchase.",
+                program.pk, *window_params, *excluded, rate,
+            ],
+        )
+        earned = cur.rowcount
+        cur.execute(
+            f"UPDATE {m} SET balance = COALESCE(s.released, 0), pending_points = COALESCE(s.pending, 0) "  # noqa: S608
+            f"FROM (SELECT membership_id, SUM(CASE WHEN pending_until IS NULL THEN points ELSE 0 END) AS released, "
+            f"SUM(CASE WHEN pending_until IS NULL THEN 0 ELSE points END) AS pending FROM {e} e "
+            f"JOIN {m} mm ON mm.id = e.membership_id WHERE mm.program_id = %s GROUP BY membership_id) s "
+            f"WHERE {m}.id = s.membership_id",
+            [program.pk],
+        )
+    return earned

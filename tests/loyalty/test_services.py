@@ -348,3 +348,31 @@ def test_unrelated_customer_purchase_does_not_touch_others(program, customer_a, 
     assert Membership.objects.get(customer=customer_a).balance == 10
     assert Membership.objects.get(customer=customer_b).balance == 20
     assert CustomerFactory  # factories importable for other tests
+
+
+def test_backfill_earns_history_once_and_balances_match(admin_user, manager_a, customer_a, customer_b):
+    from customers.models import Purchase
+    from loyalty.services import lot_dates, points_backfill
+    from tests.factories import PurchaseFactory
+
+    old = timezone.now() - dt.timedelta(days=400)
+    PurchaseFactory(customer=customer_a, amount=Decimal("99.90"), occurred_at=old)
+    PurchaseFactory(customer=customer_a, amount=Decimal("10.00"), category="gift cards")
+    PurchaseFactory(customer=customer_b, amount=Decimal("20.00"), currency="USD")
+    assert Purchase.objects.count() == 3
+    program = ProgramFactory(name="Later", expiry_policy="months", expiry_months=12, pending_days=30)
+    EarningRuleFactory(program=program, priority=1, excluded_categories="gift cards")
+    with pytest.raises(NotAllowed):
+        points_backfill(program=program, actor=manager_a)
+    assert points_backfill(program=program, actor=admin_user) == 1
+    assert points_backfill(program=program, actor=admin_user) == 0
+    membership = Membership.objects.get(program=program, customer=customer_a)
+    lot = membership.entries.get()
+    assert lot.points == 99
+    assert lot.pending_until is None  # earned long ago
+    assert lot.expires_on == lot_dates(program, timezone.localdate(old))[1]
+    assert membership.balance == 99
+    assert not Membership.objects.filter(program=program, customer=customer_b).exists()
+    assert not ledger_drift().exists()
+    nightly_step_run(step="expire", run_date=timezone.localdate())
+    assert _balance(membership) == 0
