@@ -138,12 +138,22 @@ def _query_without(request, *drop: str) -> str:
     return urlencode(params)
 
 
+def _label_empty_choices(form) -> None:
+    """Filter selects read "Any" rather than a row of dashes."""
+    for field in form.fields.values():
+        if hasattr(field, "empty_label") and getattr(field, "queryset", None) is not None:
+            field.empty_label = "Any"
+        elif getattr(field, "choices", None):
+            field.choices = [("", "Any"), *[c for c in field.choices if c[0] != ""]]
+
+
 @staff_required
 def customer_list(request):
     sort = request.GET.get("sort") or DEFAULT_SORT
     if sort not in SORTS:
         sort = DEFAULT_SORT
     filterset = customer_filterset(actor=request.user, data=request.GET)
+    _label_empty_choices(filterset.form)
     qs = filterset.qs
     total = capped_count(qs)
     cursor = request.GET.get("cursor", "")
