@@ -32,6 +32,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from customers.models import ImportJob
+from loyalty import services as loyalty_services
+from loyalty.models import Offer
 from relationships.models import (
     CustomerMetrics,
     CutKind,
@@ -44,7 +46,16 @@ from relationships.models import (
     RetentionSnapshot,
     RiskFlag,
 )
-from tests.factories import InteractionFactory, PurchaseFactory, SegmentFactory
+from tests.factories import (
+    EarningRuleFactory,
+    InteractionFactory,
+    MembershipFactory,
+    ProgramFactory,
+    PurchaseFactory,
+    RewardFactory,
+    SegmentFactory,
+    TierFactory,
+)
 
 ROLES = ("anonymous", "customer", "manager_b", "manager_a", "admin")
 
@@ -67,6 +78,7 @@ class Case:
     kwargs: dict = field(default_factory=dict)
     data: dict | None = None
     api: bool = False  # send `data` as JSON
+    fresh: bool = False  # new objects for every role: the call changes their state
     headers: dict = field(default_factory=dict)
 
 
@@ -114,6 +126,16 @@ def scoped_api(ok=200) -> dict:
         "manager_b": (404, ok),
         "admin": (ok, ok),
     }
+
+
+def user_api(ok=200) -> dict:
+    """Any logged-in user; what they see is scoped by the selectors (a customer: their own)."""
+    return {"anonymous": DENIED, "customer": ok, "manager_a": ok, "manager_b": ok, "admin": ok}
+
+
+def member_scoped_api(ok=200) -> dict:
+    """Like scoped_api, but customers are let in and find only their own rows: others 404."""
+    return {**scoped_api(ok), "customer": (404, 404)}
 
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -264,6 +286,86 @@ MATRIX: dict[str, list[Case]] = {
         Case("post", staff_api(400), data={}, api=True),
     ],
     "api-defection-detail": [Case("get", scoped_api(), obj="defection")],
+    # --- Loyalty pages: programs are admin pages; adjustments by the customer's staff ---
+    "loyalty-program-list": [Case("get", admin_page())],
+    "loyalty-program": [Case("get", shared_page(admin_page()), obj="loyalty-program")],
+    "loyalty-membership-adjust": [
+        Case(
+            "post",
+            {
+                **scoped_page(Redirect("/customers/")),
+                "manager_a": (Redirect("/customers/"), 404),
+                "manager_b": (404, Redirect("/customers/")),
+            },
+            obj="loyalty-membership",
+            data={},
+        )
+    ],
+    # --- Loyalty API: configuration is read by staff, written by admins ---
+    **{
+        f"api-loyalty-{kind}-list": [
+            Case("get", staff_api()),
+            Case("post", admin_api(400), data={}, api=True),
+        ]
+        for kind in ("program", "tier", "rule", "reward")
+    },
+    **{
+        f"api-loyalty-{kind}-detail": [
+            Case("get", shared_page(staff_api()), obj=f"loyalty-{kind}"),
+            Case("patch", shared_page(admin_api()), obj=f"loyalty-{kind}", data={}, api=True),
+        ]
+        for kind in ("program", "tier", "rule", "reward")
+    },
+    # Offers: customers list the offers aimed at them (none here) and redeem them.
+    "api-loyalty-offer-list": [
+        Case("get", user_api()),
+        Case("post", admin_api(400), data={}, api=True),
+    ],
+    "api-loyalty-offer-detail": [
+        Case("get", shared_page({**user_api(), "customer": 404}), obj="loyalty-offer"),
+        Case("patch", shared_page(admin_api()), obj="loyalty-offer", data={}, api=True),
+    ],
+    "api-loyalty-offer-redeem": [
+        Case(
+            "post",
+            shared_page({**user_api(400), "customer": 404}),
+            obj="loyalty-offer",
+            data={},
+            api=True,
+        )
+    ],
+    # Memberships, points and redemptions: the customer's staff, admins, and the customer.
+    "api-loyalty-membership-list": [
+        Case("get", user_api()),
+        Case("post", user_api(400), data={}, api=True),
+    ],
+    "api-loyalty-membership-detail": [Case("get", member_scoped_api(), obj="loyalty-membership")],
+    "api-loyalty-membership-ledger": [Case("get", member_scoped_api(), obj="loyalty-membership")],
+    "api-loyalty-membership-rewards": [Case("get", member_scoped_api(), obj="loyalty-membership")],
+    "api-loyalty-membership-adjust": [
+        Case("post", member_scoped_api(400), obj="loyalty-membership", data={}, api=True)
+    ],
+    "api-loyalty-membership-redeem": [
+        Case("post", member_scoped_api(400), obj="loyalty-membership", data={}, api=True)
+    ],
+    "api-loyalty-ledger-list": [Case("get", user_api())],
+    "api-loyalty-ledger-detail": [Case("get", member_scoped_api(), obj="loyalty-ledger")],
+    "api-loyalty-redemption-list": [Case("get", user_api())],
+    "api-loyalty-redemption-detail": [Case("get", member_scoped_api(), obj="loyalty-redemption")],
+    "api-loyalty-redemption-cancel": [
+        Case("post", member_scoped_api(), obj="loyalty-redemption", data={}, api=True, fresh=True)
+    ],
+    "api-loyalty-redemption-fulfil": [
+        Case("post", member_scoped_api(), obj="loyalty-redemption", data={}, api=True, fresh=True)
+    ],
+    "api-loyalty-event-list": [
+        Case("get", staff_api(405)),
+        Case("post", staff_api(400), data={}, api=True),
+    ],
+    "api-loyalty-purchase-reversal-list": [
+        Case("get", staff_api(405)),
+        Case("post", staff_api(400), data={}, api=True),
+    ],
     # The schema and its viewer are public: they describe the code, which is open source,
     # and hold no data.
     "api-schema": [Case("get", everyone(200))],
@@ -373,6 +475,34 @@ def _defections(w):
     )
 
 
+def _memberships(w):
+    program = ProgramFactory()
+    return tuple(MembershipFactory(program=program, customer=c) for c in w.customers)
+
+
+def _ledger(w):
+    return tuple(
+        loyalty_services.points_adjust(
+            membership=m, points=500, reason="Matrix balance", actor=w.users["admin"]
+        )
+        for m in _memberships(w)
+    )
+
+
+def _redemptions(w):
+    entries = _ledger(w)
+    reward = RewardFactory(program=entries[0].membership.program, cost=100)
+    return tuple(
+        loyalty_services.points_redeem(
+            membership=e.membership,
+            reward=reward,
+            actor=w.users["admin"],
+            idempotency_key=f"matrix-{e.pk}",
+        )
+        for e in entries
+    )
+
+
 # How to make "A's object" and "B's object" of each kind (or two shared ones); built only
 # for the rows that need them.
 BUILDERS = {
@@ -404,6 +534,16 @@ BUILDERS = {
     "relationship-strategy": _strategies,
     "defection-reason": _reasons,
     "defection": _defections,
+    "loyalty-program": lambda w: (ProgramFactory(), ProgramFactory()),
+    "loyalty-tier": lambda w: (TierFactory(), TierFactory()),
+    "loyalty-rule": lambda w: (EarningRuleFactory(), EarningRuleFactory()),
+    "loyalty-reward": lambda w: (RewardFactory(), RewardFactory()),
+    "loyalty-offer": lambda w: tuple(
+        Offer.objects.create(name=f"Offer {n}", coupon_code=f"MATRIX{n}") for n in (1, 2)
+    ),
+    "loyalty-membership": _memberships,
+    "loyalty-ledger": _ledger,
+    "loyalty-redemption": _redemptions,
 }
 
 
@@ -413,7 +553,9 @@ class World:
         self.customers = customers
         self._pairs: dict[str, tuple] = {}
 
-    def pair(self, kind: str) -> tuple:
+    def pair(self, kind: str, *, fresh: bool = False) -> tuple:
+        if fresh:
+            return BUILDERS[kind](self)
         if kind not in self._pairs:
             self._pairs[kind] = BUILDERS[kind](self)
         return self._pairs[kind]
@@ -456,18 +598,18 @@ def _request(client: Client, case: Case, url: str):
 def test_permission_matrix(name, world):
     problems = []
     for case in MATRIX[name]:
-        targets = [("", case.kwargs, None)]
-        if case.obj:
-            a_obj, b_obj = world.pair(case.obj)
-            targets = [
-                ("A's", {**case.kwargs, "pk": a_obj.pk}, 0),
-                ("B's", {**case.kwargs, "pk": b_obj.pk}, 1),
-            ]
         for role in ROLES:
             client = Client()
             user = world.users[role]
             if user is not None:
                 client.force_login(user)
+            targets = [("", case.kwargs, None)]
+            if case.obj:
+                a_obj, b_obj = world.pair(case.obj, fresh=case.fresh)
+                targets = [
+                    ("A's", {**case.kwargs, "pk": a_obj.pk}, 0),
+                    ("B's", {**case.kwargs, "pk": b_obj.pk}, 1),
+                ]
             for label, kwargs, index in targets:
                 url = reverse(name, kwargs=kwargs or None)
                 expected = case.expect[role] if index is None else case.expect[role][index]
