@@ -76,19 +76,23 @@ def measure(client: Client, url: str, requests: int) -> dict:
         response = client.get(url)
         if response.status_code != 200:
             sys.exit(f"GET {url} answered {response.status_code}; the bench needs 200.")
-    times, counts, slowest = [], set(), (0.0, "")
+    times, cpu, sql, counts, slowest = [], [], [], set(), (0.0, "")
     for _ in range(requests):
         with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
         counts.add(len(queries.captured_queries))
+        sql.append(sum(float(q["time"]) for q in queries.captured_queries) * 1000)
         for q in queries.captured_queries:
             if float(q["time"]) * 1000 > slowest[0]:
                 slowest = (float(q["time"]) * 1000, q["sql"])
     return {
         "median": statistics.median(times),
         "p99": float(np.percentile(times, 99)),
+        "cpu": statistics.median(cpu),
+        "sql": statistics.median(sql),
         "queries": counts,
         "slowest": slowest,
         "bytes": len(response.content),
@@ -126,7 +130,7 @@ def main() -> None:
         (
             "list",
             "admin",
-            f"Customer list, page after row {deep_at:,} (keyset)",
+            f"Customer list, after row {deep_at:,} (keyset)",
             f"{lists}?sort=name&cursor={deep_cursor(deep_at)}",
         ),
         ("list", "admin", "Customer list, search q=berg", f"{lists}?q=berg"),
@@ -136,7 +140,7 @@ def main() -> None:
             "Customer list, segment=SMB + stage=client",
             f"{lists}?segment={smb.pk}&stage=client",
         ),
-        ("list", "alice", "Customer list, first page (manager alice)", lists),
+        ("list", "alice", "Customer list, first page (alice, manager)", lists),
         (
             "detail",
             "admin",
@@ -144,6 +148,7 @@ def main() -> None:
             reverse("customer-detail", args=[heavy.pk]),
         ),
     ]
+    load_before = os.getloadavg()[0]
     clients = {"admin": Client(), "alice": Client()}
     clients["admin"].force_login(admin)
     clients["alice"].force_login(alice)
@@ -152,7 +157,10 @@ def main() -> None:
         f"\nBook: {book:,} customers. {args.requests} requests per page, in process "
         f"(django.test.Client), DEBUG off, {connection.vendor}.\n"
     )
-    header = f"{'Page':<52} {'median':>8} {'p99':>8} {'goal':>7} {'queries':>8}"
+    header = (
+        f"{'Page':<48} {'median':>8} {'p99':>8} {'goal':>7} {'queries':>7} "
+        f"{'py cpu':>8} {'sql':>8}"
+    )
     print(header)
     print("-" * len(header))
     results = []
@@ -164,12 +172,18 @@ def main() -> None:
             mark = "ok" if r["p99"] <= goal else "MISSED"
             queries = "/".join(str(c) for c in sorted(r["queries"]))
             print(
-                f"{label:<52} {r['median']:>6.1f}ms {r['p99']:>6.1f}ms "
-                f"{goal:>5.0f}ms {queries:>8}  {mark}"
+                f"{label:<48} {r['median']:>6.1f}ms {r['p99']:>6.1f}ms "
+                f"{goal:>5.0f}ms {queries:>7} {r['cpu']:>6.1f}ms {r['sql']:>6.1f}ms  {mark}"
             )
             results.append((label, r))
+    load = os.getloadavg()[0]
     print(
-        "\nQueries: one number means every request ran the same queries (a/b if not).\n"
+        f"\nLoad average after the run: {load:.1f} on {os.cpu_count()} cores "
+        f"(was {load_before:.1f} before).\n"
+        "median/p99: wall time per request. py cpu: median CPU time of the Django process "
+        "(templates, ORM;\nunaffected by other processes). sql: median time spent waiting "
+        "for the database.\n"
+        "Queries: one number means every request ran the same queries (a/b if not).\n"
         "Slowest single query per page:"
     )
     for label, r in results:
