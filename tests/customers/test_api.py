@@ -2,6 +2,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -532,3 +533,6 @@ def test_schema_and_swagger_ui_are_served_without_a_cdn(client, manager_a):
     assert "swagger-ui" in html
     assert "cdn." not in html
     assert "unpkg" not in html
+    # The Swagger UI assets come from the sidecar package, served by the app itself.
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from relationships.models import RiskFlag
 from tests.factories import CustomerFactory, InteractionFactory
 
 CORPUS = [
@@ -37,6 +38,13 @@ def hostile(request, manager_a):
         notes=payload,
         follow_up_on=timezone.localdate(),
     )
+    RiskFlag.objects.create(
+        customer=customer,
+        account_manager=manager_a,
+        raised_on=timezone.localdate(),
+        score=90,
+        reasons=[payload],
+    )
     return payload, customer
 
 
@@ -50,6 +58,7 @@ def page_urls(customer) -> list[tuple[str, dict]]:
         (reverse("interaction-log", args=[customer.pk]), {}),
         (reverse("purchase-create", args=[customer.pk]), {}),
         (reverse("follow-up-list"), {}),
+        (reverse("at-risk"), {}),
     ]
 
 
