@@ -68,10 +68,17 @@ def _line_chart(snapshots) -> dict | None:
         return None
     inner_w, inner_h = CHART_W - 2 * PAD, CHART_H - 2 * PAD
     step = inner_w / max(len(points) - 1, 1)
+    # Zoom the y axis to the data (in 10% steps) so month-to-month changes show.
+    floor = max(0, int((min(s.retention_rate for s in points) - 0.05) * 10)) / 10
+    span = 1 - floor or 1
+
+    def y_of(rate: float) -> float:
+        return round(PAD + inner_h * (1 - (rate - floor) / span), 1)
+
     dots = []
     for i, s in enumerate(points):
         x = PAD + i * step
-        y = PAD + inner_h * (1 - s.retention_rate)
+        y = y_of(s.retention_rate)
         dots.append(
             {
                 "x": round(x, 1),
@@ -81,9 +88,8 @@ def _line_chart(snapshots) -> dict | None:
                 "snapshot": s,
             }
         )
-    gridlines = [
-        {"y": round(PAD + inner_h * (1 - v / 100), 1), "label": f"{v}%"} for v in (0, 25, 50, 75, 100)
-    ]
+    ticks = [floor + span * k / 4 for k in range(5)]
+    gridlines = [{"y": y_of(v), "label": f"{v * 100:.0f}%"} for v in ticks]
     return {
         "w": CHART_W,
         "h": CHART_H,

@@ -135,3 +135,32 @@ class RewardFactory(factory.django.DjangoModelFactory):
     program = factory.SubFactory(ProgramFactory)
     name = factory.Sequence(lambda n: f"Reward {n}")
     cost = 100
+
+
+# --- Relationship strategies and at-risk flags (relationships analytics) ----------------
+from relationships.models import RelationshipStrategy, RiskFlag  # noqa: E402
+
+
+class RelationshipStrategyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RelationshipStrategy
+        django_get_or_create = ("segment",)
+
+    segment = factory.SubFactory(SegmentFactory)
+    relationship_types = factory.LazyFunction(lambda: ["long_term", "personal_assistance"])
+    goal = "retain"
+    rhythm = "marriage"
+    expected_gap_days = 30
+    cost_to_serve_per_year = Decimal("120.00")
+
+
+class RiskFlagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RiskFlag
+
+    customer = factory.SubFactory(CustomerFactory)
+    account_manager = factory.LazyAttribute(lambda f: f.customer.account_manager)
+    raised_on = factory.LazyFunction(timezone.localdate)
+    score = 75
+    reasons = factory.LazyFunction(lambda: ["no purchase for 3.0x their usual gap (90 days; usually 30)"])
+    value_at_risk = Decimal("500.00")

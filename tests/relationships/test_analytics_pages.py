@@ -119,3 +119,54 @@ def test_risk_panel_for_the_360_page(scored, manager_a, manager_b):
     assert "Retain customers" in html
     assert "P(alive)" in html
     assert customer_risk_panel(actor=manager_b, customer=scored["alpha"]) is None
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "interaction", "relationshipstrategy", "strategicassessment", "customermetrics", "riskflag",
+        "modelfit", "retentionsnapshot", "nightlyrun", "defectionreason", "defection",
+    ],
+)
+def test_admin_lists_every_analytics_model(client, scored, admin_user, model):
+    client.force_login(admin_user)
+    response = client.get(reverse(f"admin:relationships_{model}_changelist") + "?q=Alpha")
+    assert response.status_code == 200
+
+
+def test_admin_sets_a_strategy_with_checkboxes(client, admin_user):
+    segment = SegmentFactory(name="Walk-ins")
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:relationships_relationshipstrategy_add"),
+        {
+            "segment": segment.pk,
+            "relationship_types": ["self_service", "automated_services"],
+            "goal": "acquire",
+            "rhythm": "fling",
+            "cost_to_serve_per_year": "12.50",
+            "currency": "EUR",
+            "notes": "",
+        },
+    )
+    assert response.status_code == 302
+    assert RelationshipStrategy.objects.get(segment=segment).relationship_types == [
+        "self_service",
+        "automated_services",
+    ]
+
+
+def test_admin_records_a_defection_through_the_service(client, scored, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:relationships_defection_add"),
+        {
+            "customer": scored["steady"].pk,
+            "reason": DefectionReason.objects.get(code="moved").pk,
+            "defected_on": "2026-05-20",
+            "exit_interview_notes": "Moved abroad.",
+        },
+    )
+    assert response.status_code == 302
+    scored["steady"].refresh_from_db()
+    assert scored["steady"].status == "defected"

@@ -230,3 +230,22 @@ def test_recording_a_defection_marks_the_customer_defected(book, manager_a, mana
         defection_record(actor=manager_b, customer=book["loyal"], reason=reason)
     nightly.nightly_run(run_date=RUN)
     assert not RiskFlag.objects.filter(customer=book["lapsed"], cleared_on__isnull=True).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
+def test_a_run_while_another_holds_the_lock_is_refused_and_changes_nothing(book):
+    import psycopg
+
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"], dbname=settings["NAME"], autocommit=True
+    )
+    try:
+        other.execute("SELECT pg_advisory_lock(%s)", [nightly.LOCK_KEY])
+        with pytest.raises(nightly.NightlyRunBusy):
+            nightly.nightly_run(run_date=RUN)
+    finally:
+        other.close()
+    assert not CustomerMetrics.objects.exists()
+    assert not NightlyRun.objects.exists()
