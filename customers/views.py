@@ -141,10 +141,12 @@ def _query_without(request, *drop: str) -> str:
 def _label_empty_choices(form) -> None:
     """Filter selects read "Any" rather than a row of dashes."""
     for field in form.fields.values():
-        if hasattr(field, "empty_label") and getattr(field, "queryset", None) is not None:
-            field.empty_label = "Any"
-        elif getattr(field, "choices", None):
-            field.choices = [("", "Any"), *[c for c in field.choices if c[0] != ""]]
+        if getattr(field, "empty_label", None) is None:
+            continue
+        field.empty_label = "Any"
+        if getattr(field, "queryset", None) is None:
+            # django-filter's ChoiceField builds its list when choices are set.
+            field.choices = [c for c in field.choices if c[0] != ""]
 
 
 @staff_required
