@@ -47,3 +47,6 @@ beat: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+bench-nightly: $(STAMP)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/nightly_bench.py

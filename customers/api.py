@@ -260,6 +260,11 @@ class CustomerViewSet(
 
     def update(self, request, *args, **kwargs):
         customer = self.get_object()
+        if "account_manager" in request.data:
+            # Silently ignoring it would let a client believe the customer changed hands.
+            raise serializers.ValidationError(
+                {"account_manager": ["Change the account manager with POST .../reassign/."]}
+            )
         incoming = CustomerUpdateSerializer(data=request.data, partial=True)
         incoming.is_valid(raise_exception=True)
         services.customer_update(actor=request.user, customer=customer, **incoming.validated_data)

@@ -145,8 +145,8 @@ def test_partial_update_cannot_move_the_customer_to_another_manager(
     response = client_for(manager_a).patch(
         f"/api/v1/customers/{customer_a.pk}/", {"account_manager": manager_b.pk}, format="json"
     )
-    # The field is not writable here: it is ignored, and the book stays the same.
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert "reassign" in response.json()["account_manager"][0]
     customer_a.refresh_from_db()
     assert customer_a.account_manager == manager_a
 
