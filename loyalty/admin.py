@@ -99,6 +99,7 @@ class ProgramAdmin(admin.ModelAdmin):
     search_fields = ["name", "points_name"]
     filter_horizontal = ["eligible_segments"]
     inlines = [TierInline, EarningRuleInline]
+    actions = ["enrol_eligible"]
     fieldsets = [
         (None, {"fields": ["name", "points_name", ("currency", "points_per_unit")]}),
         ("Who and when", {"fields": [("starts_on", "ends_on"), "eligible_segments", "join_on_first_purchase"]}),
@@ -112,6 +113,16 @@ class ProgramAdmin(admin.ModelAdmin):
     @admin.display(ordering="member_count")
     def members(self, obj):
         return obj.member_count
+
+    @admin.action(description="Enrol every eligible customer (join by rule)")
+    def enrol_eligible(self, request, queryset):
+        for program in queryset:
+            try:
+                joined = services.program_enrol_eligible(program=program, actor=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{program}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{program}: {joined} customer(s) joined.", messages.SUCCESS)
 
     @admin.display(description="Page")
     def dashboard(self, obj):

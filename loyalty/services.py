@@ -1143,3 +1143,28 @@ def points_backfill(*, program: Program, actor: User) -> int:
             [program.pk],
         )
     return earned
+
+
+def program_enrol_eligible(*, program: Program, actor: User) -> int:
+    """Join by rule: enrol every active customer of the eligible segments who is not yet a
+    member, in one INSERT ... SELECT. Returns how many joined. (The sign-up bonus is for
+    customers who join one by one; a bulk enrolment does not pay it.)"""
+    if not actor.is_admin:
+        raise NotAllowed("Only an admin can enrol customers by rule.")
+    if not program.is_active_on(_today()):
+        raise ValidationFailed(f"{program} is not open today.", field="program")
+    customers = Customer.objects.filter(status="active").exclude(memberships__program=program)
+    segments = list(program.eligible_segments.values_list("pk", flat=True))
+    if segments:
+        customers = customers.filter(segment__in=segments)
+    sql, params = customers.order_by().annotate(cid=F("pk")).values_list("cid").query.sql_with_params()
+    base = program.tiers.filter(threshold=0).first()
+    m = Membership._meta.db_table
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {m} (program_id, customer_id, tier_id, tier_since, balance, pending_points, "  # noqa: S608
+            f"joined_at, join_source) SELECT %s, s.cid, %s, %s, 0, 0, %s, 'rule' FROM ({sql}) s "
+            f"WHERE true ON CONFLICT (customer_id, program_id) DO NOTHING",
+            [program.pk, base.pk if base else None, _today() if base else None, timezone.now(), *params],
+        )
+        return cur.rowcount

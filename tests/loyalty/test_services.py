@@ -376,3 +376,23 @@ def test_backfill_earns_history_once_and_balances_match(admin_user, manager_a, c
     assert not ledger_drift().exists()
     nightly_step_run(step="expire", run_date=timezone.localdate())
     assert _balance(membership) == 0
+
+
+def test_enrol_by_rule_takes_eligible_segments_once(admin_user, manager_a):
+    from loyalty.services import program_enrol_eligible
+
+    vip = SegmentFactory(name="VIP")
+    inside = CustomerFactory(segment=vip)
+    CustomerFactory(segment=vip, status="defected")
+    CustomerFactory()
+    program = ProgramFactory(name="VIP club")
+    program.eligible_segments.set([vip])
+    base = TierFactory(program=program, name="Base", threshold=0)
+    with pytest.raises(NotAllowed):
+        program_enrol_eligible(program=program, actor=manager_a)
+    assert program_enrol_eligible(program=program, actor=admin_user) == 1
+    assert program_enrol_eligible(program=program, actor=admin_user) == 0
+    membership = Membership.objects.get(program=program)
+    assert membership.customer == inside
+    assert membership.tier == base
+    assert membership.join_source == "rule"
