@@ -64,8 +64,9 @@ def import_list(request):
 
 @admin_required
 def import_create(request):
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    bound = request.method == "POST"
+    form = ImportForm(request.POST if bound else None, request.FILES if bound else None)
+    if bound and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             job = import_job_create(
@@ -89,7 +90,6 @@ def import_create(request):
         request,
         "customers/imports/import_form.html",
         {"nav": "imports", "form": form, "kinds": ImportKind.choices},
-        status=400 if form.errors else 200,
     )
 
 
