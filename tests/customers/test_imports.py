@@ -208,6 +208,21 @@ def test_purchases_import_good_file(admin_user, listened, settings):
     assert all(pk is not None and in_atomic for _, pk, in_atomic in listened)
 
 
+def test_imported_purchases_earn_loyalty_points(admin_user, customer_a):
+    # The real listeners: loyalty subscribes to the purchase hook in its AppConfig.ready().
+    from loyalty.models import Membership
+    from tests.factories import ProgramFactory
+
+    program = ProgramFactory(name="Club")
+    text = PURCHASES_HEADER + (
+        f"{customer_a.pk},,INV-1,120.50,EUR,2026-02-01,\n{customer_a.pk},,INV-2,30,EUR,2026-02-02,\n"
+    )
+    assert run(admin_user, "purchases", text).imported_rows == 2
+    membership = Membership.objects.get(customer=customer_a, program=program)
+    assert membership.balance == 150
+    assert membership.entries.count() == 2
+
+
 def test_a_failing_listener_rolls_the_whole_import_back(admin_user, monkeypatch):
     customer = CustomerFactory()
 
