@@ -11,7 +11,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
@@ -24,7 +26,18 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
 
 
 @pytest.fixture
-def admin_token(admin_user, manager_a):
+def keep_test_connection():
+    """Calling the WSGI app directly fires request_finished, whose handler would close the
+    connection holding the test's transaction; django.test.Client unhooks it the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def admin_token(admin_user, manager_a, keep_test_connection):
     # Some rows for generated ids to hit (small ids are what a fuzzer tries first).
     customer = CustomerFactory(account_manager=manager_a)
     PurchaseFactory(customer=customer)
@@ -39,7 +52,7 @@ def operations():
     return [result.ok() for result in schema.get_all_operations()]
 
 
-def test_the_fuzzer_sees_every_api_operation(db):
+def test_the_fuzzer_sees_every_api_operation(db, keep_test_connection):
     labels = {operation.label for operation in operations()}
     assert "POST /api/v1/customers/{id}/reassign/" in labels
     assert "DELETE /api/v1/segments/{id}/" in labels
