@@ -388,6 +388,46 @@ def test_a_job_left_running_by_a_dead_worker_starts_again(admin_user):
     assert Customer.objects.count() == 2
 
 
+def test_progress_is_saved_while_rows_are_checked(admin_user):
+    job = import_job_create(
+        actor=admin_user,
+        kind="customers",
+        mode="valid_rows",
+        filename="f.csv",
+        data=("name\n" + "".join(f"P{i}\n" for i in range(250))).encode(),
+    )
+    seen = {}
+
+    def peek(done):
+        if done in (99, 101, 201):
+            seen[done] = ImportJob.objects.get(pk=job.pk).processed_rows
+
+    import_job_run(job_id=job.pk, on_progress=peek)
+    # Saved every 100 rows (at most every 2% of a large file), outside the write transaction.
+    assert seen == {99: 0, 101: 100, 201: 200}
+
+
+def test_a_clash_between_checking_and_writing_imports_nothing(admin_user, monkeypatch):
+    from customers.imports import _PurchaseImporter
+
+    customer = CustomerFactory()
+    preload = _PurchaseImporter.preload
+
+    def preload_then_clash(self, rows):
+        preload(self, rows)
+        # Someone records INV-2 after the import looked for existing references.
+        PurchaseFactory(customer=customer, reference="INV-2")
+
+    monkeypatch.setattr(_PurchaseImporter, "preload", preload_then_clash)
+    text = PURCHASES_HEADER + (
+        f"{customer.pk},,INV-1,1,EUR,2026-02-01,\n{customer.pk},,INV-2,1,EUR,2026-02-01,\n"
+    )
+    job = run(admin_user, "purchases", text)
+    assert job.status == "failed"
+    assert "nothing was imported" in job.errors[0]["message"]
+    assert list(Purchase.objects.values_list("reference", flat=True)) == ["INV-2"]
+
+
 def test_errors_stored_are_capped_but_counted(admin_user, monkeypatch):
     monkeypatch.setattr("customers.imports.MAX_REPORTED_ERRORS", 3)
     job = run(admin_user, "customers", "name,stage\n" + "A,bad\n" * 5)
