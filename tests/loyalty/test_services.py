@@ -396,3 +396,24 @@ def test_enrol_by_rule_takes_eligible_segments_once(admin_user, manager_a):
     assert membership.customer == inside
     assert membership.tier == base
     assert membership.join_source == "rule"
+
+
+def test_grace_period_downgrade_waits_for_the_grace_days(customer_a):
+    program = ProgramFactory(name="Grace", downgrade_policy="grace_period", grace_days=10, qualification_days=30)
+    base = TierFactory(program=program, name="Base", threshold=0)
+    silver = TierFactory(program=program, name="Silver", threshold=100)
+    _buy(customer_a, "G-1", "150")
+    membership = Membership.objects.get(program=program)
+    assert membership.tier == silver
+    below = timezone.localdate() + dt.timedelta(days=40)
+    nightly_step_run(step="tiers", run_date=below)
+    membership.refresh_from_db()
+    assert membership.tier == silver
+    assert membership.below_tier_since == below
+    nightly_step_run(step="tiers", run_date=below + dt.timedelta(days=5))
+    membership.refresh_from_db()
+    assert membership.tier == silver
+    nightly_step_run(step="tiers", run_date=below + dt.timedelta(days=10))
+    membership.refresh_from_db()
+    assert membership.tier == base
+    assert membership.below_tier_since is None
