@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
 from .errors import Conflict, NotAllowed, ValidationFailed
@@ -290,4 +291,11 @@ def segment_delete(*, actor: User, segment: Segment) -> None:
         raise Conflict(
             f"{count} customer(s) are still in {segment}; move them to another segment first."
         )
-    segment.delete()
+    try:
+        # Other apps may point at a segment too (a loyalty offer aimed at it): say so.
+        with transaction.atomic():
+            segment.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        blocking = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
+        users = sorted({str(obj._meta.verbose_name_plural) for obj in blocking})
+        raise Conflict(f"{segment} is still used by {', '.join(users)}; change those first.") from exc

@@ -8,6 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from customers.models import AccountManagerAssignment, Customer, Purchase, Segment
+from loyalty.models import Offer
 from tests.factories import (
     PASSWORD,
     CustomerFactory,
@@ -536,3 +537,12 @@ def test_schema_and_swagger_ui_are_served_without_a_cdn(client, manager_a):
     # The Swagger UI assets come from the sidecar package, served by the app itself.
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+
+
+def test_deleting_a_segment_another_app_points_at_is_a_409_not_a_500(admin_user):
+    aimed_at = SegmentFactory(name="Targeted")
+    Offer.objects.create(name="Spring deal", coupon_code="SPRING", segment=aimed_at)
+    response = client_for(admin_user).delete(f"/api/v1/segments/{aimed_at.pk}/")
+    assert response.status_code == 409
+    assert "still used by offers" in response.json()["detail"]
+    assert Segment.objects.filter(pk=aimed_at.pk).exists()
