@@ -21,6 +21,7 @@ idempotent per run date (a run date is "as of midnight starting that day").
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -417,33 +418,69 @@ def step_scores(ctx: RunContext) -> int:
         fin_band=fin_band, strat_band=strat_band,
     )
 
-    objs = []
+    columns = {
+        "customer_id": d["ids"].tolist(),
+        "first_days": _nullable(d["first"]),
+        "last_days": _nullable(d["last"]),
+        "purchase_count": d["count"].astype(np.int64).tolist(),
+        "revenue": np.round(d["revenue"], 2).tolist(),
+        "usual_gap_days": _nullable(np.round(usual_gap, 1)),
+        "days_since_last_purchase": [
+            None if v is None else int(v) for v in _nullable(np.floor(since_last))
+        ],
+        "complaints_30d": d["complaints_30d"].astype(np.int64).tolist(),
+        "contact_days": _nullable(d["last_contact"]),
+        "p_alive": _nullable(np.round(p_alive, 4)),
+        "expected_purchases_30d": np.round(expected[30], 4).tolist(),
+        "expected_purchases_90d": np.round(expected[90], 4).tolist(),
+        "expected_purchases_365d": np.round(expected[365], 4).tolist(),
+        "clv_12m": np.round(np.nan_to_num(clv), 2).tolist(),
+        "value_at_risk": np.round(np.nan_to_num(var), 2).tolist(),
+        "financial_value": np.round(np.nan_to_num(financial), 2).tolist(),
+        "strategic_value": np.round(strategic, 2).tolist(),
+        "financial_band": fin_band.astype(np.int64).tolist(),
+        "strategic_band": strat_band.astype(np.int64).tolist(),
+        "risk_score": scores.tolist(),
+        "reasons": reasons,
+    }
+    if _is_postgres():
+        return _write_metrics_copy(ctx, columns)
+    return _write_metrics_orm(ctx, columns)
+
+
+def _nullable(values: np.ndarray) -> list:
+    return [None if v != v else v for v in values.tolist()]  # NaN is the only v != v
+
+
+def _write_metrics_orm(ctx: RunContext, c: dict) -> int:
+    """Portable path (SQLite): bulk upserts in batches."""
     written = 0
-    for i in range(n):
+    objs: list[CustomerMetrics] = []
+    for i in range(len(c["customer_id"])):
         objs.append(
             CustomerMetrics(
-                customer_id=int(d["ids"][i]),
+                customer_id=c["customer_id"][i],
                 computed_for=ctx.run_date,
-                first_purchase_at=_days_to_datetime(d["first"][i]),
-                last_purchase_at=_days_to_datetime(d["last"][i]),
-                purchase_count=int(d["count"][i]),
-                revenue=_money(d["revenue"][i]),
-                usual_gap_days=_finite_or_none(round(usual_gap[i], 1)),
-                days_since_last_purchase=int(since_last[i]) if np.isfinite(since_last[i]) else None,
-                complaints_30d=int(d["complaints_30d"][i]),
-                last_manager_contact_at=_days_to_datetime(d["last_contact"][i]),
-                p_alive=_finite_or_none(round(p_alive[i], 4)),
-                expected_purchases_30d=round(float(expected[30][i]), 4),
-                expected_purchases_90d=round(float(expected[90][i]), 4),
-                expected_purchases_365d=round(float(expected[365][i]), 4),
-                clv_12m=_money(clv[i]),
-                value_at_risk=_money(var[i]),
-                financial_value=_money(financial[i]),
-                strategic_value=round(float(strategic[i]), 2),
-                financial_band=int(fin_band[i]),
-                strategic_band=int(strat_band[i]),
-                risk_score=int(scores[i]),
-                reasons=reasons[i],
+                first_purchase_at=_days_to_datetime(c["first_days"][i]),
+                last_purchase_at=_days_to_datetime(c["last_days"][i]),
+                purchase_count=c["purchase_count"][i],
+                revenue=_money(c["revenue"][i]),
+                usual_gap_days=c["usual_gap_days"][i],
+                days_since_last_purchase=c["days_since_last_purchase"][i],
+                complaints_30d=c["complaints_30d"][i],
+                last_manager_contact_at=_days_to_datetime(c["contact_days"][i]),
+                p_alive=c["p_alive"][i],
+                expected_purchases_30d=c["expected_purchases_30d"][i],
+                expected_purchases_90d=c["expected_purchases_90d"][i],
+                expected_purchases_365d=c["expected_purchases_365d"][i],
+                clv_12m=_money(c["clv_12m"][i]),
+                value_at_risk=_money(c["value_at_risk"][i]),
+                financial_value=_money(c["financial_value"][i]),
+                strategic_value=c["strategic_value"][i],
+                financial_band=c["financial_band"][i],
+                strategic_band=c["strategic_band"][i],
+                risk_score=c["risk_score"][i],
+                reasons=c["reasons"][i],
             )
         )
         if len(objs) >= BATCH:
@@ -459,6 +496,53 @@ def _upsert_metrics(objs: list[CustomerMetrics]) -> int:
         objs, update_conflicts=True, unique_fields=["customer"], update_fields=METRIC_FIELDS
     )
     return len(objs)
+
+
+def _write_metrics_copy(ctx: RunContext, c: dict) -> int:
+    """PostgreSQL path: COPY the numbers into a temporary table, then ONE
+    INSERT ... SELECT ... ON CONFLICT upsert (a million ORM objects would take minutes)."""
+    table = CustomerMetrics._meta.db_table
+    staged = [k for k in c if k != "reasons"] + ["reasons"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE nightly_metrics ("
+            "customer_id bigint, first_days float8, last_days float8, purchase_count bigint, "
+            "revenue numeric, usual_gap_days float8, days_since_last_purchase bigint, "
+            "complaints_30d bigint, contact_days float8, p_alive float8, "
+            "expected_purchases_30d float8, expected_purchases_90d float8, "
+            "expected_purchases_365d float8, clv_12m numeric, value_at_risk numeric, "
+            "financial_value numeric, strategic_value float8, financial_band smallint, "
+            "strategic_band smallint, risk_score smallint, reasons jsonb) ON COMMIT DROP"
+        )
+        reasons = [json.dumps(r, ensure_ascii=False) for r in c["reasons"]]
+        rows = zip(*(c[k] for k in staged[:-1]), reasons, strict=True)
+        with cursor.cursor.copy(f"COPY nightly_metrics ({', '.join(staged)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        ts = "to_timestamp({} * 86400.0)"
+        select = {
+            "customer_id": "customer_id",
+            "computed_for": "%s::date",
+            "first_purchase_at": ts.format("first_days"),
+            "last_purchase_at": ts.format("last_days"),
+            "last_manager_contact_at": ts.format("contact_days"),
+            "revenue": "round(revenue, 2)",
+            "clv_12m": "round(clv_12m, 2)",
+            "value_at_risk": "round(value_at_risk, 2)",
+            "financial_value": "round(financial_value, 2)",
+        }
+        targets = ["customer_id", *METRIC_FIELDS]
+        exprs = [select.get(f, f) for f in targets]
+        updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in METRIC_FIELDS)
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(targets)}) "  # noqa: S608
+            f"SELECT {', '.join(exprs)} FROM nightly_metrics "
+            f"ON CONFLICT (customer_id) DO UPDATE SET {updates}",
+            [ctx.run_date],
+        )
+        written = cursor.rowcount
+        cursor.execute("DROP TABLE nightly_metrics")
+    return written
 
 
 # --- Step 4: flags -----------------------------------------------------------------------
