@@ -417,3 +417,23 @@ def test_grace_period_downgrade_waits_for_the_grace_days(customer_a):
     membership.refresh_from_db()
     assert membership.tier == base
     assert membership.below_tier_since is None
+
+
+def test_offer_targeting_and_retention(customer_a, manager_a, manager_b):
+    from loyalty.models import Offer
+    from loyalty.selectors import offer_retention, offers_for_customer
+    from loyalty.services import offer_redeem
+
+    _buy(customer_a, "O-1", "10", category="printers")
+    gold_only = Offer.objects.create(name="Gold", coupon_code="G", tier=TierFactory(name="Gold", threshold=1))
+    ink = Offer.objects.create(name="Ink", coupon_code="INK", bought_category="Printers", not_bought_category="ink", usage_limit=5)
+    assert list(offers_for_customer(customer=customer_a)) == [ink]
+    assert gold_only not in offers_for_customer(customer=customer_a)
+    with pytest.raises(NotAllowed):
+        offer_redeem(offer=ink, customer=customer_a, actor=manager_b)
+    used = offer_redeem(offer=ink, customer=customer_a, actor=manager_a)
+    with pytest.raises(Conflict, match="used up"):
+        offer_redeem(offer=ink, customer=customer_a, actor=manager_a)
+    assert not offer_retention(offer=ink).get(pk=used.pk).bought_again
+    _buy(customer_a, "O-2", "10", category="ink", when=timezone.now() + dt.timedelta(seconds=5))
+    assert offer_retention(offer=ink).get(pk=used.pk).bought_again
