@@ -8,6 +8,7 @@ purchase, event, task or request moves points once.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
 import secrets
 import uuid
@@ -474,7 +475,9 @@ def points_earn_for_purchase(purchase: Purchase) -> list[LedgerEntry]:
     )
     for program in joinable:
         if program_accepts(program, customer):
-            membership_join(program=program, customer=customer, source=JoinSource.PURCHASE, on=day)
+            # A concurrent purchase of the same customer may have joined first: earn below.
+            with contextlib.suppress(Conflict):
+                membership_join(program=program, customer=customer, source=JoinSource.PURCHASE, on=day)
     memberships = _lock_many(Membership.objects.filter(customer=customer).values_list("pk", flat=True))
     first = not Purchase.objects.filter(customer=customer).exclude(pk=purchase.pk).exists()
     entries = []

@@ -110,3 +110,23 @@ def test_concurrent_limited_stock_never_oversold():
     assert sum(isinstance(r, Redemption) for r in results) == 5
     reward.refresh_from_db()
     assert reward.stock == 0
+
+
+def test_first_purchases_recorded_concurrently_join_once_and_all_earn():
+    from django.utils import timezone
+
+    from customers.services import purchase_record
+
+    program = ProgramFactory(name="Join race")
+    customer = CustomerFactory()
+    results = _run_together(
+        8,
+        lambda i: purchase_record(
+            customer=customer, reference=f"RACE-{i}", amount="10", occurred_at=timezone.now()
+        ),
+    )
+    assert len(results) == 8
+    assert not [r for r in results if isinstance(r, Exception)]
+    membership = Membership.objects.get(program=program, customer=customer)
+    assert membership.balance == 80
+    assert not ledger_drift().exists()
