@@ -21,15 +21,18 @@ from relationships.models import CutKind
 from relationships.nightly import risk_threshold
 
 CHART_W, CHART_H, PAD = 640, 220, 36
+QUEUE_LIMIT = 200  # the top of the queue by value at risk; nobody calls more in a morning
 
 
 @staff_required
 def at_risk(request):
-    flags = list(at_risk_queue(actor=request.user)[:200])
+    queue = at_risk_queue(actor=request.user)
+    flags = list(queue[:QUEUE_LIMIT])
+    total = len(flags) if len(flags) < QUEUE_LIMIT else queue.count()
     return render(
         request,
         "crm/analytics/at_risk.html",
-        {"nav": "at-risk", "flags": flags, "threshold": risk_threshold()},
+        {"nav": "at-risk", "flags": flags, "total": total, "threshold": risk_threshold()},
     )
 
 
