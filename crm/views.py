@@ -4,8 +4,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 
 from customers.selectors import (
@@ -16,7 +14,7 @@ from customers.selectors import (
 )
 from customers.views import staff_required, wants_fragment
 from relationships.forms import InteractionForm
-from relationships.selectors import customer_timeline
+from relationships.selectors import TimelineCursor, customer_timeline
 
 TIMELINE_PAGE = 30
 
@@ -36,22 +34,20 @@ class BadBefore(ValueError):
     pass
 
 
-def _parse_before(value: str | None):
+def _parse_before(value: str | None) -> TimelineCursor | None:
     if not value:
         return None
-    parsed = parse_datetime(value.replace(" ", "+"))  # a bare "+" in a query string is a space
-    if parsed is None:
-        raise BadBefore(value)
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
-    return parsed
+    try:
+        return TimelineCursor.parse(value)
+    except ValueError as exc:
+        raise BadBefore(value) from exc
 
 
 def _timeline_context(customer, before):
     entries, next_before = customer_timeline(customer=customer, limit=TIMELINE_PAGE, before=before)
     more_url = more_href = ""
     if next_before is not None:
-        query = urlencode({"before": next_before.isoformat()})
+        query = urlencode({"before": next_before.token})
         more_url = f"{reverse('customer-timeline', args=[customer.pk])}?{query}"
         more_href = f"{reverse('customer-detail', args=[customer.pk])}?{query}#timeline"
     return {"entries": entries, "more_url": more_url, "more_href": more_href}
@@ -85,7 +81,7 @@ def customer_timeline_page(request, pk: int):
     try:
         before = _parse_before(request.GET.get("before"))
     except BadBefore:
-        return HttpResponseBadRequest("The 'before' parameter must be an ISO date and time.")
+        return HttpResponseBadRequest("The 'before' parameter is not a timeline position.")
     context = {"customer": customer, **_timeline_context(customer, before)}
     if not wants_fragment(request):
         return redirect(f"{reverse('customer-detail', args=[pk])}?{request.GET.urlencode()}")

@@ -6,12 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from customers.models import Customer, User
-from customers.selectors import customer_recent_purchases, customers_visible_to
+from customers.selectors import customers_visible_to
 
 from .models import Interaction
 
@@ -40,6 +40,10 @@ def follow_ups_due(*, actor: User, until: dt.date | None = None) -> QuerySet[Int
     return qs.select_related("customer", "author").order_by("follow_up_on", "id")
 
 
+# At equal times an interaction sorts before a purchase, then the higher id first.
+_RANK = {"purchase": 0, "interaction": 1}
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     kind: str  # "interaction" or "purchase"
@@ -50,23 +54,72 @@ class TimelineEntry:
     def amount(self) -> Decimal | None:
         return getattr(self.obj, "amount", None)
 
+    @property
+    def sort_key(self) -> tuple[dt.datetime, int, int]:
+        return (self.occurred_at, _RANK[self.kind], self.obj.pk)
+
+
+@dataclass(frozen=True)
+class TimelineCursor:
+    """Where a timeline page ended: (time, kind, id), so entries sharing a time are
+    neither skipped nor repeated. Serialised as "<iso time>~<kind>~<id>"."""
+
+    occurred_at: dt.datetime
+    kind: str
+    pk: int
+
+    @property
+    def token(self) -> str:
+        return f"{self.occurred_at.isoformat()}~{self.kind}~{self.pk}"
+
+    @classmethod
+    def parse(cls, token: str) -> TimelineCursor:
+        from django.utils.dateparse import parse_datetime
+
+        try:
+            when, kind, pk = token.replace(" ", "+").split("~")
+            occurred_at = parse_datetime(when)
+            if occurred_at is None or kind not in _RANK:
+                raise ValueError(token)
+            if timezone.is_naive(occurred_at):
+                occurred_at = timezone.make_aware(occurred_at)
+            return cls(occurred_at, kind, int(pk))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"Not a timeline position: {token!r}") from exc
+
+
+def _after_cursor(qs, kind: str, cursor: TimelineCursor | None):
+    """Rows strictly after the cursor in (time, rank, id) descending order."""
+    if cursor is None:
+        return qs
+    rank, cursor_rank = _RANK[kind], _RANK[cursor.kind]
+    older = Q(occurred_at__lt=cursor.occurred_at)
+    if rank < cursor_rank:
+        same_time = Q(occurred_at=cursor.occurred_at)
+    elif rank == cursor_rank:
+        same_time = Q(occurred_at=cursor.occurred_at, pk__lt=cursor.pk)
+    else:
+        same_time = Q(pk__in=[])
+    return qs.filter(older | same_time)
+
 
 def customer_timeline(
-    *, customer: Customer, limit: int = 30, before: dt.datetime | None = None
-) -> tuple[list[TimelineEntry], dt.datetime | None]:
+    *, customer: Customer, limit: int = 30, before: TimelineCursor | None = None
+) -> tuple[list[TimelineEntry], TimelineCursor | None]:
     """Interactions and purchases, newest first: two indexed queries, merged in Python.
-    Returns the page and the time to continue before, or None at the end."""
-    interactions = customer.interactions.select_related("author")
-    if before is not None:
-        interactions = interactions.filter(occurred_at__lt=before)
-    interactions = list(interactions.order_by("-occurred_at", "-id")[:limit])
-    purchases = customer_recent_purchases(customer=customer, limit=limit, before=before)
+    Returns the page and the cursor to continue from, or None at the end."""
+    interactions = _after_cursor(customer.interactions.select_related("author"), "interaction", before)
+    interactions = list(interactions.order_by("-occurred_at", "-id")[: limit + 1])
+    purchases = _after_cursor(customer.purchases.all(), "purchase", before)
+    purchases = list(purchases.order_by("-occurred_at", "-id")[: limit + 1])
     entries = [TimelineEntry("interaction", i.occurred_at, i) for i in interactions]
     entries += [TimelineEntry("purchase", p.occurred_at, p) for p in purchases]
-    entries.sort(key=lambda e: e.occurred_at, reverse=True)
+    entries.sort(key=lambda e: e.sort_key, reverse=True)
     page = entries[:limit]
-    more = len(interactions) == limit or len(purchases) == limit or len(entries) > limit
-    return page, (page[-1].occurred_at if page and more else None)
+    if len(entries) <= limit:
+        return page, None
+    last = page[-1]
+    return page, TimelineCursor(last.occurred_at, last.kind, last.obj.pk)
 
 
 def today() -> dt.date:

@@ -126,7 +126,7 @@ def test_timeline_load_more(client, manager_a, customer_a):
 def test_timeline_load_more_without_htmx_opens_the_page(client, manager_a, customer_a):
     client.force_login(manager_a)
     url = reverse("customer-timeline", args=[customer_a.pk])
-    response = client.get(url, {"before": "2026-01-01T00:00:00+00:00"})
+    response = client.get(url, {"before": "2026-01-01T00:00:00+00:00~interaction~1"})
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("customer-detail", args=[customer_a.pk]))
 
