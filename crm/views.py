@@ -13,6 +13,8 @@ from customers.selectors import (
     customer_recent_purchases,
 )
 from customers.views import staff_required, wants_fragment
+from loyalty.selectors import customer_loyalty_panel
+from relationships.analytics_selectors import customer_risk_panel
 from relationships.forms import InteractionForm
 from relationships.selectors import TimelineCursor, customer_timeline
 
@@ -53,6 +55,18 @@ def _timeline_context(customer, before):
     return {"entries": entries, "more_url": more_url, "more_href": more_href}
 
 
+def _panels(actor, customer) -> list[dict]:
+    """Sidebar panels other apps contribute: risk and value first, then loyalty."""
+    panels = []
+    risk = customer_risk_panel(actor=actor, customer=customer)
+    if risk is not None:
+        panels.append(risk)
+    loyalty = customer_loyalty_panel(actor=actor, customer=customer)
+    if loyalty is not None:
+        panels.append({"template": "loyalty/_customer_panel.html", "data": loyalty})
+    return panels
+
+
 @staff_required
 def customer_detail(request, pk: int):
     customer = customer_get(actor=request.user, pk=pk)
@@ -66,8 +80,7 @@ def customer_detail(request, pk: int):
         "assignments": list(customer_assignment_history(customer=customer)[:20]),
         "stage_changes": list(customer.stage_changes.select_related("changed_by")[:10]),
         "interaction_form": InteractionForm(),
-        # Other apps add sidebar panels here: {"template": ..., plus what it needs}.
-        "panels": [],
+        "panels": _panels(request.user, customer),
         "older_page": before is not None,
         **_timeline_context(customer, before),
     }
