@@ -45,7 +45,7 @@ def at_risk_queue(*, actor: User) -> QuerySet[RiskFlag]:
         risk_flags_visible_to(actor)
         .filter(cleared_on__isnull=True)
         .select_related("customer", "customer__segment", "customer__account_manager", "customer__metrics")
-        .order_by(F("customer__metrics__value_at_risk").desc(nulls_last=True), "-score", "id")
+        .order_by("-value_at_risk", "-score", "id")
     )
 
 

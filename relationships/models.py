@@ -277,7 +277,9 @@ class CustomerMetrics(models.Model):
 
 class RiskFlag(models.Model):
     """A customer flagged at risk by a nightly run. An open flag is also the account
-    manager's to-do: the at-risk queue lists them; the flag clears when the score recovers."""
+    manager's to-do: the at-risk queue lists them; the flag clears when the score recovers.
+    While open, score, reasons and value at risk follow the latest run; a cleared flag
+    keeps the numbers of its last night at risk."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="risk_flags")
     account_manager = models.ForeignKey(
@@ -296,7 +298,15 @@ class RiskFlag(models.Model):
 
     class Meta:
         ordering = ["-raised_on", "-id"]
-        indexes = [models.Index(fields=["customer", "-raised_on"], name="riskflag_customer")]
+        indexes = [
+            models.Index(fields=["customer", "-raised_on"], name="riskflag_customer"),
+            # The at-risk queue: open flags, the most value at risk first.
+            models.Index(
+                fields=["-value_at_risk", "-score", "id"],
+                condition=Q(cleared_on__isnull=True),
+                name="riskflag_open_queue",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer"],

@@ -615,9 +615,39 @@ def step_flags(ctx: RunContext) -> int:
         for i in raise_idx
     ]
     RiskFlag.objects.bulk_create(new_flags, batch_size=BATCH)
+    _refresh_open_flags(d, np.flatnonzero(over & has_open))
     ctx.rows["flags_raised"] = len(new_flags)
     ctx.rows["flags_cleared"] = cleared
     return len(new_flags) + cleared
+
+
+def _refresh_open_flags(d: dict, keep_idx: np.ndarray) -> None:
+    """Flags that stay open carry today's score, reasons and value at risk, so the queue
+    ranks by what is true this morning (a cleared flag keeps its last night's numbers)."""
+    if not keep_idx.size:
+        return
+    customer_ids = d["ids"][keep_idx].tolist()
+    scores = d["scores"][keep_idx].tolist()
+    reasons = [d["reasons"][i] for i in keep_idx]
+    values = np.round(d["var"][keep_idx], 2).tolist()
+    if _is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {RiskFlag._meta.db_table} AS f "  # noqa: S608
+                "SET score = v.score, reasons = v.reasons, value_at_risk = round(v.var, 2) "
+                "FROM unnest(%s::bigint[], %s::int[], %s::jsonb[], %s::numeric[]) "
+                "AS v(customer_id, score, reasons, var) "
+                "WHERE f.customer_id = v.customer_id AND f.cleared_on IS NULL",
+                [customer_ids, scores, [json.dumps(r, ensure_ascii=False) for r in reasons], values],
+            )
+        return
+    flags = {f.customer_id: f for f in RiskFlag.objects.filter(cleared_on__isnull=True)}
+    changed = []
+    for cid, score, why, value in zip(customer_ids, scores, reasons, values, strict=True):
+        flag = flags[cid]
+        flag.score, flag.reasons, flag.value_at_risk = score, why, _money(value)
+        changed.append(flag)
+    RiskFlag.objects.bulk_update(changed, ["score", "reasons", "value_at_risk"], batch_size=500)
 
 
 # --- Step 5: retention -------------------------------------------------------------------
@@ -824,6 +854,11 @@ def nightly_run(
                 written = module[func](ctx)
                 ctx.durations[name] = round(time.perf_counter() - t0, 3)
                 ctx.rows[name] = int(written)
+            if _is_postgres():
+                # Fresh statistics so the at-risk queue and dashboards plan for today's rows.
+                with connection.cursor() as cursor:
+                    for model in (CustomerMetrics, RiskFlag, RetentionSnapshot):
+                        cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
             return _mark(
                 run_date,
                 status=RunStatus.SUCCEEDED,

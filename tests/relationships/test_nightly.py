@@ -249,3 +249,19 @@ def test_a_run_while_another_holds_the_lock_is_refused_and_changes_nothing(book)
         other.close()
     assert not CustomerMetrics.objects.exists()
     assert not NightlyRun.objects.exists()
+
+
+def test_an_open_flag_carries_the_latest_numbers(book):
+    nightly.nightly_run(run_date=RUN)
+    flag = RiskFlag.objects.get(customer=book["lapsed"])
+    later = RUN + dt.timedelta(days=60)
+    nightly.nightly_run(run_date=later)
+
+    flag.refresh_from_db()
+    metrics = CustomerMetrics.objects.get(customer=book["lapsed"])
+    assert flag.raised_on == RUN
+    assert flag.cleared_on is None
+    assert flag.score == metrics.risk_score
+    assert flag.value_at_risk == metrics.value_at_risk
+    assert flag.reasons == metrics.reasons
+    assert "260 days" in " ".join(flag.reasons)
