@@ -630,6 +630,10 @@ def generate_batch(ctx: Context, *, first_id: int, ordinal: int, n: int) -> dict
     late = buy_end <= buy_start
     buy_end[late] = np.minimum(buy_start[late] + rng.integers(1, 30, late.sum()) * day, now_s)
     weight = np.array([s.purchase_weight for s in SEGMENTS])[seg] * STAGE_PURCHASE_FACTOR[stage]
+    # Purchases accrue with time as a customer: a customer of three weeks has not bought
+    # as often as one of three years (else the CLV model sees absurd purchase rates).
+    span = (buy_end - buy_start) / (HISTORY_DAYS * day)
+    weight = weight * np.clip(span, 0.03, 1.0)
     total = ctx.purchases_per_customer * n
     if total > 0 and weight.sum() > 0:
         counts = rng.poisson(weight * (total / weight.sum()))
