@@ -134,8 +134,8 @@ def _histogram(hist: dict) -> dict | None:
                 "w": round(bar_w - 2, 1),
                 "h": round(h, 1),
                 "count": b["count"],
-                "low": b["low"],
-                "high": b["high"],
+                "label": b["label"],
+                "short": b["short"],
                 "label_x": round(PAD + i * bar_w + bar_w / 2, 1),
             }
         )

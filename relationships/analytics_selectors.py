@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from django.db.models import Count, F, Max, Min, QuerySet
-from django.db.models.functions import Floor
+from django.db.models import Case, Count, IntegerField, Max, QuerySet, Value, When
 
 from customers.models import Customer, Stage, User
 from customers.selectors import customers_visible_to
@@ -139,30 +136,37 @@ def value_tier_grid(*, actor: User) -> list[list[dict]]:
     return grid
 
 
-def clv_histogram(*, actor: User, bins: int = 12) -> dict:
-    """Counts of customers by 12-month CLV in equal-width bins (two queries, no rows pulled)."""
+CLV_EDGES = [0] + [m * 10**e for e in range(7) for m in (1, 2, 5)]  # 0, 1, 2, 5, 10, ... 5M
+
+
+def _short_amount(value: float) -> str:
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if abs(value) >= size:
+            return f"{value / size:g}{suffix}"
+    return f"{value:g}"
+
+
+def clv_histogram(*, actor: User) -> dict:
+    """Customers by 12-month CLV in 1-2-5 bins (a log scale: CLV is heavy-tailed, a few
+    big accounts would squash equal-width bins). One grouped query, no rows pulled."""
     qs = metrics_visible_to(actor).filter(purchase_count__gt=0)
-    bounds = qs.aggregate(lo=Min("clv_12m"), hi=Max("clv_12m"), n=Count("id"))
-    if not bounds["n"]:
+    whens = [When(clv_12m__lt=edge, then=Value(i)) for i, edge in enumerate(CLV_EDGES)]
+    bucket = Case(*whens, default=Value(len(CLV_EDGES)), output_field=IntegerField())
+    counts = dict(qs.annotate(bucket=bucket).values("bucket").annotate(n=Count("id")).values_list("bucket", "n"))
+    if not counts:
         return {"bins": [], "total": 0}
-    lo = min(Decimal(bounds["lo"]), Decimal(0))
-    hi = Decimal(bounds["hi"])
-    width = max((hi - lo) / bins, Decimal("0.01"))
-    rows = dict(
-        qs.annotate(bucket=Floor((F("clv_12m") - lo) / width))
-        .values("bucket")
-        .annotate(n=Count("id"))
-        .values_list("bucket", "n")
-    )
-    counts = [0] * bins
-    for bucket, n in rows.items():
-        counts[min(int(bucket), bins - 1)] += n
-    return {
-        "bins": [
-            {"low": lo + width * i, "high": lo + width * (i + 1), "count": counts[i]} for i in range(bins)
-        ],
-        "total": bounds["n"],
-    }
+    bins = []
+    for i in range(len(CLV_EDGES) + 1):
+        if i == 0:
+            short, label = "<0", "below 0"
+        elif i == len(CLV_EDGES):
+            short = label = f"{_short_amount(CLV_EDGES[-1])}+"
+        else:
+            short = _short_amount(CLV_EDGES[i - 1])
+            label = f"{short} to {_short_amount(CLV_EDGES[i])}"
+        bins.append({"label": label, "short": short, "count": counts.get(i, 0)})
+    used = [i for i, b in enumerate(bins) if b["count"]]
+    return {"bins": bins[used[0] : used[-1] + 1], "total": sum(counts.values())}
 
 
 def defection_reason_counts(*, actor: User) -> list[tuple[str, int]]:

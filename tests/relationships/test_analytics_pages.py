@@ -170,3 +170,23 @@ def test_admin_records_a_defection_through_the_service(client, scored, admin_use
     assert response.status_code == 302
     scored["steady"].refresh_from_db()
     assert scored["steady"].status == "defected"
+
+
+def test_clv_histogram_bins_on_a_1_2_5_scale(admin_user, manager_a):
+    from relationships.analytics_selectors import clv_histogram
+
+    for clv in ("-5", "15", "19.99", "150"):
+        CustomerMetrics.objects.create(
+            customer=CustomerFactory(account_manager=manager_a),
+            computed_for=RUN,
+            purchase_count=2,
+            clv_12m=Decimal(clv),
+        )
+    hist = clv_histogram(actor=admin_user)
+    counts = {b["label"]: b["count"] for b in hist["bins"]}
+    assert hist["total"] == 4
+    assert counts["below 0"] == 1
+    assert counts["10 to 20"] == 2
+    assert counts["100 to 200"] == 1
+    assert counts["50 to 100"] == 0
+    assert hist["bins"][-1]["label"] == "100 to 200"  # empty bins past the data are trimmed
