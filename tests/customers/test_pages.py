@@ -166,6 +166,16 @@ def test_total_is_capped(client, manager_a, monkeypatch):
     assert "<strong>5+</strong>" in html
 
 
+def test_search_total_stops_at_the_lower_search_cap(client, manager_a, monkeypatch):
+    monkeypatch.setattr(customer_views, "COUNT_CAP", 50)
+    monkeypatch.setattr(customer_views, "SEARCH_COUNT_CAP", 3)
+    make_book(manager_a, 7)
+    client.force_login(manager_a)
+    assert "<strong>7</strong> customers" in client.get(reverse("customer-list")).content.decode()
+    html = client.get(reverse("customer-list"), {"q": "cust"}).content.decode()
+    assert "<strong>3+</strong>" in html
+
+
 def test_total_is_exact_below_cap(client, manager_a):
     make_book(manager_a, 7)
     client.force_login(manager_a)
