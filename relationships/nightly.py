@@ -811,7 +811,7 @@ def run_date_as_of(run_date: dt.date) -> dt.datetime:
 
 
 def _check_run_date(run_date: dt.date) -> None:
-    if run_date > timezone.localdate() + dt.timedelta(days=1):
+    if run_date > timezone.localdate():
         raise ValidationFailed(f"{run_date} is in the future: a run needs the day's data first.")
     later = NightlyRun.objects.filter(status=RunStatus.SUCCEEDED, run_date__gt=run_date).first()
     if later:
