@@ -956,10 +956,11 @@ def points_release_and_expire(*, run_date: dt.date) -> int:
         if connection.vendor == "postgresql":
             # Lock the affected memberships in pk order, as redemptions do.
             cur.execute(
+                # Two index-backed halves (an OR would scan the whole ledger).
                 f"SELECT count(*) FROM (SELECT id FROM {m} WHERE id IN ("  # noqa: S608
-                f"SELECT membership_id FROM {e} WHERE (pending_until <= %s) OR "
-                f"(remaining > 0 AND pending_until IS NULL AND expires_on <= %s)"
-                f") ORDER BY id FOR UPDATE) locked",
+                f"SELECT membership_id FROM {e} WHERE pending_until <= %s UNION "
+                f"SELECT membership_id FROM {e} WHERE remaining > 0 AND pending_until IS NULL "
+                f"AND expires_on <= %s) ORDER BY id FOR UPDATE) locked",
                 [run_date, run_date],
             )
         cur.execute(
