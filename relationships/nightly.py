@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from customers.errors import Conflict, ValidationFailed
 from customers.models import Customer, CustomerStatus, Purchase, Segment, Stage
+from loyalty.models import EntryKind, LedgerEntry, Membership
 
 from .analytics.clv import (
     bgnbd_expected_purchases,
@@ -289,7 +290,33 @@ def step_metrics(ctx: RunContext) -> int:
         idx = np.searchsorted(ids, np.array([r[0] for r in rows], dtype=np.int64))
         defected[idx] = np.array([np.datetime64(r[1], "D") for r in rows])
     d["defected_on"] = defected
+    d["points_unused_since"] = _points_unused_since(ctx, ids)
     return n
+
+
+def _points_unused_since(ctx: RunContext, ids: np.ndarray) -> np.ndarray:
+    """For customers holding loyalty points: since when (days since 1970) they have not
+    used them: their last redemption, or joining the program if they never redeemed.
+    NaN for customers with no points. One grouped query over memberships and redemptions;
+    the balance is today's (the ledger is not replayed for past run dates)."""
+    m, e = Membership._meta.db_table, LedgerEntry._meta.db_table
+    sql = f"""
+        SELECT m.customer_id, SUM(m.balance), MAX(r.last_redeem), MIN({_epoch_days("m.joined_at")})
+        FROM {m} m LEFT JOIN (
+            SELECT membership_id, MAX({_epoch_days("created_at")}) AS last_redeem FROM {e}
+            WHERE kind = %s AND created_at < %s GROUP BY membership_id
+        ) r ON r.membership_id = m.id
+        WHERE m.joined_at < %s
+        GROUP BY m.customer_id
+    """  # noqa: S608
+    as_of = _dt_param(ctx.as_of)
+    rows = _fetch_floats(sql, [EntryKind.REDEEM, as_of, as_of], 4)
+    since = np.full(ids.size, np.nan)
+    holding = rows[:, 1] > 0
+    rows = rows[holding]
+    idx = np.searchsorted(ids, rows[:, 0].astype(np.int64))
+    since[idx] = np.where(np.isnan(rows[:, 2]), rows[:, 3], rows[:, 2])
+    return since
 
 
 # --- Step 2: model fit -------------------------------------------------------------------
@@ -431,8 +458,7 @@ def step_scores(ctx: RunContext) -> int:
         p_alive=p_alive,
         complaints_30d=d["complaints_30d"],
         days_since_manager_contact=np.where(d["manager"] > 0, since_contact, np.nan),
-        # Loyalty points activity is not wired in yet: NaN means "signal unavailable".
-        days_points_unused=np.full(n, np.nan),
+        days_points_unused=end_day - d["points_unused_since"],  # NaN: no points to use
         expects_repeat=d["expects_repeat"],
         has_purchases=buyers,
     )

@@ -265,3 +265,16 @@ def test_an_open_flag_carries_the_latest_numbers(book):
     assert flag.value_at_risk == metrics.value_at_risk
     assert flag.reasons == metrics.reasons
     assert "260 days" in " ".join(flag.reasons)
+
+
+def test_loyalty_points_left_unused_are_a_reason(book):
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(customer=book["loyal"], balance=500, joined_at=AS_OF - dt.timedelta(days=200))
+    MembershipFactory(customer=book["unhappy"], balance=0, joined_at=AS_OF - dt.timedelta(days=200))
+    nightly.nightly_run(run_date=RUN)
+
+    assert "points unused for 7 months" in CustomerMetrics.objects.get(customer=book["loyal"]).reasons
+    assert not any(
+        "points" in r for r in CustomerMetrics.objects.get(customer=book["unhappy"]).reasons
+    )
