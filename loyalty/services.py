@@ -1158,14 +1158,17 @@ def points_backfill(*, program: Program, actor: User) -> int:
     window_params = [program.currency, *tz, program.starts_on] + ([*tz, program.ends_on] if program.ends_on else [])
     pending, expires = _lot_date_sql(program, day_sql)
     today = _today()
+    # New members start in the entry tier, as when they join one by one.
+    base = program.tiers.filter(threshold=0).first()
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {m} (program_id, customer_id, balance, pending_points, joined_at, join_source) "  # noqa: S608
-            f"SELECT %s, cu.id, 0, 0, %s, 'purchase' FROM {c} cu WHERE EXISTS (SELECT 1 FROM {p} p "
+            f"INSERT INTO {m} (program_id, customer_id, tier_id, tier_since, balance, pending_points, "  # noqa: S608
+            f"joined_at, join_source) "
+            f"SELECT %s, cu.id, %s, %s, 0, 0, %s, 'purchase' FROM {c} cu WHERE EXISTS (SELECT 1 FROM {p} p "
             f"WHERE p.customer_id = cu.id AND {window}){segment_sql} "
             f"ON CONFLICT (customer_id, program_id) DO NOTHING",
-            [program.pk, now, *window_params, *segments],
+            [program.pk, base.pk if base else None, today if base else None, now, *window_params, *segments],
         )
         if pg:
             cur.execute(

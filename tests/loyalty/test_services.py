@@ -361,6 +361,7 @@ def test_backfill_earns_history_once_and_balances_match(admin_user, manager_a, c
     PurchaseFactory(customer=customer_b, amount=Decimal("20.00"), currency="USD")
     assert Purchase.objects.count() == 3
     program = ProgramFactory(name="Later", expiry_policy="months", expiry_months=12, pending_days=30)
+    entry_tier = TierFactory(program=program, name="Entry", threshold=0)
     EarningRuleFactory(program=program, priority=1, excluded_categories="gift cards")
     with pytest.raises(NotAllowed):
         points_backfill(program=program, actor=manager_a)
@@ -372,6 +373,7 @@ def test_backfill_earns_history_once_and_balances_match(admin_user, manager_a, c
     assert lot.pending_until is None  # earned long ago
     assert lot.expires_on == lot_dates(program, timezone.localdate(old))[1]
     assert membership.balance == 99
+    assert membership.tier == entry_tier
     assert not Membership.objects.filter(program=program, customer=customer_b).exists()
     assert not ledger_drift().exists()
     nightly_step_run(step="expire", run_date=timezone.localdate())
