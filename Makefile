@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench
 
-.PHONY: run install test lint bench bench-nightly worker beat clean
+.PHONY: run install test lint bench bench-nightly bench-loyalty worker beat clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,3 +50,6 @@ clean:
 
 bench-nightly: $(STAMP)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/nightly_bench.py
+
+bench-loyalty: $(STAMP)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/loyalty_bench.py
