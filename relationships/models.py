@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from customers.models import Customer, Segment
+from customers.models import Customer, Segment, Stage
 
 
 class Channel(models.TextChoices):
@@ -463,3 +463,127 @@ class Defection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} left on {self.defected_on}: {self.reason}"
+
+
+# --- Ladder of loyalty suggestions, corrective plans (issue 3) -------------------------
+
+
+class SuggestionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class LadderSuggestion(models.Model):
+    """A rule's proposal to move a customer up the ladder of loyalty, waiting for the
+    account manager to accept (the move is made) or dismiss it (never suggested again)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ladder_suggestions")
+    from_stage = models.CharField(max_length=20, choices=Stage.choices)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices)
+    rule = models.CharField(max_length=100)
+    reason = models.CharField(max_length=300)
+    created_on = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.OPEN
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(status="open"),
+                name="laddersuggestion_one_open_per_customer",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_stage=models.F("to_stage")), name="laddersuggestion_moves"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "accepted", "dismissed"]),
+                name="laddersuggestion_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", decided_at__isnull=True)
+                | (~Q(status="open") & Q(decided_at__isnull=False)),
+                name="laddersuggestion_decided_when_closed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer}: {self.from_stage} → {self.to_stage} ({self.status})"
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    DONE = "done", "Done"
+
+
+class CorrectivePlan(models.Model):
+    """Step 4 of relationship-marketing practice: what we do about the root causes that
+    make customers leave, who owns it, and (on its page) whether defections went down."""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    causes = models.ManyToManyField(DefectionReason, related_name="corrective_plans")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="plans_owned"
+    )
+    recovery_team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="recovery_plans"
+    )
+    status = models.CharField(max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    started_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "active", "done"]), name="plan_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(started_on__isnull=False),
+                name="plan_started_unless_draft",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+
+
+class CorrectiveAction(models.Model):
+    plan = models.ForeignKey(CorrectivePlan, on_delete=models.CASCADE, related_name="actions")
+    description = models.CharField(max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="corrective_actions"
+    )
+    due_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["status", "due_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open", done_at__isnull=True)
+                | Q(status="done", done_at__isnull=False),
+                name="action_done_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
