@@ -20,6 +20,7 @@ run: $(STAMP)
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py demo_setup
 	$(PY) manage.py collectstatic --noinput -v 0
 	@echo ""
 	@echo "  KeepCRM demo on http://127.0.0.1:8000"

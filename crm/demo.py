@@ -1,0 +1,166 @@
+"""The rest of the demo, after `seed_demo` built the book: segment strategies, a loyalty
+program with points for past purchases, and one nightly run, so every page has something
+real to show. Lives in crm because it composes three apps; each step goes through the
+apps' own services and is skipped when its data already exists."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import Customer, Role, Segment, User
+from loyalty.models import (
+    DowngradePolicy,
+    EarningRule,
+    ExpiryPolicy,
+    Program,
+    Reward,
+    RuleKind,
+    Tier,
+    TierBasis,
+)
+from loyalty.services import config_save, points_backfill, tiers_recompute
+from relationships.analytics_services import strategy_save
+from relationships.models import (
+    NightlyRun,
+    PurchaseRhythm,
+    RelationshipGoal,
+    RelationshipStrategy,
+    RelationshipType,
+    RunStatus,
+)
+from relationships.nightly import nightly_run
+
+T = RelationshipType
+STRATEGIES = {
+    # segment: (types, goal, rhythm, expected gap in days, cost to serve per year)
+    "Enterprise": (
+        [T.DEDICATED_ASSISTANCE, T.LONG_TERM, T.CO_CREATION],
+        RelationshipGoal.RETAIN,
+        PurchaseRhythm.MARRIAGE,
+        60,
+        "1200",
+    ),
+    "SMB": (
+        [T.PERSONAL_ASSISTANCE, T.LONG_TERM, T.COMMUNITIES],
+        RelationshipGoal.BOOST_SALES,
+        PurchaseRhythm.MARRIAGE,
+        45,
+        "240",
+    ),
+    "Consumers": (
+        [T.SELF_SERVICE, T.AUTOMATED_SERVICES, T.COMMUNITIES],
+        RelationshipGoal.RETAIN,
+        PurchaseRhythm.MARRIAGE,
+        30,
+        "12",
+    ),
+    "Tourists — one-off": (
+        [T.TRANSACTIONAL, T.SELF_SERVICE],
+        RelationshipGoal.ACQUIRE,
+        PurchaseRhythm.FLING,
+        None,
+        "2",
+    ),
+    "Partners": (
+        [T.DEDICATED_ASSISTANCE, T.CO_CREATION, T.LONG_TERM],
+        RelationshipGoal.BOOST_SALES,
+        PurchaseRhythm.MARRIAGE,
+        30,
+        "2400",
+    ),
+}
+
+
+def demo_setup(*, actor: User, log=print) -> None:
+    segments = {s.name: s for s in Segment.objects.filter(name__in=STRATEGIES)}
+    done = set(RelationshipStrategy.objects.values_list("segment__name", flat=True))
+    for name, (types, goal, rhythm, gap, cost) in STRATEGIES.items():
+        if name in segments and name not in done:
+            strategy_save(
+                actor=actor,
+                segment=segments[name],
+                relationship_types=list(types),
+                goal=goal,
+                rhythm=rhythm,
+                expected_gap_days=gap,
+                cost_to_serve_per_year=Decimal(cost),
+            )
+    log("Relationship strategies: one per segment.")
+
+    if not Program.objects.exists():
+        with transaction.atomic():
+            program = config_save(
+                actor=actor,
+                obj=Program(
+                    name="KeepCRM Rewards",
+                    points_name="stars",
+                    currency="EUR",
+                    points_per_unit=Decimal("1"),
+                    starts_on=timezone.localdate().replace(year=timezone.localdate().year - 3),
+                    join_on_first_purchase=True,
+                    expiry_policy=ExpiryPolicy.MONTHS_AFTER_EARNING,
+                    expiry_months=24,
+                    tier_basis=TierBasis.POINTS_EARNED,
+                    qualification_days=365,
+                    downgrade_policy=DowngradePolicy.END_OF_WINDOW,
+                ),
+                m2m={"eligible_segments": list(segments.values())},
+            )
+            tiers = [
+                ("Member", "0", "1.00", "Points on every purchase."),
+                ("Silver", "2000", "1.25", "25% more points; priority support."),
+                ("Gold", "10000", "1.50", "50% more points; a named contact; invitations."),
+            ]
+            for name, threshold, multiplier, perks in tiers:
+                config_save(
+                    actor=actor,
+                    obj=Tier(
+                        program=program,
+                        name=name,
+                        threshold=Decimal(threshold),
+                        multiplier=Decimal(multiplier),
+                        perks=perks,
+                    ),
+                )
+            config_save(
+                actor=actor,
+                obj=EarningRule(
+                    program=program,
+                    name="1 star per euro",
+                    kind=RuleKind.PER_MONEY,
+                    priority=10,
+                    points_per_unit=Decimal("1"),
+                ),
+            )
+            config_save(
+                actor=actor,
+                obj=EarningRule(
+                    program=program,
+                    name="Referral bonus",
+                    kind=RuleKind.EVENT,
+                    priority=20,
+                    event_code="referral",
+                    points=500,
+                ),
+            )
+            for name, cost in (("Coffee voucher", 300), ("Training day", 5000), ("Free month", 12000)):
+                config_save(actor=actor, obj=Reward(program=program, name=name, cost=cost))
+            earned = points_backfill(program=program, actor=actor)
+            tiers_recompute(run_date=timezone.localdate())
+        log(f"Loyalty program 'KeepCRM Rewards': {earned:,} past purchases earned stars.")
+
+    today = timezone.localdate()
+    if not NightlyRun.objects.filter(run_date=today, status=RunStatus.SUCCEEDED).exists():
+        run = nightly_run(run_date=today)
+        log(f"Nightly run of {run.run_date}: {run.rows.get('flags_raised', 0)} customers flagged at risk.")
+
+
+def demo_admin() -> User | None:
+    return User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first()
+
+
+def has_book() -> bool:
+    return Customer.objects.exists()

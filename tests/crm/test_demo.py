@@ -1,0 +1,29 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from loyalty.models import Membership, Program
+from relationships.models import CustomerMetrics, NightlyRun, RelationshipStrategy
+
+
+def test_demo_setup_needs_a_book(db):
+    with pytest.raises(CommandError, match="The book is empty"):
+        call_command("demo_setup")
+
+
+def test_demo_setup_completes_the_demo_once(db):
+    # given a small seeded book
+    call_command("seed_demo", customers=120, seed=7)
+
+    # when the demo is completed twice
+    call_command("demo_setup")
+    call_command("demo_setup")
+
+    # then every segment has a strategy, one program has members with tiers, and tonight ran
+    assert RelationshipStrategy.objects.count() == 5
+    program = Program.objects.get()
+    members = Membership.objects.filter(program=program)
+    assert members.exists()
+    assert not members.filter(tier__isnull=True).exists()
+    assert NightlyRun.objects.filter(status="succeeded").count() == 1
+    assert CustomerMetrics.objects.exists()
