@@ -164,3 +164,54 @@ class RiskFlagFactory(factory.django.DjangoModelFactory):
     score = 75
     reasons = factory.LazyFunction(lambda: ["no purchase for 3.0x their usual gap (90 days; usually 30)"])
     value_at_risk = Decimal("500.00")
+
+
+# --- Ladder suggestions, defections, corrective plans (issue 3, ladder/plans helper) -------
+from relationships.models import (  # noqa: E402
+    CorrectiveAction,
+    CorrectivePlan,
+    Defection,
+    DefectionReason,
+    LadderSuggestion,
+)
+
+
+class LadderSuggestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LadderSuggestion
+
+    customer = factory.SubFactory(CustomerFactory, stage="customer")
+    from_stage = factory.LazyAttribute(lambda s: s.customer.stage)
+    to_stage = "client"
+    rule = "repeat_purchases"
+    reason = "2 purchases (a client buys again)"
+    created_on = factory.LazyFunction(timezone.localdate)
+
+
+class DefectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Defection
+
+    customer = factory.SubFactory(CustomerFactory)
+    reason = factory.LazyFunction(lambda: DefectionReason.objects.get(code="price"))
+    defected_on = factory.LazyFunction(timezone.localdate)
+    recorded_by = factory.LazyAttribute(lambda d: d.customer.account_manager or UserFactory(role="admin"))
+
+
+class CorrectivePlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CorrectivePlan
+
+    title = factory.Sequence(lambda n: f"Plan {n}")
+    owner = factory.SubFactory(UserFactory, role="admin")
+    created_by = factory.LazyAttribute(lambda p: p.owner)
+    status = "draft"
+
+
+class CorrectiveActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CorrectiveAction
+
+    plan = factory.SubFactory(CorrectivePlanFactory)
+    description = factory.Sequence(lambda n: f"Action {n}")
+    owner = factory.SubFactory(UserFactory, role="account_manager")

@@ -1,0 +1,201 @@
+"""The ladder of loyalty: rules that suggest moves up the ladder (set-based, one pass over
+the whole book), and the reads behind the Ladder page.
+
+Rules only suggest; an account manager accepts or dismisses (relationships.services).
+The first purchase (prospect -> customer) is applied directly by customers.services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from customers.errors import ValidationFailed
+from customers.models import Customer, CustomerStatus, Purchase, Stage, StageChange, User
+from customers.selectors import customers_visible_to
+from loyalty.models import LedgerEntry
+
+from .models import Interaction, InteractionKind, LadderSuggestion, Sentiment, SuggestionStatus
+
+RANK = {value: i for i, value in enumerate(Stage.values)}  # prospect 0 ... partner 5
+REPEAT_PURCHASES = 2  # two purchases or more make a client
+ADVOCACY_EVENTS = ("referral", "review")  # loyalty event codes that speak for us in public
+BATCH = 2000
+
+
+def stage_rank(field: str = "stage") -> Case:
+    return Case(
+        *[When(**{field: value}, then=Value(i)) for value, i in RANK.items()],
+        output_field=IntegerField(),
+    )
+
+
+def _count(qs: QuerySet, customer_path: str) -> Coalesce:
+    """A correlated COUNT per customer (one SQL statement for the whole book)."""
+    sub = (
+        qs.filter(**{customer_path: OuterRef("pk")})
+        .order_by()
+        .values(customer_path)
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+
+
+def _candidates(run_date: dt.date) -> QuerySet:
+    """Every customer with the rung the rules point to, when it is above their own."""
+    day_end = timezone.make_aware(dt.datetime.combine(run_date + dt.timedelta(days=1), dt.time()))
+    purchases = _count(Purchase.objects.filter(occurred_at__lt=day_end), "customer")
+    praise = _count(
+        Interaction.objects.filter(
+            kind=InteractionKind.FEEDBACK, sentiment__gte=Sentiment.POSITIVE, occurred_at__lt=day_end
+        ),
+        "customer",
+    )
+    advocacy = _count(
+        LedgerEntry.objects.filter(event_code__in=ADVOCACY_EVENTS, effective_on__lte=run_date),
+        "membership__customer",
+    )
+    target = Case(
+        When(n_advocacy__gte=1, then=Value(RANK[Stage.ADVOCATE])),
+        When(n_praise__gte=1, then=Value(RANK[Stage.SUPPORTER])),
+        When(n_purchases__gte=REPEAT_PURCHASES, then=Value(RANK[Stage.CLIENT])),
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+    dismissed = LadderSuggestion.objects.filter(
+        customer=OuterRef("pk"),
+        status=SuggestionStatus.DISMISSED,
+        from_stage=OuterRef("stage"),
+        to_stage=OuterRef("target_stage"),
+    )
+    stage_of_target = Case(
+        *[When(target_rank=i, then=Value(value)) for value, i in RANK.items()],
+        default=Value(""),
+    )
+    return (
+        Customer.objects.exclude(status=CustomerStatus.DEFECTED)
+        .annotate(n_purchases=purchases, n_praise=praise, n_advocacy=advocacy)
+        .annotate(rank=stage_rank(), target_rank=target)
+        .filter(target_rank__gt=F("rank"))
+        .annotate(target_stage=stage_of_target)
+        .annotate(was_dismissed=Exists(dismissed))
+        .filter(was_dismissed=False)
+        .values("pk", "stage", "target_stage", "n_purchases", "n_praise", "n_advocacy")
+    )
+
+
+def _why(row: dict) -> tuple[str, str]:
+    target = row["target_stage"]
+    if target == Stage.ADVOCATE:
+        n = row["n_advocacy"]
+        return "advocacy", f"{n} referral{'s' if n != 1 else ''} or review{'s' if n != 1 else ''} recorded in loyalty"
+    if target == Stage.SUPPORTER:
+        n = row["n_praise"]
+        return "praise", f"{n} positive feedback interaction{'s' if n != 1 else ''}"
+    n = row["n_purchases"]
+    return "repeat_purchases", f"{n} purchases (a client buys again)"
+
+
+@transaction.atomic
+def ladder_suggestions_refresh(*, run_date: dt.date) -> int:
+    """Suggest moves for the book as of `run_date`; returns how many suggestions were made.
+
+    Idempotent per date: a customer with an open suggestion keeps it (updated when a
+    rule now points higher), a move once dismissed is not suggested again, and open
+    suggestions the customer has since reached by hand are removed. Three statements
+    plus batched writes, whatever the size of the book.
+    """
+    if run_date > timezone.localdate():
+        raise ValidationFailed("A run date after today is refused: its day has not ended.", field="run_date")
+    # Open suggestions the customer has already reached (moved by hand) no longer apply.
+    LadderSuggestion.objects.filter(status=SuggestionStatus.OPEN).annotate(
+        rank=stage_rank("customer__stage"), target=stage_rank("to_stage")
+    ).filter(target__lte=F("rank")).delete()
+
+    open_now = dict(
+        LadderSuggestion.objects.filter(status=SuggestionStatus.OPEN).values_list("customer_id", "to_stage")
+    )
+    new, changed = [], []
+    for row in _candidates(run_date).iterator(chunk_size=BATCH):
+        rule, reason = _why(row)
+        if row["pk"] in open_now:
+            if open_now[row["pk"]] != row["target_stage"]:
+                changed.append((row["pk"], row["stage"], row["target_stage"], rule, reason))
+            continue
+        new.append(
+            LadderSuggestion(
+                customer_id=row["pk"],
+                from_stage=row["stage"],
+                to_stage=row["target_stage"],
+                rule=rule,
+                reason=reason,
+                created_on=run_date,
+            )
+        )
+    LadderSuggestion.objects.bulk_create(new, batch_size=BATCH)
+    if changed:
+        # A rule now points higher: replace the open suggestion (delete + insert in bulk).
+        LadderSuggestion.objects.filter(
+            status=SuggestionStatus.OPEN, customer_id__in=[c[0] for c in changed]
+        ).delete()
+        LadderSuggestion.objects.bulk_create(
+            [
+                LadderSuggestion(
+                    customer_id=pk, from_stage=frm, to_stage=to, rule=rule, reason=reason,
+                    created_on=run_date,
+                )
+                for pk, frm, to, rule, reason in changed
+            ],
+            batch_size=BATCH,
+        )
+    return len(new) + len(changed)
+
+
+# --- Reads for the Ladder page and API -------------------------------------------------
+
+
+def suggestions_visible_to(actor: User) -> QuerySet[LadderSuggestion]:
+    return LadderSuggestion.objects.filter(customer__in=customers_visible_to(actor))
+
+
+def open_suggestions(*, actor: User) -> QuerySet[LadderSuggestion]:
+    return (
+        suggestions_visible_to(actor)
+        .filter(status=SuggestionStatus.OPEN)
+        .select_related("customer", "customer__account_manager")
+        .order_by("-created_on", "customer__name", "id")
+    )
+
+
+def stage_moves_this_month(*, actor: User, today: dt.date | None = None) -> dict:
+    """How many moves up and down the ladder since the first of this month (one query)."""
+    today = today or timezone.localdate()
+    start = timezone.make_aware(dt.datetime.combine(today.replace(day=1), dt.time()))
+    up = Q(**{"to_rank__gt": F("from_rank")})
+    counts = (
+        StageChange.objects.filter(customer__in=customers_visible_to(actor), changed_at__gte=start)
+        .annotate(from_rank=stage_rank("from_stage"), to_rank=stage_rank("to_stage"))
+        .aggregate(up=Count("id", filter=up), down=Count("id", filter=~up))
+    )
+    return {"up": counts["up"], "down": counts["down"], "since": today.replace(day=1)}
+
+
+def stage_history(*, customer) -> QuerySet[StageChange]:
+    return customer.stage_changes.select_related("changed_by").order_by("-changed_at", "-id")

@@ -1,0 +1,55 @@
+"""Forms for the ladder, corrective plans and actions: shape checks only; services decide."""
+
+from django import forms
+
+from customers.models import Role, Stage, User
+
+from .models import DefectionReason, PlanStatus
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def staff_users():
+    return User.objects.filter(role__in=[Role.ADMIN, Role.ACCOUNT_MANAGER], is_active=True).order_by(
+        "first_name", "last_name", "username"
+    )
+
+
+class LadderMoveForm(forms.Form):
+    to_stage = forms.ChoiceField(label="Move to", choices=Stage.choices)
+    reason = forms.CharField(
+        max_length=300, help_text="Why: what the customer did, or what changed.",
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+
+
+class PlanForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    causes = forms.ModelMultipleChoiceField(
+        label="Causes addressed", queryset=DefectionReason.objects.filter(is_active=True),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    owner = forms.ModelChoiceField(queryset=staff_users())
+    recovery_team = forms.ModelMultipleChoiceField(
+        queryset=staff_users(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    status = forms.ChoiceField(choices=PlanStatus.choices, initial=PlanStatus.DRAFT)
+    started_on = forms.DateField(required=False, widget=DATE, help_text="Needed once the plan is active.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Querysets evaluated per form, so new staff and reasons show up.
+        self.fields["owner"].queryset = staff_users()
+        self.fields["recovery_team"].queryset = staff_users()
+        self.fields["causes"].queryset = DefectionReason.objects.filter(is_active=True)
+
+
+class ActionForm(forms.Form):
+    description = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"size": 50}))
+    owner = forms.ModelChoiceField(queryset=staff_users())
+    due_on = forms.DateField(required=False, widget=DATE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()
