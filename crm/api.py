@@ -53,3 +53,4 @@ class CursorPagination(pagination.CursorPagination):
             return super().paginate_queryset(queryset, request, view)
         except (ValueError, TypeError, OverflowError, DjangoValidationError) as exc:
             raise exceptions.ValidationError({"cursor": [self.invalid_cursor_message]}) from exc
+

@@ -1,9 +1,9 @@
 """The /api/v1/ router: each app contributes its viewsets through `register(router)`."""
 
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from crm.api_auth import ObtainAuthToken
 from customers import api as customers_api
 from loyalty import api as loyalty_api
 from relationships import api as relationships_api
@@ -23,6 +23,6 @@ for module in (
     module.register(router)
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
     *router.urls,
 ]

@@ -154,6 +154,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 CRM_IMPORT_MAX_BYTES = 50 * 1024 * 1024
+CRM_TOKEN_RATE = env_str("CRM_TOKEN_RATE", "10/minute")
 
 LOGGING = {
     "version": 1,
