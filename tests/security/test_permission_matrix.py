@@ -31,7 +31,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from customers.models import ImportJob
+from customers.models import ImportJob, StageChange
 from loyalty import services as loyalty_services
 from loyalty.models import Offer
 from relationships.models import (
@@ -47,8 +47,11 @@ from relationships.models import (
     RiskFlag,
 )
 from tests.factories import (
+    CorrectiveActionFactory,
+    CorrectivePlanFactory,
     EarningRuleFactory,
     InteractionFactory,
+    LadderSuggestionFactory,
     MembershipFactory,
     ProgramFactory,
     PurchaseFactory,
@@ -286,6 +289,72 @@ MATRIX: dict[str, list[Case]] = {
         Case("post", staff_api(400), data={}, api=True),
     ],
     "api-defection-detail": [Case("get", scoped_api(), obj="defection")],
+    # --- Ladder of loyalty, defection report, corrective plans (relationships) ---
+    "ladder": [Case("get", staff_page())],
+    "ladder-suggestion-decide": [
+        Case("post", scoped_page(Redirect("/ladder/")), obj="ladder-suggestion", data={}),
+    ],
+    "customer-ladder": [
+        Case("get", scoped_page(), obj="customer"),
+        Case("post", scoped_page(200), obj="customer", data={}),
+    ],
+    "defection-report": [Case("get", staff_page())],
+    "plan-list": [Case("get", staff_page())],
+    "plan-create": [Case("get", admin_page()), Case("post", admin_page(200), data={})],
+    "plan-detail": [Case("get", shared_page(staff_page()), obj="corrective-plan")],
+    "plan-edit": [
+        Case("get", shared_page(admin_page()), obj="corrective-plan"),
+        Case("post", shared_page(admin_page(200)), obj="corrective-plan", data={}),
+    ],
+    "plan-action-add": [
+        Case("post", shared_page(admin_page(400)), obj="corrective-plan", data={}),
+    ],
+    "plan-action-done": [
+        # Everyone on staff is sent back to the plan; only the owner's (or an admin's) click counts.
+        Case("post", shared_page(staff_page(Redirect("/plans/"))), obj="corrective-action", data={}),
+    ],
+    "api-ladder-suggestion-list": [Case("get", staff_api())],
+    "api-ladder-suggestion-detail": [Case("get", scoped_api(), obj="ladder-suggestion")],
+    "api-ladder-suggestion-decide": [
+        Case("post", scoped_api(400), obj="ladder-suggestion", data={}, api=True),
+    ],
+    "api-ladder-move-list": [
+        Case("get", staff_api()),
+        Case("post", staff_api(400), data={}, api=True),
+    ],
+    "api-ladder-move-detail": [Case("get", scoped_api(), obj="stage-change")],
+    "api-defection-report-list": [Case("get", staff_api())],
+    "api-corrective-plan-list": [
+        Case("get", staff_api()),
+        Case("post", admin_api(400), data={}, api=True),
+    ],
+    "api-corrective-plan-detail": [
+        Case("get", shared_page(staff_api()), obj="corrective-plan"),
+        Case("patch", shared_page(admin_api()), obj="corrective-plan", data={}, api=True),
+    ],
+    "api-corrective-plan-effect": [Case("get", shared_page(staff_api()), obj="corrective-plan")],
+    "api-corrective-action-list": [
+        Case("get", staff_api()),
+        Case("post", admin_api(400), data={}, api=True),
+    ],
+    "api-corrective-action-detail": [
+        Case("get", shared_page(staff_api()), obj="corrective-action")
+    ],
+    "api-corrective-action-done": [
+        Case(
+            "post",
+            {
+                "anonymous": (DENIED, DENIED),
+                "customer": (403, 403),
+                "manager_a": (200, 403),  # A's action is owned by manager A
+                "manager_b": (403, 200),
+                "admin": (200, 200),
+            },
+            obj="corrective-action",
+            data={},
+            api=True,
+        )
+    ],
     # --- Loyalty pages: programs are admin pages; adjustments by the customer's staff ---
     "loyalty-program-list": [Case("get", admin_page())],
     "loyalty-program": [Case("get", shared_page(admin_page()), obj="loyalty-program")],
@@ -462,6 +531,13 @@ def _reasons(w):
     )
 
 
+def _plans(w):
+    plans = tuple(CorrectivePlanFactory(owner=w.users["admin"]) for _ in (1, 2))
+    for plan in plans:
+        plan.causes.add(DefectionReason.objects.get(code="price"))
+    return plans
+
+
 def _defections(w):
     reason = DefectionReason.objects.create(code="matrix", name="Matrix reason")
     return tuple(
@@ -534,6 +610,16 @@ BUILDERS = {
     "relationship-strategy": _strategies,
     "defection-reason": _reasons,
     "defection": _defections,
+    "ladder-suggestion": lambda w: tuple(LadderSuggestionFactory(customer=c) for c in w.customers),
+    "stage-change": lambda w: tuple(
+        StageChange.objects.create(customer=c, from_stage="prospect", to_stage="customer", rule="matrix")
+        for c in w.customers
+    ),
+    "corrective-plan": _plans,
+    "corrective-action": lambda w: tuple(
+        CorrectiveActionFactory(plan=p, owner=w.users[m])
+        for p, m in zip(_plans(w), ("manager_a", "manager_b"), strict=True)
+    ),
     "loyalty-program": lambda w: (ProgramFactory(), ProgramFactory()),
     "loyalty-tier": lambda w: (TierFactory(), TierFactory()),
     "loyalty-rule": lambda w: (EarningRuleFactory(), EarningRuleFactory()),
