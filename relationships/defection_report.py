@@ -181,7 +181,9 @@ def plan_effect(*, actor: User, plan: CorrectivePlan, today: dt.date | None = No
         return None
     today = today or timezone.localdate()
     pivot = plan.started_on if plan.started_on.day == 1 else month_add(plan.started_on, 1)
-    months = [month_add(pivot, i) for i in range(-EFFECT_MONTHS, EFFECT_MONTHS)]
+    # The month the plan starts in (unless it starts on the 1st) belongs to neither side.
+    before_months = [month_add(plan.started_on, i) for i in range(-EFFECT_MONTHS, 0)]
+    months = before_months + [month_add(pivot, i) for i in range(EFFECT_MONTHS)]
     months = [m for m in months if month_add(m, 1) <= today]  # only months that are over
     if not months:
         return {"months": [], "before": None, "after": None, "pivot": pivot, "causes": []}
