@@ -134,6 +134,7 @@ SPECTACULAR_SETTINGS = {
         "CustomerStatusEnum": "customers.models.CustomerStatus",
         "RunStatusEnum": "relationships.models.RunStatus",
         "ValueBandEnum": "relationships.models.ValueBand",
+        "StageEnum": "customers.models.Stage",
     },
 }
 
