@@ -146,6 +146,7 @@ def stacked_chart(grid: list[dict], labels: list[str]) -> dict | None:
                 "mid": round(PAD + i * slot + slot / 2, 1),
                 "month": row["month"],
                 "total": row["total"],
+                "top_y": round(y - 4, 1),
                 "blocks": blocks,
             }
         )

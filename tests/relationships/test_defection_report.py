@@ -119,3 +119,20 @@ def test_api_gives_the_same_numbers(client, manager_a, customer_a, customer_b):
     assert body["defections_by_month"][-1]["counts"] == [2]
     assert body["defections_by_month"][-1]["month"] == timezone.localdate().replace(day=1).isoformat()
     assert [s["defections"] for s in body["segments"]] == [2]
+
+
+def test_stacked_chart_blocks_are_proportional_to_counts():
+    from relationships.practice_views import stacked_chart
+
+    grid = [
+        {"month": dt.date(2026, 1, 1), "counts": [1, 1], "total": 2},
+        {"month": dt.date(2026, 2, 1), "counts": [0, 1], "total": 1},
+    ]
+
+    chart = stacked_chart(grid, ["Price", "Service"])
+
+    first, second = chart["bars"]
+    assert [b["h"] for b in first["blocks"]] == [74.0, 74.0]  # the tallest bar fills 148 px
+    assert [(b["label"], b["h"]) for b in second["blocks"]] == [("Service", 74.0)]
+    assert first["blocks"][0]["color"] != first["blocks"][1]["color"]
+    assert stacked_chart([{"month": dt.date(2026, 1, 1), "counts": [0], "total": 0}], ["Price"]) is None
