@@ -168,6 +168,11 @@ def ladder_suggestions_refresh(*, run_date: dt.date) -> int:
     return len(new) + len(changed)
 
 
+def step_ladder(ctx) -> int:
+    """The nightly run's step (relationships.nightly STEPS): suggest moves for its date."""
+    return ladder_suggestions_refresh(run_date=ctx.run_date)
+
+
 # --- Reads for the Ladder page and API -------------------------------------------------
 
 
@@ -195,6 +200,13 @@ def stage_moves_this_month(*, actor: User, today: dt.date | None = None) -> dict
         .aggregate(up=Count("id", filter=up), down=Count("id", filter=~up))
     )
     return {"up": counts["up"], "down": counts["down"], "since": today.replace(day=1)}
+
+
+def customers_on_rung(*, actor: User, stage: str, limit: int = 100) -> tuple[list[Customer], int]:
+    """Up to `limit` customers of the actor's book on one rung (by name), and how many in all."""
+    qs = customers_visible_to(actor).filter(stage=stage).select_related("account_manager").order_by("name", "id")
+    rows = list(qs[:limit])
+    return rows, len(rows) if len(rows) < limit else qs.count()
 
 
 def stage_history(*, customer) -> QuerySet[StageChange]:

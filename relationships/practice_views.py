@@ -13,12 +13,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.errors import ApplicationError
 from customers.forms import add_application_error
+from customers.models import Stage
 from customers.selectors import customer_get
 from customers.views import staff_required, wants_fragment
 
 from . import defection_report as report
 from .analytics_selectors import ladder_counts
-from .ladder import open_suggestions, stage_history, stage_moves_this_month, suggestions_visible_to
+from .ladder import (
+    customers_on_rung,
+    open_suggestions,
+    stage_history,
+    stage_moves_this_month,
+    suggestions_visible_to,
+)
 from .models import ActionStatus, LadderSuggestion, SuggestionStatus
 from .practice_forms import ActionForm, LadderMoveForm, PlanForm
 from .services import action_add, action_mark_done, ladder_move, ladder_suggestion_decide, plan_save
@@ -44,6 +51,10 @@ def ladder(request):
     qs = open_suggestions(actor=actor)
     suggestions = list(qs[:SUGGESTION_LIMIT])
     total = len(suggestions) if len(suggestions) < SUGGESTION_LIMIT else qs.count()
+    rung = request.GET.get("stage")
+    on_rung, on_rung_total = (
+        customers_on_rung(actor=actor, stage=rung) if rung in Stage.values else ([], 0)
+    )
     return render(
         request,
         "relationships/ladder.html",
@@ -54,6 +65,9 @@ def ladder(request):
             "moves": stage_moves_this_month(actor=actor),
             "suggestions": suggestions,
             "total": total,
+            "rung": Stage(rung) if rung in Stage.values else None,
+            "on_rung": on_rung,
+            "on_rung_total": on_rung_total,
         },
     )
 

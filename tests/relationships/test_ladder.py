@@ -382,3 +382,29 @@ def test_api_moves_by_hand_with_clear_errors(client, manager_a, customer_a, cust
     assert "customer" in foreign.json()
     assert StageChange.objects.count() == 1
     assert [m["id"] for m in client.get(url).json()["results"]] == [ok.json()["id"]]
+
+
+def test_clicking_a_rung_lists_own_customers_with_a_move_link(client, manager_a, customer_a, customer_b):
+    customer_b.stage = customer_a.stage = "client"
+    customer_a.save()
+    customer_b.save()
+    client.force_login(manager_a)
+
+    page = client.get(reverse("ladder"), {"stage": "client"}).content.decode()
+    unknown = client.get(reverse("ladder"), {"stage": "king"})
+
+    assert reverse("customer-ladder", args=[customer_a.pk]) in page
+    assert customer_b.name not in page
+    assert unknown.status_code == 200
+    assert 'id="rung"' not in unknown.content.decode()
+
+
+def test_nightly_step_refreshes_for_the_runs_date(customer_a):
+    from types import SimpleNamespace
+
+    from relationships.ladder import step_ladder
+
+    PurchaseFactory.create_batch(2, customer=customer_a)
+
+    assert step_ladder(SimpleNamespace(run_date=TODAY)) == 1
+    assert _open(customer_a).created_on == TODAY
