@@ -13,17 +13,13 @@ from django.db import transaction
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.errors import ValidationFailed
@@ -46,59 +42,70 @@ def stage_rank(field: str = "stage") -> Case:
     )
 
 
-def _count(qs: QuerySet, customer_path: str) -> Coalesce:
-    """A correlated COUNT per customer (one SQL statement for the whole book)."""
-    sub = (
-        qs.filter(**{customer_path: OuterRef("pk")})
-        .order_by()
-        .values(customer_path)
+def _grouped(qs: QuerySet, customer_path: str, *, minimum: int = 1) -> dict[int, tuple[str, int]]:
+    """{customer id: (their stage, count)} for customers with at least `minimum` rows:
+    one GROUP BY over the whole book."""
+    return {
+        pk: (stage, n)
+        for pk, stage, n in qs.order_by()
+        .values(customer_path, f"{customer_path}__stage")
         .annotate(n=Count("id"))
-        .values("n")
-    )
-    return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+        .filter(n__gte=minimum)
+        .values_list(customer_path, f"{customer_path}__stage", "n")
+    }
 
 
-def _candidates(run_date: dt.date) -> QuerySet:
-    """Every customer with the rung the rules point to, when it is above their own."""
+def _below(stage: str) -> QuerySet[Customer]:
+    """Customers still in the book whose rung is below `stage` (the only ones a rule can lift)."""
+    lower = [value for value, rank in RANK.items() if rank < RANK[stage]]
+    return Customer.objects.exclude(status=CustomerStatus.DEFECTED).filter(stage__in=lower)
+
+
+def _candidates(run_date: dt.date) -> list[dict]:
+    """Every customer with the rung the rules point to, when it is above their own and the
+    same move was not dismissed before. Four grouped statements, whatever the book size."""
     day_end = timezone.make_aware(dt.datetime.combine(run_date + dt.timedelta(days=1), dt.time()))
-    purchases = _count(Purchase.objects.filter(occurred_at__lt=day_end), "customer")
-    praise = _count(
+    advocacy = _grouped(
+        LedgerEntry.objects.filter(
+            event_code__in=ADVOCACY_EVENTS,
+            effective_on__lte=run_date,
+            membership__customer__in=_below(Stage.ADVOCATE),
+        ),
+        "membership__customer",
+    )
+    praise = _grouped(
         Interaction.objects.filter(
-            kind=InteractionKind.FEEDBACK, sentiment__gte=Sentiment.POSITIVE, occurred_at__lt=day_end
+            kind=InteractionKind.FEEDBACK,
+            sentiment__gte=Sentiment.POSITIVE,
+            occurred_at__lt=day_end,
+            customer__in=_below(Stage.SUPPORTER),
         ),
         "customer",
     )
-    advocacy = _count(
-        LedgerEntry.objects.filter(event_code__in=ADVOCACY_EVENTS, effective_on__lte=run_date),
-        "membership__customer",
+    purchases = _grouped(
+        Purchase.objects.filter(occurred_at__lt=day_end, customer__in=_below(Stage.CLIENT)),
+        "customer",
+        minimum=REPEAT_PURCHASES,
     )
-    target = Case(
-        When(n_advocacy__gte=1, then=Value(RANK[Stage.ADVOCATE])),
-        When(n_praise__gte=1, then=Value(RANK[Stage.SUPPORTER])),
-        When(n_purchases__gte=REPEAT_PURCHASES, then=Value(RANK[Stage.CLIENT])),
-        default=Value(-1),
-        output_field=IntegerField(),
+    dismissed = set(
+        LadderSuggestion.objects.filter(status=SuggestionStatus.DISMISSED).values_list(
+            "customer_id", "from_stage", "to_stage"
+        )
     )
-    dismissed = LadderSuggestion.objects.filter(
-        customer=OuterRef("pk"),
-        status=SuggestionStatus.DISMISSED,
-        from_stage=OuterRef("stage"),
-        to_stage=OuterRef("target_stage"),
-    )
-    stage_of_target = Case(
-        *[When(target_rank=i, then=Value(value)) for value, i in RANK.items()],
-        default=Value(""),
-    )
-    return (
-        Customer.objects.exclude(status=CustomerStatus.DEFECTED)
-        .annotate(n_purchases=purchases, n_praise=praise, n_advocacy=advocacy)
-        .annotate(rank=stage_rank(), target_rank=target)
-        .filter(target_rank__gt=F("rank"))
-        .annotate(target_stage=stage_of_target)
-        .annotate(was_dismissed=Exists(dismissed))
-        .filter(was_dismissed=False)
-        .values("pk", "stage", "target_stage", "n_purchases", "n_praise", "n_advocacy")
-    )
+    rows = []
+    # The highest rung a rule reaches wins: advocate over supporter over client.
+    for pk in sorted(set(advocacy) | set(praise) | set(purchases)):
+        for target, source, key in (
+            (Stage.ADVOCATE, advocacy, "n_advocacy"),
+            (Stage.SUPPORTER, praise, "n_praise"),
+            (Stage.CLIENT, purchases, "n_purchases"),
+        ):
+            if pk in source:
+                stage, n = source[pk]
+                if (pk, stage, target) not in dismissed:  # else a lower rule may still apply
+                    rows.append({"pk": pk, "stage": stage, "target_stage": target.value, key: n})
+                    break
+    return rows
 
 
 def _why(row: dict) -> tuple[str, str]:
@@ -119,8 +126,9 @@ def ladder_suggestions_refresh(*, run_date: dt.date) -> int:
 
     Idempotent per date: a customer with an open suggestion keeps it (updated when a
     rule now points higher), a move once dismissed is not suggested again, and open
-    suggestions the customer has since reached by hand are removed. Three statements
-    plus batched writes, whatever the size of the book.
+    suggestions the customer has since reached by hand are removed. A fixed number of
+    grouped statements plus batched writes, whatever the size of the book
+    (bench/ladder_bench.py prints the figures).
     """
     if run_date > timezone.localdate():
         raise ValidationFailed("A run date after today is refused: its day has not ended.", field="run_date")
@@ -133,7 +141,7 @@ def ladder_suggestions_refresh(*, run_date: dt.date) -> int:
         LadderSuggestion.objects.filter(status=SuggestionStatus.OPEN).values_list("customer_id", "to_stage")
     )
     new, changed = [], []
-    for row in _candidates(run_date).iterator(chunk_size=BATCH):
+    for row in _candidates(run_date):
         rule, reason = _why(row)
         if row["pk"] in open_now:
             if open_now[row["pk"]] != row["target_stage"]:

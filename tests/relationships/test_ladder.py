@@ -408,3 +408,14 @@ def test_nightly_step_refreshes_for_the_runs_date(customer_a):
 
     assert step_ladder(SimpleNamespace(run_date=TODAY)) == 1
     assert _open(customer_a).created_on == TODAY
+
+
+def test_a_dismissed_higher_move_leaves_room_for_a_lower_rule(customer_a, manager_a):
+    _referral(customer_a)
+    InteractionFactory(customer=customer_a, author=manager_a, kind="feedback", sentiment=1)
+    ladder_suggestions_refresh(run_date=TODAY)
+    ladder_suggestion_decide(actor=manager_a, suggestion=_open(customer_a), accept=False)
+
+    ladder_suggestions_refresh(run_date=TODAY)
+
+    assert _open(customer_a).to_stage == "supporter"

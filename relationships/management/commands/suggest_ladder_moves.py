@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError
 from django.utils import timezone
 
 from customers.errors import ApplicationError
@@ -25,4 +26,7 @@ class Command(BaseCommand):
             made = ladder_suggestions_refresh(run_date=run_date)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
+        except IntegrityError as exc:
+            # Two refreshes at once: one wins, the other's transaction rolled back whole.
+            raise CommandError("Another refresh wrote suggestions at the same time; nothing was written, run it again.") from exc
         self.stdout.write(self.style.SUCCESS(f"Ladder suggestions for {run_date}: {made} new or changed."))
