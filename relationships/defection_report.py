@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
@@ -202,14 +202,15 @@ def plan_effect(*, actor: User, plan: CorrectivePlan, today: dt.date | None = No
     )
     counts = {_as_date(m): n for m, n in counts.items()}
 
-    first_left = Defection.objects.filter(customer=OuterRef("pk")).order_by("defected_on").values("defected_on")[:1]
     active_filters = {}
     for i, m in enumerate(months):
         end = month_add(m, 1)
         started = Q(acquired_on__lt=end) | Q(acquired_on__isnull=True, created_at__lt=_aware(end))
         stayed = Q(left__isnull=True) | Q(left__gte=m)
         active_filters[f"m{i}"] = Count("id", filter=started & stayed)
-    active = visible.annotate(left=Subquery(first_left)).aggregate(**active_filters)
+    # One pass: the first defection per customer by a join and GROUP BY (Django wraps the
+    # grouped rows in a subquery for the monthly counts), not a lookup per customer.
+    active = visible.annotate(left=Min("defections__defected_on")).aggregate(**active_filters)
 
     rows = []
     for i, m in enumerate(months):
