@@ -19,6 +19,7 @@ from .models import (
     RelationshipStrategy,
     RetentionSnapshot,
     RiskFlag,
+    RunStatus,
     ValueBand,
 )
 
@@ -104,6 +105,37 @@ def retention_by_cut(*, actor: User, cut_kind: str, period_kind: str = PeriodKin
     return list(qs.order_by("period_start", "cut_label"))
 
 
+def _book_summary(actor: User) -> dict | None:
+    """The whole book's tier and CLV counts, which the last successful nightly run
+    stored (aggregating a million CustomerMetrics rows per page view took seconds).
+    Only for admins: a manager's book is small and counted live."""
+    if not actor.is_admin:
+        return None
+    run = (
+        NightlyRun.objects.filter(status=RunStatus.SUCCEEDED).order_by("-run_date").only("rows").first()
+    )
+    summary = (run.rows or {}).get("dashboard") if run else None
+    return summary if isinstance(summary, dict) and {"tiers", "clv"} <= summary.keys() else None
+
+
+def _tier_counts(qs: QuerySet[CustomerMetrics]) -> dict[tuple[int, int], int]:
+    rows = (
+        qs.values_list("financial_band", "strategic_band")
+        .annotate(n=Count("id"))
+        .values_list("financial_band", "strategic_band", "n")
+    )
+    return {(f, s): n for f, s, n in rows}
+
+
+def _clv_counts(qs: QuerySet[CustomerMetrics]) -> dict[int, int]:
+    """Customers with purchases per CLV bucket: bucket i holds CLV_EDGES[i-1] <= CLV <
+    CLV_EDGES[i] (bucket 0: below 0; the last: the top edge and above)."""
+    whens = [When(clv_12m__lt=edge, then=Value(i)) for i, edge in enumerate(CLV_EDGES)]
+    bucket = Case(*whens, default=Value(len(CLV_EDGES)), output_field=IntegerField())
+    qs = qs.filter(purchase_count__gt=0).annotate(bucket=bucket)
+    return dict(qs.values("bucket").annotate(n=Count("id")).values_list("bucket", "n"))
+
+
 def ladder_counts(*, actor: User) -> list[tuple[str, str, int]]:
     counts = dict(
         customers_visible_to(actor).values_list("stage").annotate(n=Count("id")).values_list("stage", "n")
@@ -113,13 +145,11 @@ def ladder_counts(*, actor: User) -> list[tuple[str, str, int]]:
 
 def value_tier_grid(*, actor: User) -> list[list[dict]]:
     """3x3 counts of (financial band, strategic band), high strategic first, with Gordon's advice."""
-    counts = {
-        (f, s): n
-        for f, s, n in metrics_visible_to(actor)
-        .values_list("financial_band", "strategic_band")
-        .annotate(n=Count("id"))
-        .values_list("financial_band", "strategic_band", "n")
-    }
+    summary = _book_summary(actor)
+    if summary is not None:
+        counts = {(int(f), int(s)): int(n) for f, s, n in summary["tiers"]}
+    else:
+        counts = _tier_counts(metrics_visible_to(actor))
     grid = []
     for s in reversed(ValueBand.values):
         grid.append(
@@ -149,10 +179,11 @@ def _short_amount(value: float) -> str:
 def clv_histogram(*, actor: User) -> dict:
     """Customers by 12-month CLV in 1-2-5 bins (a log scale: CLV is heavy-tailed, a few
     big accounts would squash equal-width bins). One grouped query, no rows pulled."""
-    qs = metrics_visible_to(actor).filter(purchase_count__gt=0)
-    whens = [When(clv_12m__lt=edge, then=Value(i)) for i, edge in enumerate(CLV_EDGES)]
-    bucket = Case(*whens, default=Value(len(CLV_EDGES)), output_field=IntegerField())
-    counts = dict(qs.annotate(bucket=bucket).values("bucket").annotate(n=Count("id")).values_list("bucket", "n"))
+    summary = _book_summary(actor)
+    if summary is not None:
+        counts = {int(b): int(n) for b, n in summary["clv"]}
+    else:
+        counts = _clv_counts(metrics_visible_to(actor))
     if not counts:
         return {"bins": [], "total": 0}
     bins = []
