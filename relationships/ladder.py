@@ -193,7 +193,7 @@ def open_suggestions(*, actor: User) -> QuerySet[LadderSuggestion]:
         suggestions_visible_to(actor)
         .filter(status=SuggestionStatus.OPEN)
         .select_related("customer", "customer__account_manager")
-        .order_by("-created_on", "customer__name", "id")
+        .order_by("-created_on", "-id")
     )
 
 
@@ -210,7 +210,7 @@ def stage_moves_this_month(*, actor: User, today: dt.date | None = None) -> dict
     return {"up": counts["up"], "down": counts["down"], "since": today.replace(day=1)}
 
 
-def customers_on_rung(*, actor: User, stage: str, limit: int = 100) -> tuple[list[Customer], int]:
+def customers_on_rung(*, actor: User, stage: str, limit: int = 50) -> tuple[list[Customer], int]:
     """Up to `limit` customers of the actor's book on one rung (by name), and how many in all."""
     qs = customers_visible_to(actor).filter(stage=stage).select_related("account_manager").order_by("name", "id")
     rows = list(qs[:limit])

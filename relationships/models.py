@@ -494,6 +494,14 @@ class LadderSuggestion(models.Model):
 
     class Meta:
         ordering = ["-created_on", "-id"]
+        indexes = [
+            # The Ladder page's queue: open suggestions, newest first, read by keyset order.
+            models.Index(
+                fields=["-created_on", "-id"],
+                condition=Q(status="open"),
+                name="laddersuggestion_open_queue",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer"],

@@ -30,7 +30,7 @@ from .models import ActionStatus, LadderSuggestion, SuggestionStatus
 from .practice_forms import ActionForm, LadderMoveForm, PlanForm
 from .services import action_add, action_mark_done, ladder_move, ladder_suggestion_decide, plan_save
 
-SUGGESTION_LIMIT = 200
+SUGGESTION_LIMIT = 50  # a morning's worth; the API pages through the rest
 CHART_W, CHART_H, PAD = 640, 220, 36
 # Distinguishable on white, also for the common colour-blindness (Okabe-Ito).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000", "#999999"]
