@@ -5,10 +5,13 @@ from django.contrib import admin
 
 from .analytics_services import defection_record
 from .models import (
+    CorrectiveAction,
+    CorrectivePlan,
     CustomerMetrics,
     Defection,
     DefectionReason,
     Interaction,
+    LadderSuggestion,
     ModelFit,
     NightlyRun,
     RelationshipStrategy,
@@ -178,3 +181,41 @@ class DefectionAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
         obj.recorded_by = saved.recorded_by
         obj.created_at = saved.created_at
+
+
+@admin.register(LadderSuggestion)
+class LadderSuggestionAdmin(admin.ModelAdmin):
+    """Read-only here: accepting or dismissing goes through the Ladder page, which writes
+    the ladder history in the same transaction."""
+
+    list_display = ("customer", "from_stage", "to_stage", "rule", "status", "created_on", "decided_by")
+    list_filter = ("status", "to_stage", "rule")
+    search_fields = ("customer__name", "reason")
+    raw_id_fields = ("customer",)
+    readonly_fields = [f.name for f in LadderSuggestion._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class CorrectiveActionInline(admin.TabularInline):
+    model = CorrectiveAction
+    extra = 0
+    fields = ("description", "owner", "due_on", "status", "done_at")
+    # Marking done stamps the time: that happens on the plan page (action_mark_done).
+    readonly_fields = ("status", "done_at")
+
+
+@admin.register(CorrectivePlan)
+class CorrectivePlanAdmin(admin.ModelAdmin):
+    list_display = ("title", "status", "owner", "started_on", "created_at")
+    list_filter = ("status", "causes")
+    search_fields = ("title", "description")
+    filter_horizontal = ("causes", "recovery_team")
+    inlines = (CorrectiveActionInline,)
+    readonly_fields = ("created_by", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

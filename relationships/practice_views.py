@@ -59,7 +59,7 @@ def ladder(request):
         request,
         "relationships/ladder.html",
         {
-            "nav": "analytics",
+            "nav": "ladder",
             "scope": "the whole book" if actor.is_admin else "your book",
             "funnel": funnel,
             "moves": stage_moves_this_month(actor=actor),
