@@ -106,15 +106,20 @@ def retention_by_cut(*, actor: User, cut_kind: str, period_kind: str = PeriodKin
 
 
 def _book_summary(actor: User) -> dict | None:
-    """The whole book's tier and CLV counts, which the last successful nightly run
-    stored (aggregating a million CustomerMetrics rows per page view took seconds).
-    Only for admins: a manager's book is small and counted live."""
-    if not actor.is_admin:
+    """The tier and CLV counts the last successful nightly run stored: the whole book for
+    an admin, their own book (as assigned at the run) for an account manager. Counting
+    them per page view meant aggregating up to a million CustomerMetrics rows (seconds).
+    None when there is no such summary: the caller counts live."""
+    if not (actor.is_admin or actor.is_account_manager):
         return None
     run = (
         NightlyRun.objects.filter(status=RunStatus.SUCCEEDED).order_by("-run_date").only("rows").first()
     )
     summary = (run.rows or {}).get("dashboard") if run else None
+    if not isinstance(summary, dict):
+        return None
+    if not actor.is_admin:
+        summary = (summary.get("managers") or {}).get(str(actor.pk))
     return summary if isinstance(summary, dict) and {"tiers", "clv"} <= summary.keys() else None
 
 

@@ -2,16 +2,21 @@
 
 Steps, in order (each one reads what the previous ones left in the context):
 
-1. ``metrics``: one aggregate over purchases and one over interactions, per customer,
-   pulled with a raw cursor into numpy arrays (never a query per customer).
+1. ``metrics``: ONE aggregate over purchases (with FILTER clauses for the calibration,
+   holdout and 12-month parts and the revenue of each calendar month retention needs),
+   one over interactions and one over loyalty memberships, per customer, into numpy
+   arrays (never a query per customer; the rows travel packed in one bytea).
 2. ``model_fit``: BG/NBD and Gamma-Gamma fitted on the per-customer summaries, with
    a holdout error from a calibration/holdout split; one ModelFit row.
-3. ``scores``: P(alive), expected purchases, CLV, value tiers, risk score and
-   reasons; CustomerMetrics upserted in batches.
+3. ``scores``: P(alive), expected purchases, CLV, value tiers, risk score and reasons
+   (numpy), plus the whole book's tier and CLV counts for the admin dashboard.
 4. ``flags``: raise a RiskFlag for customers over the threshold, clear recovered
    ones, keep the history. An open flag is the account manager's to-do: it records
    who was asked to act and the at-risk queue lists it; no interaction is invented.
-5. ``retention``: RetentionSnapshot rows per month/quarter/year x cut.
+5. ``retention``: RetentionSnapshot rows per month/quarter/year x cut, from the
+   per-customer arrays (no query per cut or period).
+6. ``write_metrics``: CustomerMetrics rewritten for every customer (last, because on
+   PostgreSQL it holds an exclusive lock on that table until the commit).
 
 The whole run is one transaction, so a run that fails halfway leaves the previous
 night's results in place; it runs under a lock so two runs never overlap, and is
@@ -258,8 +263,8 @@ def step_metrics(ctx: RunContext) -> int:
     i_t, c_t = Interaction._meta.db_table, cust
     sql = f"""
         SELECT i.customer_id,
-               SUM(CASE WHEN i.kind = %s AND i.occurred_at >= %s THEN 1 ELSE 0 END),
-               MAX(CASE WHEN i.author_id = c.account_manager_id THEN {_epoch_days("i.occurred_at")} END)
+               COUNT(*) FILTER (WHERE i.kind = %s AND i.occurred_at >= %s),
+               {_epoch_days("MAX(i.occurred_at) FILTER (WHERE i.author_id = c.account_manager_id)")}
         FROM {i_t} i JOIN {c_t} c ON c.id = i.customer_id
         WHERE i.occurred_at < %s GROUP BY i.customer_id
     """  # noqa: S608
@@ -276,16 +281,21 @@ def step_metrics(ctx: RunContext) -> int:
     strategies = {s.segment_id: s for s in RelationshipStrategy.objects.all()}
     d["strategies"] = strategies
     seg_ids = d["segment"]
-    d["expects_repeat"] = np.array(
-        [strategies[s].rhythm != PurchaseRhythm.FLING if s in strategies else True for s in seg_ids],
-        dtype=bool,
-    ) if n else np.zeros(0, dtype=bool)
-    gap_by_seg = {k: float(v.expected_gap_days or np.nan) for k, v in strategies.items()}
-    cost_by_seg = {k: float(v.cost_to_serve_per_year) for k, v in strategies.items()}
-    d["expected_gap"] = np.array([gap_by_seg.get(s, np.nan) for s in seg_ids], dtype=float)
-    d["cost_to_serve"] = np.array([cost_by_seg.get(s, 0.0) for s in seg_ids], dtype=float)
     inactivity = dict(Segment.objects.values_list("id", "inactivity_days"))
-    d["inactivity_days"] = np.array([inactivity.get(s, 365) for s in seg_ids], dtype=float)
+
+    def by_segment(values: dict, default: float) -> np.ndarray:
+        """Per-customer values from a per-segment dict, by one fancy index (no loop)."""
+        keys = np.array(sorted(values), dtype=np.int64)
+        table = np.array([values[k] for k in keys.tolist()] + [default], dtype=float)
+        where = np.searchsorted(keys, seg_ids)
+        hit = (where < keys.size) & (keys[np.minimum(where, max(keys.size - 1, 0))] == seg_ids) if keys.size else np.zeros(n, dtype=bool)
+        return table[np.where(hit, where, keys.size)]
+
+    repeat_by_seg = {k: float(v.rhythm != PurchaseRhythm.FLING) for k, v in strategies.items()}
+    d["expects_repeat"] = by_segment(repeat_by_seg, 1.0) > 0
+    d["expected_gap"] = by_segment({k: float(v.expected_gap_days or np.nan) for k, v in strategies.items()}, np.nan)
+    d["cost_to_serve"] = by_segment({k: float(v.cost_to_serve_per_year) for k, v in strategies.items()}, 0.0)
+    d["inactivity_days"] = by_segment({k: float(v) for k, v in inactivity.items()}, 365.0)
     d["segment_names"] = dict(Segment.objects.values_list("id", "name"))
 
     manual = np.full(n, np.nan)
@@ -524,26 +534,37 @@ def step_scores(ctx: RunContext) -> int:
         "risk_score": scores,
     }
     d["metric_columns"] = columns
-    d["dashboard"] = _dashboard_summary(columns)
+    d["dashboard"] = _dashboard_summary(columns, d["manager"])
     return n
 
 
-def _dashboard_summary(c: dict[str, np.ndarray]) -> dict:
-    """The whole book's value-tier grid and CLV histogram counts, stored on the run so the
-    admin's dashboard reads them instead of aggregating a million rows per view. Same
-    buckets as analytics_selectors counts live (CLV as stored: rounded to cents)."""
+def _dashboard_summary(c: dict[str, np.ndarray], managers: np.ndarray) -> dict:
+    """The value-tier grid and CLV histogram counts of the whole book and of each account
+    manager's book (as assigned at the run), stored on the run so the dashboard reads
+    them instead of aggregating up to a million rows per view. Same buckets as
+    analytics_selectors counts live (CLV as stored: rounded to cents)."""
     from .analytics_selectors import CLV_EDGES
 
     fin = np.asarray(c["financial_band"], dtype=np.int64)
     strat = np.asarray(c["strategic_band"], dtype=np.int64)
-    pairs, tier_n = np.unique(np.stack([fin, strat], axis=1), axis=0, return_counts=True) if fin.size else ([], [])
     buyers = np.asarray(c["purchase_count"]) > 0
-    buckets = np.searchsorted(np.array(CLV_EDGES, dtype=float), np.asarray(c["clv_12m"])[buyers], side="right")
-    clv_b, clv_n = np.unique(buckets, return_counts=True)
-    return {
-        "tiers": [[int(f), int(s), int(k)] for (f, s), k in zip(pairs, tier_n, strict=True)],
-        "clv": [[int(b), int(k)] for b, k in zip(clv_b, clv_n, strict=True)],
-    }
+    bucket = np.searchsorted(np.array(CLV_EDGES, dtype=float), np.asarray(c["clv_12m"]), side="right")
+
+    def counts(*keys: np.ndarray) -> list[list[int]]:
+        if not keys[0].size:
+            return []
+        found, n = np.unique(np.stack(keys, axis=1), axis=0, return_counts=True)
+        return [[*map(int, k), int(m)] for k, m in zip(found, n, strict=True)]
+
+    summary: dict = {"tiers": counts(fin, strat), "clv": counts(bucket[buyers]), "managers": {}}
+    by_manager = summary["managers"]
+    for m, f, s, k in counts(managers, fin, strat):
+        if m:
+            by_manager.setdefault(str(m), {"tiers": [], "clv": []})["tiers"].append([f, s, k])
+    for m, b, k in counts(managers[buyers], bucket[buyers]):
+        if m:
+            by_manager.setdefault(str(m), {"tiers": [], "clv": []})["clv"].append([b, k])
+    return summary
 
 
 def step_write_metrics(ctx: RunContext) -> int:
@@ -623,6 +644,33 @@ def _upsert_metrics(objs: list[CustomerMetrics]) -> int:
     return len(objs)
 
 
+def _copy_floats(cursor, name: str, columns: dict[str, np.ndarray]) -> None:
+    """Create temporary table ``name`` (pos bigint: 1..n, then one float8 per column, NaN
+    for NULL) and fill it with ONE binary COPY whose rows numpy lays out at once (fixed
+    width), so no Python object is made per row."""
+    names = list(columns)
+    n = len(next(iter(columns.values()))) if columns else 0
+    fields = [("n", ">i2"), ("lpos", ">i4"), ("pos", ">i8")]
+    for k in names:
+        fields += [(f"l_{k}", ">i4"), (k, ">f8")]
+    rows = np.zeros(n, dtype=np.dtype(fields))
+    rows["n"] = len(names) + 1
+    rows["lpos"] = 8
+    rows["pos"] = np.arange(1, n + 1)
+    for k in names:
+        rows[f"l_{k}"] = 8
+        rows[k] = np.asarray(columns[k], dtype=float)
+    payload = memoryview(rows.tobytes())
+    cursor.execute(
+        f"CREATE TEMP TABLE {name} (pos bigint, " + ", ".join(f"{k} float8" for k in names) + ") ON COMMIT DROP"
+    )
+    with cursor.cursor.copy(f"COPY {name} FROM STDIN (FORMAT binary)") as copy:
+        copy.write(b"PGCOPY\n\xff\r\n\x00" + bytes(8))  # signature, flags, extension
+        for start in range(0, len(payload), 1 << 23):
+            copy.write(payload[start : start + (1 << 23)])
+        copy.write(b"\xff\xff")
+
+
 def _write_metrics_copy(ctx: RunContext, c: dict[str, np.ndarray], reasons: list) -> int:
     """PostgreSQL path. Every customer's row changes every night (days since the last
     purchase, P(alive)), so the table is rewritten rather than updated in place:
@@ -642,7 +690,6 @@ def _write_metrics_copy(ctx: RunContext, c: dict[str, np.ndarray], reasons: list
     wait for these seconds at night instead of seeing a half-written table."""
     table = CustomerMetrics._meta.db_table
     qn = connection.ops.quote_name
-    names = list(c)
     n = len(c["customer_id"])
     ids = np.asarray(c["customer_id"], dtype=np.int64)
     # Keep each customer's row id (the API shows it); new customers get the next ones.
@@ -652,29 +699,8 @@ def _write_metrics_copy(ctx: RunContext, c: dict[str, np.ndarray], reasons: list
         where = np.searchsorted(ids, existing[:, 0].astype(np.int64))
         found = (where < n) & (ids[np.minimum(where, n - 1)] == existing[:, 0].astype(np.int64))
         row_id[where[found]] = existing[found, 1]
-    fields = [("n", ">i2"), ("lpos", ">i4"), ("pos", ">i8"), ("lrow", ">i4"), ("row_id", ">f8")]
-    for k in names:
-        fields += [(f"l_{k}", ">i4"), (k, ">f8")]
-    rows = np.zeros(n, dtype=np.dtype(fields))
-    rows["n"] = len(names) + 2
-    rows["lpos"] = rows["lrow"] = 8
-    rows["pos"] = np.arange(1, n + 1)
-    rows["row_id"] = row_id
-    for k in names:
-        rows[f"l_{k}"] = 8
-        rows[k] = np.asarray(c[k], dtype=float)
-    payload = memoryview(rows.tobytes())
     with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE nightly_metrics (pos bigint, row_id float8, "
-            + ", ".join(f"{k} float8" for k in names)
-            + ") ON COMMIT DROP"
-        )
-        with cursor.cursor.copy("COPY nightly_metrics FROM STDIN (FORMAT binary)") as copy:
-            copy.write(b"PGCOPY\n\xff\r\n\x00" + bytes(8))  # signature, flags, extension
-            for start in range(0, len(payload), 1 << 23):
-                copy.write(payload[start : start + (1 << 23)])
-            copy.write(b"\xff\xff")
+        _copy_floats(cursor, "nightly_metrics", {"row_id": row_id, **c})
         cursor.execute(
             "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
             "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = %s::regclass "
@@ -757,22 +783,54 @@ def step_flags(ctx: RunContext) -> int:
         cleared += RiskFlag.objects.filter(
             customer_id__in=clear_ids[start : start + BATCH], cleared_on__isnull=True
         ).update(cleared_on=ctx.run_date)
-    new_flags = [
-        RiskFlag(
-            customer_id=int(ids[i]),
-            account_manager_id=int(d["manager"][i]) or None,
-            raised_on=ctx.run_date,
-            score=int(d["scores"][i]),
-            reasons=d["reasons"][i],
-            value_at_risk=_money(d["var"][i]),
-        )
-        for i in raise_idx
-    ]
-    RiskFlag.objects.bulk_create(new_flags, batch_size=BATCH)
+    if _is_postgres():
+        raised = _insert_flags_copy(ctx, raise_idx)
+    else:
+        new_flags = [
+            RiskFlag(
+                customer_id=int(ids[i]),
+                account_manager_id=int(d["manager"][i]) or None,
+                raised_on=ctx.run_date,
+                score=int(d["scores"][i]),
+                reasons=d["reasons"][i],
+                value_at_risk=_money(d["var"][i]),
+            )
+            for i in raise_idx
+        ]
+        raised = len(RiskFlag.objects.bulk_create(new_flags, batch_size=BATCH))
     _refresh_open_flags(d, np.flatnonzero(over & has_open))
-    ctx.rows["flags_raised"] = len(new_flags)
+    ctx.rows["flags_raised"] = raised
     ctx.rows["flags_cleared"] = cleared
-    return len(new_flags) + cleared
+    return raised + cleared
+
+
+def _insert_flags_copy(ctx: RunContext, raise_idx: np.ndarray) -> int:
+    """PostgreSQL: the new flags (tens of thousands on the first night) through one binary
+    COPY and one INSERT ... SELECT instead of an ORM object each."""
+    if not raise_idx.size:
+        return 0
+    d = ctx.data
+    columns = {
+        "customer_id": d["ids"][raise_idx],
+        "manager": d["manager"][raise_idx],
+        "score": d["scores"][raise_idx],
+        "var": np.round(d["var"][raise_idx], 2),
+    }
+    reasons = [d["reasons"][i] for i in raise_idx]
+    with connection.cursor() as cursor:
+        _copy_floats(cursor, "nightly_new_flags", columns)
+        cursor.execute(
+            f"INSERT INTO {RiskFlag._meta.db_table} "  # noqa: S608
+            "(customer_id, account_manager_id, raised_on, cleared_on, score, reasons, value_at_risk) "
+            "SELECT v.customer_id::bigint, NULLIF(v.manager, 0)::bigint, %s::date, NULL, v.score::integer, "
+            "r.value, round(v.var::numeric, 2) FROM nightly_new_flags v "
+            "JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS r(value, pos) ON r.pos = v.pos "
+            "ORDER BY v.pos",
+            [ctx.run_date, json.dumps(reasons, ensure_ascii=False)],
+        )
+        raised = cursor.rowcount
+        cursor.execute("DROP TABLE nightly_new_flags")
+    return raised
 
 
 def _refresh_open_flags(d: dict, keep_idx: np.ndarray) -> None:
@@ -785,15 +843,18 @@ def _refresh_open_flags(d: dict, keep_idx: np.ndarray) -> None:
     reasons = [d["reasons"][i] for i in keep_idx]
     values = np.round(d["var"][keep_idx], 2).tolist()
     if _is_postgres():
+        columns = {"customer_id": d["ids"][keep_idx], "score": d["scores"][keep_idx], "var": values}
         with connection.cursor() as cursor:
+            _copy_floats(cursor, "nightly_open_flags", columns)
             cursor.execute(
                 f"UPDATE {RiskFlag._meta.db_table} AS f "  # noqa: S608
-                "SET score = v.score, reasons = v.reasons, value_at_risk = round(v.var, 2) "
-                "FROM unnest(%s::bigint[], %s::int[], %s::jsonb[], %s::numeric[]) "
-                "AS v(customer_id, score, reasons, var) "
-                "WHERE f.customer_id = v.customer_id AND f.cleared_on IS NULL",
-                [customer_ids, scores, [json.dumps(r, ensure_ascii=False) for r in reasons], values],
+                "SET score = v.score::integer, reasons = r.value, value_at_risk = round(v.var::numeric, 2) "
+                "FROM nightly_open_flags v "
+                "JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS r(value, pos) ON r.pos = v.pos "
+                "WHERE f.customer_id = v.customer_id::bigint AND f.cleared_on IS NULL",
+                [json.dumps(reasons, ensure_ascii=False)],
             )
+            cursor.execute("DROP TABLE nightly_open_flags")
         return
     flags = {f.customer_id: f for f in RiskFlag.objects.filter(cleared_on__isnull=True)}
     changed = []

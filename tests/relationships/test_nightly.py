@@ -278,3 +278,54 @@ def test_loyalty_points_left_unused_are_a_reason(book):
     assert not any(
         "points" in r for r in CustomerMetrics.objects.get(customer=book["unhappy"]).reasons
     )
+
+
+def test_a_run_failing_while_rewriting_metrics_leaves_the_previous_rows(book, monkeypatch):
+    nightly.nightly_run(run_date=RUN)
+    before = snapshot_of_results()
+    ids_before = dict(CustomerMetrics.objects.values_list("customer_id", "id"))
+    # The write fails after the table was emptied (PostgreSQL) / mid-upsert (SQLite).
+    monkeypatch.setattr(nightly, "METRIC_FIELDS", [*nightly.METRIC_FIELDS, "no_such_column"])
+    with pytest.raises(CommandError, match="previous results are unchanged"):
+        call_command("run_nightly", "--date", (RUN + dt.timedelta(days=7)).isoformat())
+
+    assert snapshot_of_results() == before
+    assert dict(CustomerMetrics.objects.values_list("customer_id", "id")) == ids_before
+    if connection.vendor == "postgresql":  # the indexes dropped for the rewrite are back
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [CustomerMetrics._meta.db_table])
+            assert {"metrics_risk", "metrics_value_at_risk"} <= {r[0] for r in cursor.fetchall()}
+
+
+def test_a_rerun_keeps_each_customers_metrics_row(book):
+    nightly.nightly_run(run_date=RUN)
+    ids = dict(CustomerMetrics.objects.values_list("customer_id", "id"))
+    nightly.nightly_run(run_date=RUN + dt.timedelta(days=1))
+    assert dict(CustomerMetrics.objects.values_list("customer_id", "id")) == ids
+    assert set(CustomerMetrics.objects.values_list("computed_for", flat=True)) == {RUN + dt.timedelta(days=1)}
+
+
+def test_the_dashboard_counts_come_from_the_run(book, admin_user, manager_a, manager_b):
+    from relationships import analytics_selectors as sel
+
+    run = nightly.nightly_run(run_date=RUN)
+    stored = run.rows["dashboard"]
+    everyone = CustomerMetrics.objects.all()
+    assert {(f, s): n for f, s, n in stored["tiers"]} == sel._tier_counts(everyone)
+    assert dict(stored["clv"]) == sel._clv_counts(everyone)
+    assert sum(n for _, _, n in stored["tiers"]) == 5
+    assert sel.clv_histogram(actor=admin_user)["total"] == 4  # the prospect has no purchases
+    alices = stored["managers"][str(manager_a.pk)]
+    assert {(f, s): n for f, s, n in alices["tiers"]} == sel._tier_counts(sel.metrics_visible_to(manager_a))
+    assert dict(alices["clv"]) == sel._clv_counts(sel.metrics_visible_to(manager_a))
+
+    # The page reads the stored counts; a manager missing from them is counted live.
+    run.rows["dashboard"] = {
+        "tiers": [[0, 0, 41]], "clv": [[1, 42]], "managers": {str(manager_a.pk): {"tiers": [[2, 2, 7]], "clv": []}},
+    }
+    run.save()
+    grid = sel.value_tier_grid(actor=admin_user)
+    assert [cell["count"] for row in grid for cell in row if cell["count"]] == [41]
+    assert sel.clv_histogram(actor=admin_user)["total"] == 42
+    assert [cell["count"] for row in sel.value_tier_grid(actor=manager_a) for cell in row if cell["count"]] == [7]
+    assert sum(cell["count"] for row in sel.value_tier_grid(actor=manager_b) for cell in row) == 2
