@@ -9,8 +9,8 @@ from customers.views import staff_required
 from relationships.analytics_selectors import (
     at_risk_queue,
     clv_histogram,
+    dashboard_ladder_counts,
     defection_reason_counts,
-    ladder_counts,
     model_fits,
     nightly_runs,
     retention_by_cut,
@@ -45,7 +45,7 @@ def analytics(request):
         "scope": "the whole book" if actor.is_admin else "your book",
         "trend": _line_chart(trend),
         "latest": trend[-1] if trend else None,
-        "ladder": _funnel(ladder_counts(actor=actor)),
+        "ladder": _funnel(dashboard_ladder_counts(actor=actor)),
         "tiers": value_tier_grid(actor=actor),
         "clv": _histogram(clv_histogram(actor=actor)),
         "defections": _bars(defection_reason_counts(actor=actor)),

@@ -141,6 +141,17 @@ def _clv_counts(qs: QuerySet[CustomerMetrics]) -> dict[int, int]:
     return dict(qs.values("bucket").annotate(n=Count("id")).values_list("bucket", "n"))
 
 
+def dashboard_ladder_counts(*, actor: User) -> list[tuple[str, str, int]]:
+    """The dashboard's ladder: the stage counts the last nightly run stored (as of that
+    run, like the rest of the dashboard), else counted live. The ladder page itself
+    counts live (ladder_counts)."""
+    summary = _book_summary(actor)
+    if summary is None or "stages" not in summary:
+        return ladder_counts(actor=actor)
+    stored = {int(rank): int(n) for rank, n in summary["stages"]}
+    return [(value, label, stored.get(rank, 0)) for rank, (value, label) in enumerate(Stage.choices)]
+
+
 def ladder_counts(*, actor: User) -> list[tuple[str, str, int]]:
     counts = dict(
         customers_visible_to(actor).values_list("stage").annotate(n=Count("id")).values_list("stage", "n")

@@ -542,12 +542,13 @@ def step_scores(ctx: RunContext) -> int:
         "risk_score": scores,
     }
     d["metric_columns"] = columns
-    d["dashboard"] = _dashboard_summary(columns, d["manager"])
+    d["dashboard"] = _dashboard_summary(columns, d["manager"], d["stage_rank"])
     return n
 
 
-def _dashboard_summary(c: dict[str, np.ndarray], managers: np.ndarray) -> dict:
-    """The value-tier grid and CLV histogram counts of the whole book and of each account
+def _dashboard_summary(c: dict[str, np.ndarray], managers: np.ndarray, stages: np.ndarray) -> dict:
+    """The value-tier grid, CLV histogram and ladder (stage rank) counts of the whole
+    book and of each account
     manager's book (as assigned at the run), stored on the run so the dashboard reads
     them instead of aggregating up to a million rows per view. Same buckets as
     analytics_selectors counts live (CLV as stored: rounded to cents)."""
@@ -559,19 +560,38 @@ def _dashboard_summary(c: dict[str, np.ndarray], managers: np.ndarray) -> dict:
     bucket = np.searchsorted(np.array(CLV_EDGES, dtype=float), np.asarray(c["clv_12m"]), side="right")
 
     def counts(*keys: np.ndarray) -> list[list[int]]:
+        """Rows per distinct key tuple: the keys folded into one int64 (np.unique on a
+        1-D array sorts numbers; along axis 0 it sorts row views, seconds slower)."""
         if not keys[0].size:
             return []
-        found, n = np.unique(np.stack(keys, axis=1), axis=0, return_counts=True)
-        return [[*map(int, k), int(m)] for k, m in zip(found, n, strict=True)]
+        radix = [int(k.max()) + 1 for k in keys]
+        folded = np.zeros(keys[0].size, dtype=np.int64)
+        for k, r in zip(keys, radix, strict=True):
+            folded = folded * r + k
+        found, n = np.unique(folded, return_counts=True)
+        out = []
+        for f, m in zip(found.tolist(), n.tolist(), strict=True):
+            parts = []
+            for r in reversed(radix):
+                f, part = divmod(f, r)
+                parts.append(part)
+            out.append([*reversed(parts), m])
+        return out
 
-    summary: dict = {"tiers": counts(fin, strat), "clv": counts(bucket[buyers]), "managers": {}}
+    stage = np.asarray(stages, dtype=np.int64)
+    summary: dict = {
+        "tiers": counts(fin, strat), "clv": counts(bucket[buyers]), "stages": counts(stage), "managers": {},
+    }
     by_manager = summary["managers"]
+    for m, st, k in counts(managers, stage):
+        if m:
+            by_manager.setdefault(str(m), {"tiers": [], "clv": [], "stages": []})["stages"].append([st, k])
     for m, f, s, k in counts(managers, fin, strat):
         if m:
-            by_manager.setdefault(str(m), {"tiers": [], "clv": []})["tiers"].append([f, s, k])
+            by_manager.setdefault(str(m), {"tiers": [], "clv": [], "stages": []})["tiers"].append([f, s, k])
     for m, b, k in counts(managers[buyers], bucket[buyers]):
         if m:
-            by_manager.setdefault(str(m), {"tiers": [], "clv": []})["clv"].append([b, k])
+            by_manager.setdefault(str(m), {"tiers": [], "clv": [], "stages": []})["clv"].append([b, k])
     return summary
 
 

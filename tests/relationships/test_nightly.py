@@ -319,6 +319,9 @@ def test_the_dashboard_counts_come_from_the_run(book, admin_user, manager_a, man
     assert {(f, s): n for f, s, n in alices["tiers"]} == sel._tier_counts(sel.metrics_visible_to(manager_a))
     assert dict(alices["clv"]) == sel._clv_counts(sel.metrics_visible_to(manager_a))
 
+    assert sel.dashboard_ladder_counts(actor=admin_user) == sel.ladder_counts(actor=admin_user)
+    assert sel.dashboard_ladder_counts(actor=manager_a) == sel.ladder_counts(actor=manager_a)
+
     # The page reads the stored counts; a manager missing from them is counted live.
     run.rows["dashboard"] = {
         "tiers": [[0, 0, 41]], "clv": [[1, 42]], "managers": {str(manager_a.pk): {"tiers": [[2, 2, 7]], "clv": []}},
@@ -329,3 +332,4 @@ def test_the_dashboard_counts_come_from_the_run(book, admin_user, manager_a, man
     assert sel.clv_histogram(actor=admin_user)["total"] == 42
     assert [cell["count"] for row in sel.value_tier_grid(actor=manager_a) for cell in row if cell["count"]] == [7]
     assert sum(cell["count"] for row in sel.value_tier_grid(actor=manager_b) for cell in row) == 2
+    assert sel.dashboard_ladder_counts(actor=manager_b) == sel.ladder_counts(actor=manager_b)
