@@ -55,6 +55,7 @@ from .analytics.clv import (
 from .analytics.retention import churn_dates, periods_back, retention_figures
 from .analytics.risk import risk_scores, value_at_risk
 from .analytics.valuation import strategic_score, value_tiers
+from .ladder import step_ladder  # noqa: F401 (a step: STEPS names it)
 from .models import (
     CustomerMetrics,
     CutKind,
@@ -1061,6 +1062,8 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("scores", "step_scores"),
     ("flags", "step_flags"),
     ("retention", "step_retention"),
+    ("ladder", "step_ladder"),
+    # last: it empties and refills CustomerMetrics, locking it until the commit
     ("write_metrics", "step_write_metrics"),
 )
 

@@ -419,3 +419,22 @@ def test_a_dismissed_higher_move_leaves_room_for_a_lower_rule(customer_a, manage
     ladder_suggestions_refresh(run_date=TODAY)
 
     assert _open(customer_a).to_stage == "supporter"
+
+
+def test_the_nightly_run_suggests_ladder_moves(manager_a):
+    # given a customer on the "customer" rung who bought twice
+    from django.core.management import call_command
+
+    from relationships.models import LadderSuggestion
+    from tests.factories import CustomerFactory, PurchaseFactory
+
+    customer = CustomerFactory(account_manager=manager_a, stage="customer")
+    PurchaseFactory(customer=customer, reference="A-1")
+    PurchaseFactory(customer=customer, reference="A-2")
+
+    # when the nightly run runs
+    call_command("run_nightly")
+
+    # then the manager has a suggestion to move the customer up to client
+    suggestion = LadderSuggestion.objects.get(customer=customer, status="open")
+    assert suggestion.to_stage == "client"

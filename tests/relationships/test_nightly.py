@@ -114,7 +114,9 @@ def test_run_stores_each_customers_numbers(book):
     assert fit.n_customers == 4
     run = NightlyRun.objects.get(run_date=RUN)
     assert run.status == "succeeded"
-    assert set(run.durations) == {"metrics", "model_fit", "scores", "flags", "retention", "write_metrics"}
+    assert set(run.durations) == {
+        "metrics", "model_fit", "scores", "flags", "retention", "ladder", "write_metrics"
+    }
     assert run.rows["metrics"] == 5
 
 
