@@ -20,7 +20,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import filters, mixins, permissions, serializers, status, viewsets
+from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -37,26 +37,9 @@ from .models import (
     Stage,
     User,
 )
+from .permissions import AdminWritesStaffReads, IsAdminRole
 
 # --- Shared pieces (relationships.api uses them too; apps never import crm) -------------
-
-
-class IsAdminRole(permissions.BasePermission):
-    message = "Only an admin may do this."
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_admin)
-
-
-class AdminWritesStaffReads(permissions.BasePermission):
-    message = "Only an admin may change this."
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated and user.is_staff_member):
-            return False
-        return request.method in permissions.SAFE_METHODS or user.is_admin
 
 
 class AwareDateTimeField(serializers.DateTimeField):

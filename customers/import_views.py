@@ -1,11 +1,8 @@
 """Admin pages to upload a CSV, watch its import progress and read the bad rows."""
 
-from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,18 +11,8 @@ from django.views.decorators.http import require_POST
 from .errors import ApplicationError
 from .imports import bad_row_count, import_job_create, read_upload, template_csv
 from .models import ImportJob, ImportKind, ImportMode, ImportStatus
+from .permissions import admin_required
 from .tasks import import_enqueue, import_send
-
-
-def admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_admin:
-            raise PermissionDenied("Only an admin can import files.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 class ImportForm(forms.Form):

@@ -6,11 +6,9 @@ import csv
 import json
 import re
 from collections import defaultdict
-from functools import wraps
 from itertools import islice
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Q, QuerySet
 from django.http import StreamingHttpResponse
@@ -25,6 +23,7 @@ from .errors import ApplicationError
 from .filters import SORT_CHOICES, SORTS
 from .forms import CustomerForm, PurchaseForm, ReassignForm, add_application_error
 from .models import Customer, Tag
+from .permissions import staff_required
 from .selectors import customer_filterset, customer_get
 from .services import customer_create, customer_reassign, customer_update, purchase_record
 
@@ -36,17 +35,6 @@ SEARCH_COUNT_CAP = 1_000
 DEFAULT_SORT = "name"
 
 
-def staff_required(view):
-    """Logged-in admins and account managers; which rows they reach is the selectors' job."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff_member:
-            raise PermissionDenied("Only staff may use this page.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def wants_fragment(request) -> bool:

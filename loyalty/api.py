@@ -10,8 +10,8 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from crm.api import IsAdminOrReadOnlyStaff
 from customers.errors import Conflict, NotAllowed
+from customers.permissions import AdminWritesStaffReads
 from customers.selectors import customer_of_user, customers_visible_to, purchases_visible_to
 
 from . import selectors, services
@@ -161,7 +161,7 @@ class ConfigViewSet(viewsets.ModelViewSet):
     """Admins write through services.config_save (model validation, contradictions refused);
     other staff read."""
 
-    permission_classes = [IsAdminOrReadOnlyStaff]
+    permission_classes = [AdminWritesStaffReads]
     m2m_fields: tuple[str, ...] = ()
 
     def _save(self, serializer, obj):

@@ -1,41 +1,17 @@
 """Staff pages for loyalty: thin views over loyalty.selectors and loyalty.services."""
 
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from customers.errors import ApplicationError
+from customers.permissions import admin_required, staff_required
 
 from . import selectors, services
 from .forms import AdjustmentForm
 from .models import Program
-
-
-def _staff(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff_member:
-            raise PermissionDenied("Only staff may use this page.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _admin(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_admin:
-            raise PermissionDenied("Only admins may see loyalty programs.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _customer_page(customer_id: int) -> str:
@@ -45,7 +21,7 @@ def _customer_page(customer_id: int) -> str:
         return f"/customers/{customer_id}/"
 
 
-@_staff
+@staff_required
 @require_POST
 def membership_adjust(request, pk: int):
     membership = selectors.membership_get(actor=request.user, pk=pk)
@@ -74,13 +50,13 @@ def membership_adjust(request, pk: int):
     return redirect(_customer_page(membership.customer_id))
 
 
-@_admin
+@admin_required
 def program_list(request):
     programs = list(Program.objects.order_by("name"))
     return render(request, "loyalty/program_list.html", {"nav": "loyalty", "programs": programs})
 
 
-@_admin
+@admin_required
 def program_detail(request, pk: int):
     program = selectors.program_get(actor=request.user, pk=pk)
     data = selectors.program_dashboard(program=program)

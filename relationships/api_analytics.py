@@ -11,8 +11,9 @@ from django.db.models import Q
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from customers.api import AdminWritesStaffReads, IsAdminRole, VisibleCustomerField
+from customers.api import VisibleCustomerField
 from customers.models import Segment
+from customers.permissions import AdminWritesStaffReads, IsAdminRole
 
 from . import analytics_selectors as selectors
 from . import analytics_services as services

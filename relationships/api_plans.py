@@ -9,8 +9,8 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from customers.api import AdminWritesStaffReads
 from customers.models import Role, User
+from customers.permissions import AdminWritesStaffReads
 
 from . import defection_report as report
 from . import services

@@ -1,0 +1,63 @@
+"""Who may use a page or an endpoint at all, by role. Which rows they then reach is the
+selectors' business (customers.selectors.customers_visible_to). Every app uses these, so
+they live in the app every other app already depends on."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from rest_framework import permissions
+
+
+def staff_required(view):
+    """Pages for logged-in admins and account managers; anonymous users go to the login."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_staff_member:
+            raise PermissionDenied("Only staff may use this page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def admin_required(view):
+    """Pages for logged-in admins only."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_admin:
+            raise PermissionDenied("Only an admin may use this page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class IsStaffMember(permissions.BasePermission):
+    """The API's default: admins and account managers."""
+
+    message = "Only staff (admins and account managers) may use this endpoint."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_staff_member)
+
+
+class IsAdminRole(permissions.BasePermission):
+    message = "Only an admin may do this."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_admin)
+
+
+class AdminWritesStaffReads(permissions.BasePermission):
+    message = "Only an admin may change this."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated and user.is_staff_member):
+            return False
+        return request.method in permissions.SAFE_METHODS or user.is_admin
