@@ -21,7 +21,8 @@ from loyalty.models import (
     Tier,
     TierBasis,
 )
-from loyalty.services import config_save, points_backfill, tiers_recompute
+from loyalty.services import STEPS as LOYALTY_STEPS
+from loyalty.services import config_save, nightly_step_run, points_backfill, tiers_recompute
 from relationships.analytics_services import strategy_save
 from relationships.models import (
     NightlyRun,
@@ -153,6 +154,9 @@ def demo_setup(*, actor: User, log=print) -> None:
         log(f"Loyalty program 'KeepCRM Rewards': {earned:,} past purchases earned stars.")
 
     today = timezone.localdate()
+    # Tonight's loyalty steps too, so points older than the policy have expired.
+    for step in LOYALTY_STEPS:
+        nightly_step_run(step=step, run_date=today)
     if not NightlyRun.objects.filter(run_date=today, status=RunStatus.SUCCEEDED).exists():
         run = nightly_run(run_date=today)
         log(f"Nightly run of {run.run_date}: {run.rows.get('flags_raised', 0)} customers flagged at risk.")

@@ -2,7 +2,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from loyalty.models import Membership, Program
+from loyalty.models import LoyaltyRun, Membership, Program
+from loyalty.services import STEPS as LOYALTY_STEPS
 from relationships.models import CustomerMetrics, NightlyRun, RelationshipStrategy
 
 
@@ -28,3 +29,4 @@ def test_demo_setup_completes_the_demo_once(db):
     assert members.exclude(tier__name="Member").exists()  # past points lifted some up a tier
     assert NightlyRun.objects.filter(status="succeeded").count() == 1
     assert CustomerMetrics.objects.exists()
+    assert LoyaltyRun.objects.filter(status="succeeded").count() == len(LOYALTY_STEPS)
