@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from customers import demo
+from crm import demo_book as demo
 from customers.models import (
     AccountManagerAssignment,
     Customer,

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
-from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from .models import (
+from customers.models import (
     AccountManagerAssignment,
     Customer,
     CustomerKind,
@@ -36,6 +35,7 @@ from .models import (
     Tag,
     User,
 )
+from relationships.models import Interaction
 
 ADMIN_PASSWORD = "demo-admin-pass"  # noqa: S105 - published demo logins, shown by `make run`
 MANAGER_PASSWORD = "demo-manager-pass"  # noqa: S105
@@ -248,10 +248,8 @@ class SeedResult:
 
 
 def _interaction_model() -> type[models.Model] | None:
-    try:
-        return apps.get_model("relationships", "Interaction")
-    except LookupError:
-        return None
+    # The demo book spans apps, so it lives in crm, the composition root.
+    return Interaction
 
 
 def _to_db_lists(columns: dict[str, object], postgres: bool) -> dict[str, list]:
