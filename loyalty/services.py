@@ -258,6 +258,8 @@ def check_program_consistency(program) -> None:
     if not isinstance(program, Program):
         return
     problems = tier_problems((t.name, t.threshold, t.multiplier) for t in program.tiers.all())
+    # The rules once for all rewards, not one query per reward.
+    rules = list(program.rules.filter(is_active=True))
     for reward in program.rewards.filter(is_active=True).prefetch_related("tiers"):
         problems += [
             f"Reward {reward.name}: {p}"
@@ -267,6 +269,7 @@ def check_program_consistency(program) -> None:
                 tiers=reward.tiers.all(),
                 valid_from=reward.valid_from,
                 valid_until=reward.valid_until,
+                active_rules=rules,
             )
         ]
     if problems:
@@ -1056,8 +1059,10 @@ def reward_problems(
     tiers: Iterable[Tier] = (),
     valid_from: dt.date | None = None,
     valid_until: dt.date | None = None,
+    active_rules: list[EarningRule] | None = None,
 ) -> list[str]:
-    """Why nobody could ever redeem this reward (empty when someone can)."""
+    """Why nobody could ever redeem this reward (empty when someone can). `active_rules`:
+    the program's active rules when the caller already has them."""
     problems = []
     tiers = list(tiers)
     if any(t.program_id != program.pk for t in tiers):
@@ -1067,7 +1072,9 @@ def reward_problems(
     if valid_from and program.ends_on and valid_from > program.ends_on:
         problems.append("The reward starts after the program ends.")
     if cost and program.pk and program.expiry_policy == ExpiryPolicy.MONTHS_AFTER_EARNING:
-        earning = [r for r in program.rules.filter(is_active=True) if r.kind != RuleKind.MULTIPLIER]
+        if active_rules is None:
+            active_rules = list(program.rules.filter(is_active=True))
+        earning = [r for r in active_rules if r.kind != RuleKind.MULTIPLIER]
         monthly = [r.cap_per_month or (r.cap_per_day * 31 if r.cap_per_day else None) for r in earning]
         if earning and all(monthly):
             ceiling = sum(monthly) * (program.expiry_months or 0)
