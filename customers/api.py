@@ -32,7 +32,6 @@ from .models import (
     CustomerKind,
     CustomerStatus,
     Purchase,
-    Role,
     Segment,
     Stage,
     User,
@@ -71,10 +70,6 @@ class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
         return selectors.customers_visible_to(request.user)
 
 
-def active_managers():
-    return User.objects.filter(role=Role.ACCOUNT_MANAGER, is_active=True)
-
-
 class ManagerField(serializers.PrimaryKeyRelatedField):
     default_error_messages = {
         "does_not_exist": "No active account manager has id {pk_value}.",
@@ -82,7 +77,7 @@ class ManagerField(serializers.PrimaryKeyRelatedField):
     }
 
     def __init__(self, **kwargs):
-        super().__init__(queryset=active_managers(), **kwargs)
+        super().__init__(queryset=selectors.account_managers(), **kwargs)
 
 
 class PersonSerializer(serializers.ModelSerializer):
