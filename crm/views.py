@@ -6,13 +6,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from customers.permissions import staff_required
 from customers.selectors import (
     customer_assignment_history,
     customer_get,
     customer_of_user,
     customer_recent_purchases,
+    customer_stage_history,
 )
-from customers.views import staff_required, wants_fragment
+from customers.views import wants_fragment
 from loyalty.selectors import customer_loyalty_panel
 from relationships.analytics_selectors import customer_risk_panel
 from relationships.forms import InteractionForm
@@ -78,7 +80,7 @@ def customer_detail(request, pk: int):
         "nav": "customers",
         "customer": customer,
         "assignments": list(customer_assignment_history(customer=customer)[:20]),
-        "stage_changes": list(customer.stage_changes.select_related("changed_by")[:10]),
+        "stage_changes": customer_stage_history(customer=customer),
         "interaction_form": InteractionForm(),
         "panels": _panels(request.user, customer),
         "older_page": before is not None,
@@ -95,7 +97,7 @@ def customer_timeline_page(request, pk: int):
         before = _parse_before(request.GET.get("before"))
     except BadBefore:
         return HttpResponseBadRequest("The 'before' parameter is not a timeline position.")
-    context = {"customer": customer, **_timeline_context(customer, before)}
     if not wants_fragment(request):
         return redirect(f"{reverse('customer-detail', args=[pk])}?{request.GET.urlencode()}")
+    context = {"customer": customer, **_timeline_context(customer, before)}
     return render(request, "crm/_timeline_page.html", context)

@@ -7,7 +7,15 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from .filters import CustomerFilter
-from .models import AccountManagerAssignment, Customer, Purchase, Role, Segment, User
+from .models import (
+    AccountManagerAssignment,
+    Customer,
+    Purchase,
+    Role,
+    Segment,
+    StageChange,
+    User,
+)
 
 
 def customers_visible_to(actor: User) -> QuerySet[Customer]:
@@ -72,6 +80,10 @@ def customer_assignment_history(*, customer: Customer) -> QuerySet[AccountManage
     return customer.assignments.select_related("account_manager", "changed_by").order_by(
         "-started_at", "-id"
     )
+
+
+def customer_stage_history(*, customer: Customer, limit: int = 10) -> list[StageChange]:
+    return list(customer.stage_changes.select_related("changed_by")[:limit])
 
 
 def account_managers() -> QuerySet[User]:
