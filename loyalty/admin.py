@@ -4,15 +4,14 @@ with a message; points never move here except through the services (admin action
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from customers.errors import ApplicationError
-from customers.models import Purchase
 
-from . import services
+from . import selectors, services
 from .models import (
     EarningRule,
     LedgerEntry,
@@ -371,12 +370,11 @@ class OfferRedemptionAdmin(admin.ModelAdmin):
     list_select_related = ["offer", "customer"]
 
     def get_queryset(self, request):
-        later = Purchase.objects.filter(customer=OuterRef("customer"), occurred_at__gt=OuterRef("redeemed_at"))
-        return super().get_queryset(request).annotate(bought_again_flag=Exists(later))
+        return selectors.with_retention(super().get_queryset(request))
 
-    @admin.display(boolean=True, ordering="bought_again_flag", description="Bought again since")
+    @admin.display(boolean=True, ordering="bought_again", description="Bought again since")
     def bought_again(self, obj):
-        return obj.bought_again_flag
+        return obj.bought_again
 
     @admin.display(description="Status now")
     def customer_status(self, obj):

@@ -39,7 +39,8 @@ from .models import (
 )
 
 
-def _visible_customers(actor: User) -> QuerySet[Customer]:
+def customers_in_reach(actor: User) -> QuerySet[Customer]:
+    """Whose loyalty this actor may see or use: staff their book, a customer themselves."""
     if actor.is_authenticated and actor.is_staff_member:
         return customers_visible_to(actor)
     own = customer_of_user(user=actor) if actor.is_authenticated else None
@@ -48,7 +49,7 @@ def _visible_customers(actor: User) -> QuerySet[Customer]:
 
 def memberships_visible_to(actor: User) -> QuerySet[Membership]:
     """Staff: memberships of the customers they see; a customer: their own."""
-    return Membership.objects.filter(customer__in=_visible_customers(actor)).select_related(
+    return Membership.objects.filter(customer__in=customers_in_reach(actor)).select_related(
         "program", "tier", "customer"
     )
 
@@ -62,13 +63,13 @@ def membership_get(*, actor: User, pk: Any) -> Membership:
 
 def ledger_visible_to(actor: User) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(
-        membership__customer__in=_visible_customers(actor)
+        membership__customer__in=customers_in_reach(actor)
     ).select_related("membership__program", "actor")
 
 
 def redemptions_visible_to(actor: User) -> QuerySet[Redemption]:
     return Redemption.objects.filter(
-        membership__customer__in=_visible_customers(actor)
+        membership__customer__in=customers_in_reach(actor)
     ).select_related("reward", "membership__program", "membership__customer")
 
 
@@ -278,10 +279,15 @@ def offers_for_customer(*, customer: Customer, on: dt.date | None = None) -> Que
     )
 
 
+def with_retention(redemptions: QuerySet[OfferRedemption]) -> QuerySet[OfferRedemption]:
+    """Annotate `bought_again`: did the customer buy again after using the offer (retained)."""
+    later = Purchase.objects.filter(customer=OuterRef("customer"), occurred_at__gt=OuterRef("redeemed_at"))
+    return redemptions.select_related("customer").annotate(bought_again=Exists(later))
+
+
 def offer_retention(*, offer: Offer) -> QuerySet[OfferRedemption]:
     """Who used the offer and whether they bought again afterwards (retained)."""
-    later = Purchase.objects.filter(customer=OuterRef("customer"), occurred_at__gt=OuterRef("redeemed_at"))
-    return offer.redemptions.select_related("customer").annotate(bought_again=Exists(later))
+    return with_retention(offer.redemptions.all())
 
 
 def ledger_drift() -> QuerySet[Membership]:

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from customers.errors import Conflict, NotAllowed, ValidationFailed
 from customers.models import Customer, Purchase, User
-from customers.selectors import customer_of_user, customers_visible_to
+from customers.selectors import customers_visible_to
 
 from .models import (
     DowngradePolicy,
@@ -49,6 +49,7 @@ from .models import (
     TierBasis,
     TierChange,
 )
+from .selectors import customers_in_reach, offers_for_customer
 
 MAX_ADJUSTMENT = 100_000_000
 
@@ -89,22 +90,17 @@ def lot_dates(program: Program, earned_on: dt.date) -> tuple[dt.date | None, dt.
     return pending_until, expires_on
 
 
-def _can_see(actor: User, customer: Customer) -> bool:
-    return customers_visible_to(actor).filter(pk=customer.pk).exists()
-
-
 def _check_staff_for(actor: User, customer: Customer) -> None:
-    if not (actor.is_authenticated and actor.is_staff_member) or not _can_see(actor, customer):
+    if not (actor.is_authenticated and actor.is_staff_member) or not (
+        customers_visible_to(actor).filter(pk=customer.pk).exists()
+    ):
         raise NotAllowed("You can only change the points of customers in your book.")
 
 
 def _check_member_or_staff(actor: User, customer: Customer) -> None:
-    if actor.is_authenticated and actor.is_staff_member:
-        if _can_see(actor, customer):
-            return
-    elif customer_of_user(user=actor) == customer:
-        return
-    raise NotAllowed("You can only use your own membership.")
+    # The same reach the selectors give: staff their book, a customer themselves.
+    if not customers_in_reach(actor).filter(pk=customer.pk).exists():
+        raise NotAllowed("You can only use your own membership.")
 
 
 def _lock(membership: Membership) -> Membership:
@@ -763,8 +759,6 @@ def redemption_fulfil(*, redemption: Redemption, actor: User) -> Redemption:
 def offer_redeem(
     *, offer: Offer, customer: Customer, actor: User, purchase: Purchase | None = None
 ) -> OfferRedemption:
-    from .selectors import offers_for_customer
-
     _check_member_or_staff(actor, customer)
     locked = Offer.objects.select_for_update().get(pk=offer.pk)
     if not offers_for_customer(customer=customer).filter(pk=locked.pk).exists():
