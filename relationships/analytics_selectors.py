@@ -36,6 +36,16 @@ def defections_visible_to(actor: User) -> QuerySet[Defection]:
     return Defection.objects.filter(customer__in=customers_visible_to(actor))
 
 
+def retention_snapshots_visible_to(actor: User) -> QuerySet[RetentionSnapshot]:
+    """Admins see every cut; an account manager sees only the account-manager cut of
+    their own book; anyone else sees none. Page and API share this rule."""
+    if actor.is_admin:
+        return RetentionSnapshot.objects.all()
+    if actor.is_staff_member:
+        return RetentionSnapshot.objects.filter(cut_kind=CutKind.ACCOUNT_MANAGER, cut_key=str(actor.pk))
+    return RetentionSnapshot.objects.none()
+
+
 def at_risk_queue(*, actor: User) -> QuerySet[RiskFlag]:
     """Open flags on the actor's book, the most value at risk first: the morning to-do.
     A manager sees the flags of the customers now in their book; an admin sees all."""
@@ -85,13 +95,11 @@ def retention_trend(*, actor: User, period_kind: str = PeriodKind.MONTH) -> list
     """The latest run's retention per period: the whole book for an admin, the manager's
     own book (the account-manager cut) for an account manager."""
     run_date = latest_run_date()
-    if run_date is None or not actor.is_staff_member:
+    if run_date is None:
         return []
-    qs = RetentionSnapshot.objects.filter(run_date=run_date, period_kind=period_kind)
+    qs = retention_snapshots_visible_to(actor).filter(run_date=run_date, period_kind=period_kind)
     if actor.is_admin:
         qs = qs.filter(cut_kind=CutKind.ALL)
-    else:
-        qs = qs.filter(cut_kind=CutKind.ACCOUNT_MANAGER, cut_key=str(actor.pk))
     return list(qs.order_by("period_start"))
 
 
@@ -101,7 +109,7 @@ def retention_by_cut(*, actor: User, cut_kind: str, period_kind: str = PeriodKin
     run_date = latest_run_date()
     if run_date is None or not actor.is_admin:
         return []
-    qs = RetentionSnapshot.objects.filter(run_date=run_date, period_kind=period_kind, cut_kind=cut_kind)
+    qs = retention_snapshots_visible_to(actor).filter(run_date=run_date, period_kind=period_kind, cut_kind=cut_kind)
     return list(qs.order_by("period_start", "cut_label"))
 
 

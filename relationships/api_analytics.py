@@ -7,7 +7,6 @@ caller's book is a 404), writes through relationships.analytics_services.
 
 from __future__ import annotations
 
-from django.db.models import Q
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
@@ -19,7 +18,6 @@ from . import analytics_selectors as selectors
 from . import analytics_services as services
 from .models import (
     CustomerMetrics,
-    CutKind,
     Defection,
     DefectionReason,
     ModelFit,
@@ -132,13 +130,9 @@ class RetentionSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["id", "period_start"]
 
     def get_queryset(self):
-        user = self.request.user
-        qs = RetentionSnapshot.objects.all()
         if getattr(self, "swagger_fake_view", False):
-            return qs.none()
-        if not user.is_admin:
-            qs = qs.filter(Q(cut_kind=CutKind.ACCOUNT_MANAGER) & Q(cut_key=str(user.pk)))
-        return qs
+            return RetentionSnapshot.objects.none()
+        return selectors.retention_snapshots_visible_to(self.request.user)
 
 
 class ModelFitSerializer(serializers.ModelSerializer):
