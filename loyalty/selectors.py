@@ -28,6 +28,7 @@ from customers.selectors import customer_of_user, customers_visible_to
 from .models import (
     EntryKind,
     LedgerEntry,
+    LoyaltyRun,
     Membership,
     Offer,
     OfferRedemption,
@@ -179,9 +180,7 @@ def program_dashboard(*, program: Program, months: int = 12) -> dict:
     }
 
 
-def _recent_runs():
-    from .models import LoyaltyRun
-
+def _recent_runs() -> QuerySet[LoyaltyRun]:
     return LoyaltyRun.objects.order_by("-started_at")[:10]
 
 

@@ -1,8 +1,10 @@
 import datetime as dt
 
+import pytest
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from customers.errors import ValidationFailed
 from customers.models import Purchase
 from loyalty import tasks
 from loyalty.models import LedgerEntry, LoyaltyRun, Membership
@@ -41,3 +43,9 @@ def test_earning_task_twice_earns_once(customer_a):
     membership = Membership.objects.get(customer=customer_a)
     assert membership.balance == 75
     assert Purchase.objects.count() == 1
+
+
+def test_nightly_task_refuses_a_bad_date_without_recording_a_run(db):
+    with pytest.raises(ValidationFailed, match="2026-01-31"):
+        tasks.nightly.delay("31/01/2026").get()
+    assert not LoyaltyRun.objects.exists()
