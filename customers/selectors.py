@@ -14,6 +14,7 @@ from .models import (
     Role,
     Segment,
     StageChange,
+    Tag,
     User,
 )
 
@@ -94,3 +95,8 @@ def account_managers() -> QuerySet[User]:
 
 def segments() -> QuerySet[Segment]:
     return Segment.objects.order_by("name")
+
+
+def tag_names(*, limit: int = 200) -> list[str]:
+    """Tag names for the search box's suggestions."""
+    return list(Tag.objects.order_by("name").values_list("name", flat=True)[:limit])

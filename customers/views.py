@@ -22,9 +22,9 @@ from django.views.decorators.http import require_http_methods
 from .errors import ApplicationError
 from .filters import SORT_CHOICES, SORTS
 from .forms import CustomerForm, PurchaseForm, ReassignForm, add_application_error
-from .models import Customer, Tag
+from .models import Customer
 from .permissions import staff_required
-from .selectors import customer_filterset, customer_get
+from .selectors import customer_filterset, customer_get, tag_names
 from .services import customer_create, customer_reassign, customer_update, purchase_record
 
 PAGE_SIZE = 50
@@ -182,7 +182,7 @@ def customer_list(request):
         "first_url": f"{reverse('customer-list')}?{base_query}" if base_query else reverse("customer-list"),
         "export_url": f"{reverse('customer-export')}?{_query_without(request, 'cursor')}",
         "cursor_error": cursor_error,
-        "tag_names": list(Tag.objects.order_by("name").values_list("name", flat=True)[:200]),
+        "tag_names": tag_names(),
     }
     template = "customers/_customer_results.html" if wants_fragment(request) else "customers/customer_list.html"
     response = render(request, template, context)
