@@ -1,10 +1,12 @@
 from django import forms
 
+from .services import MAX_ADJUSTMENT
+
 
 class AdjustmentForm(forms.Form):
     points = forms.IntegerField(
-        min_value=-100_000_000,
-        max_value=100_000_000,
+        min_value=-MAX_ADJUSTMENT,
+        max_value=MAX_ADJUSTMENT,
         help_text="Negative to take points away.",
         widget=forms.NumberInput(attrs={"placeholder": "e.g. 250 or -100"}),
     )

@@ -81,6 +81,10 @@ def redemption_get(*, actor: User, pk: Any) -> Redemption:
         raise Http404("No such redemption.") from exc
 
 
+def program_list() -> QuerySet[Program]:
+    return Program.objects.order_by("name")
+
+
 def program_get(*, actor: User, pk: Any) -> Program:
     if not actor.is_authenticated:
         raise Http404("No such program.")
@@ -137,7 +141,8 @@ def _month_start(day: dt.date, back: int) -> dt.date:
 
 
 def program_dashboard(*, program: Program, months: int = 12) -> dict:
-    """Members by tier, points liability, earned and burnt points per month."""
+    """Members by tier, points liability, earned and burnt points per month, and the
+    rules, tiers and rewards the program page lists."""
     by_tier = {
         row["tier"]: row["n"]
         for row in Membership.objects.filter(program=program).values("tier").annotate(n=Count("id"))
@@ -177,6 +182,9 @@ def program_dashboard(*, program: Program, months: int = 12) -> dict:
         "earn_by_month": [{"label": f"{m:%b %y}", "value": earn[m]} for m in labels],
         "burn_by_month": [{"label": f"{m:%b %y}", "value": burn[m]} for m in labels],
         "runs": list(_recent_runs()),
+        "rules": program.rules.select_related("tier", "segment").order_by("priority"),
+        "tiers": tiers,
+        "rewards": program.rewards.order_by("cost"),
     }
 
 

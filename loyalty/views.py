@@ -11,7 +11,6 @@ from customers.permissions import admin_required, staff_required
 
 from . import selectors, services
 from .forms import AdjustmentForm
-from .models import Program
 
 
 def _customer_page(customer_id: int) -> str:
@@ -52,7 +51,7 @@ def membership_adjust(request, pk: int):
 
 @admin_required
 def program_list(request):
-    programs = list(Program.objects.order_by("name"))
+    programs = list(selectors.program_list())
     return render(request, "loyalty/program_list.html", {"nav": "loyalty", "programs": programs})
 
 
@@ -69,8 +68,8 @@ def program_detail(request, pk: int):
             "members_chart": selectors.bar_chart(data["members_by_tier"]),
             "earn_chart": selectors.bar_chart(data["earn_by_month"]),
             "burn_chart": selectors.bar_chart(data["burn_by_month"]),
-            "rules": program.rules.select_related("tier", "segment").order_by("priority"),
-            "tiers": program.tiers.order_by("threshold"),
-            "rewards": program.rewards.order_by("cost"),
+            "rules": data["rules"],
+            "tiers": data["tiers"],
+            "rewards": data["rewards"],
         },
     )
