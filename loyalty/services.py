@@ -588,10 +588,16 @@ def points_reverse_for_purchase(*, purchase: Purchase, actor: User, reason: str 
     lots = list(LedgerEntry.objects.filter(purchase=purchase, kind=EntryKind.EARN))
     locked = _lock_many(lot.membership_id for lot in lots)
     reversals = []
+    # Which lots were reversed already, in one query rather than one per lot.
+    done = set(
+        LedgerEntry.objects.filter(
+            membership__in=list(locked), idempotency_key__in=[f"reverse:{lot.pk}" for lot in lots]
+        ).values_list("membership_id", "idempotency_key")
+    )
     for lot in LedgerEntry.objects.filter(pk__in=[lot.pk for lot in lots]).order_by("pk"):
         membership = locked[lot.membership_id]
         key = f"reverse:{lot.pk}"
-        if _existing(membership, key):
+        if (membership.pk, key) in done:
             continue
         text = (reason or "").strip() or f"Purchase {purchase.reference} refunded."
         if lot.pending_until is not None:
