@@ -261,6 +261,7 @@ def test_pending_purchase_refund_nets_to_zero(customer_a, manager_a):
     purchase = _buy(customer_a, "P-2", "50")
     membership = Membership.objects.get(program=program)
     points_reverse_for_purchase(purchase=purchase, actor=manager_a)
+    assert points_reverse_for_purchase(purchase=purchase, actor=manager_a) == []  # a retried refund
     membership.refresh_from_db()
     assert membership.pending_points == 0
     nightly_step_run(step="expire", run_date=timezone.localdate() + dt.timedelta(days=31))
