@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
-from customers.views import staff_required
+from customers.permissions import staff_required
 from relationships.analytics_selectors import (
     at_risk_queue,
     clv_histogram,

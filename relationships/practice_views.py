@@ -6,7 +6,6 @@ corrective plans. Thin: selectors read, services write, chart geometry is number
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,8 +13,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from customers.errors import ApplicationError
 from customers.forms import add_application_error
 from customers.models import Stage
+from customers.permissions import admin_required, staff_required
 from customers.selectors import customer_get
-from customers.views import staff_required, wants_fragment
+from customers.views import wants_fragment
 
 from . import defection_report as report
 from .analytics_selectors import ladder_counts
@@ -203,11 +203,6 @@ def defection_report_view(request):
 # --- Corrective plans -----------------------------------------------------------------------
 
 
-def _require_admin(request) -> None:
-    if not request.user.is_admin:
-        raise PermissionDenied("Only admins create and change corrective plans.")
-
-
 def effect_chart(effect: dict | None) -> dict | None:
     if not effect or not effect["months"]:
         return None
@@ -254,10 +249,9 @@ def _plan_kwargs(form: PlanForm) -> dict:
     }
 
 
-@staff_required
+@admin_required
 @require_http_methods(["GET", "POST"])
 def plan_create(request):
-    _require_admin(request)
     form = PlanForm(request.POST or None, initial={"owner": request.user})
     if request.method == "POST" and form.is_valid():
         try:
@@ -270,10 +264,9 @@ def plan_create(request):
     return render(request, "relationships/plan_form.html", {"nav": "analytics", "form": form, "plan": None})
 
 
-@staff_required
+@admin_required
 @require_http_methods(["GET", "POST"])
 def plan_edit(request, pk: int):
-    _require_admin(request)
     plan = report.plan_get(actor=request.user, pk=pk)
     initial = {
         "title": plan.title, "description": plan.description, "causes": list(plan.causes.all()),
@@ -318,10 +311,9 @@ def plan_detail(request, pk: int):
     return _plan_page(request, plan, ActionForm() if request.user.is_admin else None)
 
 
-@staff_required
+@admin_required
 @require_POST
 def plan_action_add(request, pk: int):
-    _require_admin(request)
     plan = report.plan_get(actor=request.user, pk=pk)
     form = ActionForm(request.POST)
     if form.is_valid():
