@@ -9,12 +9,12 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from customers.models import Role, User
 from customers.permissions import AdminWritesStaffReads
 
 from . import defection_report as report
 from . import services
 from .models import CorrectiveAction, CorrectivePlan, DefectionReason, PlanStatus
+from .selectors import staff_users
 
 
 class DefectionReportViewSet(viewsets.ViewSet):
@@ -38,10 +38,6 @@ class DefectionReportViewSet(viewsets.ViewSet):
                 "segments": data["segments"],
             }
         )
-
-
-def staff_users():
-    return User.objects.filter(role__in=[Role.ADMIN, Role.ACCOUNT_MANAGER], is_active=True)
 
 
 class CorrectiveActionSerializer(serializers.ModelSerializer):

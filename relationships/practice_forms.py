@@ -2,17 +2,12 @@
 
 from django import forms
 
-from customers.models import Role, Stage, User
+from customers.models import Stage
 
 from .models import DefectionReason, PlanStatus
+from .selectors import staff_users
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def staff_users():
-    return User.objects.filter(role__in=[Role.ADMIN, Role.ACCOUNT_MANAGER], is_active=True).order_by(
-        "first_name", "last_name", "username"
-    )
 
 
 class LadderMoveForm(forms.Form):

@@ -10,10 +10,17 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from customers.models import Customer, User
+from customers.models import Customer, Role, User
 from customers.selectors import customers_visible_to
 
 from .models import Interaction
+
+
+def staff_users() -> QuerySet[User]:
+    """Active admins and account managers: who may own a corrective plan or action."""
+    return User.objects.filter(role__in=[Role.ADMIN, Role.ACCOUNT_MANAGER], is_active=True).order_by(
+        "first_name", "last_name", "username"
+    )
 
 
 def interactions_visible_to(actor: User) -> QuerySet[Interaction]:
