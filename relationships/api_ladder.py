@@ -11,7 +11,6 @@ from rest_framework.response import Response
 
 from customers.api import VisibleCustomerField
 from customers.models import Stage, StageChange
-from customers.selectors import customers_visible_to
 
 from . import ladder as selectors
 from . import services
@@ -76,7 +75,7 @@ class LadderMoveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["id", "changed_at"]
 
     def get_queryset(self):
-        return StageChange.objects.filter(customer__in=customers_visible_to(self.request.user))
+        return selectors.stage_changes_visible_to(self.request.user)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

@@ -197,13 +197,18 @@ def open_suggestions(*, actor: User) -> QuerySet[LadderSuggestion]:
     )
 
 
+def stage_changes_visible_to(actor: User) -> QuerySet[StageChange]:
+    """Moves on the ladder of the customers the actor may see (page and API alike)."""
+    return StageChange.objects.filter(customer__in=customers_visible_to(actor))
+
+
 def stage_moves_this_month(*, actor: User, today: dt.date | None = None) -> dict:
     """How many moves up and down the ladder since the first of this month (one query)."""
     today = today or timezone.localdate()
     start = timezone.make_aware(dt.datetime.combine(today.replace(day=1), dt.time()))
     up = Q(**{"to_rank__gt": F("from_rank")})
     counts = (
-        StageChange.objects.filter(customer__in=customers_visible_to(actor), changed_at__gte=start)
+        stage_changes_visible_to(actor).filter(changed_at__gte=start)
         .annotate(from_rank=stage_rank("from_stage"), to_rank=stage_rank("to_stage"))
         .aggregate(up=Count("id", filter=up), down=Count("id", filter=~up))
     )
