@@ -393,6 +393,8 @@ class LedgerEntry(models.Model):
                 name="ledger_pending",
             ),
             models.Index(fields=["membership", "kind", "effective_on"], name="ledger_membership_kind"),
+            # The incremental nightly run finds the entries written since the last run.
+            models.Index(fields=["created_at"], name="ledger_created"),
         ]
 
     def __str__(self) -> str:

@@ -55,21 +55,23 @@ def _grouped(qs: QuerySet, customer_path: str, *, minimum: int = 1) -> dict[int,
     }
 
 
-def _below(stage: str) -> QuerySet[Customer]:
+def _below(stage: str, customer_ids: list[int] | None = None) -> QuerySet[Customer]:
     """Customers still in the book whose rung is below `stage` (the only ones a rule can lift)."""
     lower = [value for value, rank in RANK.items() if rank < RANK[stage]]
-    return Customer.objects.exclude(status=CustomerStatus.DEFECTED).filter(stage__in=lower)
+    qs = Customer.objects.exclude(status=CustomerStatus.DEFECTED).filter(stage__in=lower)
+    return qs if customer_ids is None else qs.filter(pk__in=customer_ids)
 
 
-def _candidates(run_date: dt.date) -> list[dict]:
+def _candidates(run_date: dt.date, customer_ids: list[int] | None = None) -> list[dict]:
     """Every customer with the rung the rules point to, when it is above their own and the
-    same move was not dismissed before. Four grouped statements, whatever the book size."""
+    same move was not dismissed before. Four grouped statements, whatever the book size;
+    ``customer_ids`` limits them to those customers (an incremental night's changed ones)."""
     day_end = timezone.make_aware(dt.datetime.combine(run_date + dt.timedelta(days=1), dt.time()))
     advocacy = _grouped(
         LedgerEntry.objects.filter(
             event_code__in=ADVOCACY_EVENTS,
             effective_on__lte=run_date,
-            membership__customer__in=_below(Stage.ADVOCATE),
+            membership__customer__in=_below(Stage.ADVOCATE, customer_ids),
         ),
         "membership__customer",
     )
@@ -78,12 +80,12 @@ def _candidates(run_date: dt.date) -> list[dict]:
             kind=InteractionKind.FEEDBACK,
             sentiment__gte=Sentiment.POSITIVE,
             occurred_at__lt=day_end,
-            customer__in=_below(Stage.SUPPORTER),
+            customer__in=_below(Stage.SUPPORTER, customer_ids),
         ),
         "customer",
     )
     purchases = _grouped(
-        Purchase.objects.filter(occurred_at__lt=day_end, customer__in=_below(Stage.CLIENT)),
+        Purchase.objects.filter(occurred_at__lt=day_end, customer__in=_below(Stage.CLIENT, customer_ids)),
         "customer",
         minimum=REPEAT_PURCHASES,
     )
@@ -121,14 +123,16 @@ def _why(row: dict) -> tuple[str, str]:
 
 
 @transaction.atomic
-def ladder_suggestions_refresh(*, run_date: dt.date) -> int:
+def ladder_suggestions_refresh(*, run_date: dt.date, customer_ids: list[int] | None = None) -> int:
     """Suggest moves for the book as of `run_date`; returns how many suggestions were made.
 
     Idempotent per date: a customer with an open suggestion keeps it (updated when a
     rule now points higher), a move once dismissed is not suggested again, and open
     suggestions the customer has since reached by hand are removed. A fixed number of
     grouped statements plus batched writes, whatever the size of the book
-    (bench/ladder_bench.py prints the figures).
+    (bench/ladder_bench.py prints the figures). ``customer_ids``: only these customers'
+    rules are evaluated (the rules count purchases, interactions and loyalty events, so a
+    customer with none of those since the last run cannot have a new move).
     """
     if run_date > timezone.localdate():
         raise ValidationFailed("A run date after today is refused: its day has not ended.", field="run_date")
@@ -141,7 +145,7 @@ def ladder_suggestions_refresh(*, run_date: dt.date) -> int:
         LadderSuggestion.objects.filter(status=SuggestionStatus.OPEN).values_list("customer_id", "to_stage")
     )
     new, changed = [], []
-    for row in _candidates(run_date):
+    for row in _candidates(run_date, customer_ids):
         rule, reason = _why(row)
         if row["pk"] in open_now:
             if open_now[row["pk"]] != row["target_stage"]:
@@ -177,8 +181,10 @@ def ladder_suggestions_refresh(*, run_date: dt.date) -> int:
 
 
 def step_ladder(ctx) -> int:
-    """The nightly run's step (relationships.nightly STEPS): suggest moves for its date."""
-    return ladder_suggestions_refresh(run_date=ctx.run_date)
+    """The nightly run's step (relationships.nightly STEPS): suggest moves for its date;
+    an incremental night looks only at the customers something happened to."""
+    only = ctx.changed.tolist() if getattr(ctx, "mode", "full") == "incremental" else None
+    return ladder_suggestions_refresh(run_date=ctx.run_date, customer_ids=only)
 
 
 # --- Reads for the Ladder page and API -------------------------------------------------

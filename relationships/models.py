@@ -251,6 +251,13 @@ class CustomerMetrics(models.Model):
     strategic_band = models.SmallIntegerField(choices=ValueBand.choices, default=ValueBand.LOW)
     risk_score = models.PositiveSmallIntegerField(default=0)
     reasons = models.JSONField(default=list, blank=True)
+    # Inputs an incremental night reuses for customers with nothing new (see nightly.py).
+    revenue_12m = models.DecimalField(
+        max_digits=16, decimal_places=2, default=Decimal("0"), help_text="Revenue of the 365 days before the run date."
+    )
+    points_unused_since = models.DateTimeField(
+        null=True, blank=True, help_text="Since when loyalty points held have gone unused (none: no points)."
+    )
 
     class Meta:
         verbose_name_plural = "customer metrics"
@@ -409,11 +416,18 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class RunMode(models.TextChoices):
+    FULL = "full", "Full"
+    INCREMENTAL = "incremental", "Incremental"
+
+
 class NightlyRun(models.Model):
     run_date = models.DateField(unique=True)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    mode = models.CharField(max_length=12, choices=RunMode.choices, default=RunMode.FULL)
+    mode_reason = models.CharField(max_length=300, blank=True, help_text="Why the run took this mode.")
     rows = models.JSONField(default=dict, blank=True, help_text="Rows written per step.")
     durations = models.JSONField(default=dict, blank=True, help_text="Seconds per step.")
     error = models.TextField(blank=True)

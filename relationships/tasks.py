@@ -17,9 +17,10 @@ from .nightly import nightly_run as run_nightly_service
     retry_jitter=True,
     max_retries=3,
 )
-def nightly_run(run_date: str | None = None) -> dict:
+def nightly_run(run_date: str | None = None, mode: str = "auto") -> dict:
     """Recompute metrics, fits, flags and retention for a run date (ISO string; default
-    today). Idempotent per run date: a second delivery rewrites the same rows."""
+    today), incremental when possible (mode "auto"). Idempotent per run date: a second
+    delivery rewrites the same rows."""
     day = dt.date.fromisoformat(run_date) if run_date else None
-    run = run_nightly_service(run_date=day)
-    return {"run_date": run.run_date.isoformat(), "status": run.status, "rows": run.rows}
+    run = run_nightly_service(run_date=day, mode=mode)
+    return {"run_date": run.run_date.isoformat(), "status": run.status, "mode": run.mode, "rows": run.rows}

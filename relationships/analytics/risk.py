@@ -7,6 +7,9 @@ all; docs/analytics.md explains each threshold. A NaN signal is unavailable
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 
 # Maximum points per signal; they add up to 100.
@@ -52,7 +55,7 @@ def risk_scores(
     days_points_unused: np.ndarray,
     expects_repeat: np.ndarray,
     has_purchases: np.ndarray,
-) -> tuple[np.ndarray, list[list[str]]]:
+) -> tuple[np.ndarray, Reasons]:
     """Risk score 0-100 per customer and the reasons behind it.
 
     Points (``RISK_POINTS``):
@@ -94,25 +97,82 @@ def risk_scores(
         unused, POINTS_UNUSED_FREE_DAYS, POINTS_UNUSED_FULL_DAYS
     )
     scores = np.minimum(gap_pts + alive_pts + complaint_pts + contact_pts + unused_pts, 100.0)
+    parts = RiskParts(
+        gap=gap_pts, alive=alive_pts, complaints=complaint_pts, contact=contact_pts, unused=unused_pts,
+        ratio=ratio, since=since, usual=usual, p_alive=alive, complaint_count=complaints,
+        contact_days=contact, unused_days=unused,
+    )
+    return scores, Reasons(parts, scores)
 
-    reasons: list[list[str]] = [[] for _ in range(n)]
-    for i in np.flatnonzero(scores > 0):
-        found = reasons[i]
-        if gap_pts[i] > 0:
+
+@dataclass(frozen=True)
+class RiskParts:
+    """Each signal's points and the figures the reasons quote, per customer."""
+
+    gap: np.ndarray
+    alive: np.ndarray
+    complaints: np.ndarray
+    contact: np.ndarray
+    unused: np.ndarray
+    ratio: np.ndarray
+    since: np.ndarray
+    usual: np.ndarray
+    p_alive: np.ndarray
+    complaint_count: np.ndarray
+    contact_days: np.ndarray
+    unused_days: np.ndarray
+
+
+class Reasons(Sequence):
+    """The reasons behind each score, written out on first access: the text is a Python
+    loop per customer, and an incremental night needs it for only the few customers it
+    writes (a full night takes them all)."""
+
+    def __init__(self, parts: RiskParts, scores: np.ndarray) -> None:
+        self._parts = parts
+        self._scores = scores
+        self._cache: dict[int, list[str]] = {}
+
+    def __len__(self) -> int:
+        return self._scores.size
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i)
+        found = self._cache.get(i)
+        if found is None:
+            found = self._cache[i] = self._write(i) if self._scores[i] > 0 else []
+        return found
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Reasons | list):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None
+
+    def take(self, indices) -> list[list[str]]:
+        return [self[i] for i in np.asarray(indices, dtype=np.int64).tolist()]
+
+    def _write(self, i: int) -> list[str]:
+        p = self._parts
+        found = []
+        if p.gap[i] > 0:
             found.append(
-                f"no purchase for {ratio[i]:.1f}\u00d7 their usual gap "
-                f"({since[i]:.0f} days; usually {usual[i]:.0f})"
+                f"no purchase for {p.ratio[i]:.1f}\u00d7 their usual gap "
+                f"({p.since[i]:.0f} days; usually {p.usual[i]:.0f})"
             )
-        if alive_pts[i] > 0:
-            found.append(f"P(alive) {alive[i]:.2f}")
-        if complaint_pts[i] > 0:
-            count = int(complaints[i])
+        if p.alive[i] > 0:
+            found.append(f"P(alive) {p.p_alive[i]:.2f}")
+        if p.complaints[i] > 0:
+            count = int(p.complaint_count[i])
             found.append(f"{count} complaint{'s' if count != 1 else ''} in 30 days")
-        if contact_pts[i] > 0:
-            found.append(f"no contact from their manager in {contact[i]:.0f} days")
-        if unused_pts[i] > 0:
-            found.append(f"points unused for {unused[i] / DAYS_PER_MONTH:.0f} months")
-    return scores, reasons
+        if p.contact[i] > 0:
+            found.append(f"no contact from their manager in {p.contact_days[i]:.0f} days")
+        if p.unused[i] > 0:
+            found.append(f"points unused for {p.unused_days[i] / DAYS_PER_MONTH:.0f} months")
+        return found
 
 
 def value_at_risk(clv: np.ndarray, p_alive: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""python manage.py run_nightly [--date YYYY-MM-DD]"""
+"""python manage.py run_nightly [--date YYYY-MM-DD] [--mode auto|full|incremental]"""
 
 import datetime as dt
 
@@ -21,6 +21,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="Run date YYYY-MM-DD (default: today).")
+        parser.add_argument(
+            "--mode",
+            choices=["auto", "full", "incremental"],
+            default="auto",
+            help="auto (default): incremental when possible, else full; incremental is refused "
+            "with the reason when it is not possible.",
+        )
 
     def handle(self, *args, **options):
         run_date = _date(options["date"]) if options.get("date") else None
@@ -32,7 +39,7 @@ class Command(BaseCommand):
             bar.set_postfix_str(name)
 
         try:
-            run = nightly_run(run_date=run_date, progress=progress)
+            run = nightly_run(run_date=run_date, progress=progress, mode=options["mode"])
             bar.update(len(STEPS) - bar.n)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
@@ -45,7 +52,7 @@ class Command(BaseCommand):
         steps = ", ".join(f"{k} {v:.2f}s" for k, v in run.durations.items())
         self.stdout.write(
             self.style.SUCCESS(
-                f"Run of {run.run_date} done in {run.total_seconds:.2f}s: {steps}. "
+                f"Run of {run.run_date} ({run.mode}: {run.mode_reason}) done in {run.total_seconds:.2f}s: {steps}. "
                 f"Flags raised {run.rows.get('flags_raised', 0)}, cleared {run.rows.get('flags_cleared', 0)}."
             )
         )
