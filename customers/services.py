@@ -219,7 +219,7 @@ def purchase_record(
             )
             # A first purchase is the first step up the ladder.
             if Customer.objects.filter(pk=customer.pk, stage=Stage.PROSPECT).update(
-                stage=Stage.CUSTOMER
+                stage=Stage.CUSTOMER, updated_at=timezone.now()
             ):
                 StageChange.objects.create(
                     customer=customer,

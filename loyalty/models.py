@@ -395,6 +395,9 @@ class LedgerEntry(models.Model):
             models.Index(fields=["membership", "kind", "effective_on"], name="ledger_membership_kind"),
             # The incremental nightly run finds the entries written since the last run.
             models.Index(fields=["created_at"], name="ledger_created"),
+            # Event entries (referrals, reviews...) among millions of purchase lots: the
+            # ladder's advocacy rule reads only these.
+            models.Index(fields=["membership", "effective_on"], condition=~Q(event_code=""), name="ledger_events"),
         ]
 
     def __str__(self) -> str:

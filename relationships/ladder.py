@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     Count,
@@ -20,6 +20,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from customers.errors import ValidationFailed
@@ -59,7 +60,12 @@ def _below(stage: str, customer_ids: list[int] | None = None) -> QuerySet[Custom
     """Customers still in the book whose rung is below `stage` (the only ones a rule can lift)."""
     lower = [value for value, rank in RANK.items() if rank < RANK[stage]]
     qs = Customer.objects.exclude(status=CustomerStatus.DEFECTED).filter(stage__in=lower)
-    return qs if customer_ids is None else qs.filter(pk__in=customer_ids)
+    if customer_ids is None:
+        return qs
+    if connection.vendor == "postgresql":
+        # One array parameter: an IN list of 100,000 placeholders takes seconds to plan.
+        return qs.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (customer_ids,)))
+    return qs.filter(pk__in=customer_ids)
 
 
 def _candidates(run_date: dt.date, customer_ids: list[int] | None = None) -> list[dict]:

@@ -15,6 +15,7 @@ from relationships.models import (
     CustomerMetrics,
     ModelFit,
     NightlyRun,
+    NightlyState,
     RelationshipStrategy,
     RiskFlag,
 )
@@ -218,3 +219,23 @@ def test_asking_for_an_impossible_incremental_night_is_a_one_line_error_and_runs
 def test_an_unknown_mode_is_refused(db):
     with pytest.raises(CommandError, match="invalid choice"):
         call_command("run_nightly", "--mode", "sometimes")
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_customers_added_or_deleted_since_are_scored_or_dropped(book, manager_a):
+    prospect = CustomerFactory(name="Prospect", stage="prospect", segment=book[0].segment, account_manager=manager_a)
+    nightly.nightly_run(run_date=FULL, mode="full")
+    quiet_since(at(FULL - dt.timedelta(days=30)))
+    prospect.delete()  # (customers with purchases cannot be deleted)
+    newcomer = CustomerFactory(name="Newcomer", segment=book[0].segment, account_manager=manager_a)
+    buy(newcomer, at(FULL + dt.timedelta(days=1)), "300.00")
+
+    run = nightly.nightly_run(run_date=FULL + dt.timedelta(days=3))
+    assert run.mode == "incremental", run.mode_reason
+    assert run.rows["changed_customers"] == 2  # the newcomer, and Buyer 3's complaint ageing out
+    metrics = CustomerMetrics.objects.get(customer=newcomer)
+    assert (metrics.purchase_count, metrics.revenue) == (1, Decimal("300.00"))
+    assert CustomerMetrics.objects.count() == 16
+    # Only the latest night's summaries are kept.
+    assert list(NightlyState.objects.values_list("run__run_date", flat=True)) == [FULL + dt.timedelta(days=3)]

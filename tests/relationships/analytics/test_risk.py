@@ -149,3 +149,22 @@ def test_value_at_risk_is_the_lifetime_value_times_the_chance_they_left():
     assert value_at_risk(np.array([1000.0, 500.0]), np.array([0.3, 1.0])).tolist() == (
         pytest.approx([700.0, 0.0])
     )
+
+
+def test_reasons_taken_in_bulk_are_the_reasons_one_by_one():
+    n = 6
+    _, reasons = risk_scores(
+        days_since_last_purchase=np.array([60, 10, NAN, 200, 90, 45]),
+        usual_gap_days=np.array([30, 30, NAN, 50, 30, 30]),
+        p_alive=np.array([0.5, 0.9, NAN, 0.1, 0.3, NAN]),
+        complaints_30d=np.array([0, 1, 0, 3, 2, 0]),
+        days_since_manager_contact=np.array([NAN, 150, 30, 130, 61, NAN]),
+        days_points_unused=np.array([NAN, NAN, 200, 100, NAN, 95]),
+        expects_repeat=np.ones(n, dtype=bool),
+        has_purchases=np.array([True, True, False, True, True, True]),
+    )
+    order = [5, 0, 3, 3, 2, 1, 4]
+    one_by_one = [list(reasons[i]) for i in order]
+    assert reasons.take(order) == one_by_one
+    assert one_by_one[2][0].startswith("no purchase for 4.0\u00d7 their usual gap (200 days; usually 50)")
+    assert len(one_by_one[2]) == 5  # every signal, in the documented order
