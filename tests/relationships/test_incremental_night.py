@@ -236,6 +236,6 @@ def test_customers_added_or_deleted_since_are_scored_or_dropped(book, manager_a)
     assert run.rows["changed_customers"] == 2  # the newcomer, and Buyer 3's complaint ageing out
     metrics = CustomerMetrics.objects.get(customer=newcomer)
     assert (metrics.purchase_count, metrics.revenue) == (1, Decimal("300.00"))
-    assert CustomerMetrics.objects.count() == 16
+    assert CustomerMetrics.objects.count() == 17  # 16 buyers and the newcomer; the prospect is gone
     # Only the latest night's summaries are kept.
     assert list(NightlyState.objects.values_list("run__run_date", flat=True)) == [FULL + dt.timedelta(days=3)]
