@@ -60,12 +60,15 @@ def _below(stage: str, customer_ids: list[int] | None = None) -> QuerySet[Custom
     """Customers still in the book whose rung is below `stage` (the only ones a rule can lift)."""
     lower = [value for value, rank in RANK.items() if rank < RANK[stage]]
     qs = Customer.objects.exclude(status=CustomerStatus.DEFECTED).filter(stage__in=lower)
-    if customer_ids is None:
-        return qs
+    return qs if customer_ids is None else qs.filter(pk__in=_only(customer_ids))
+
+
+def _only(customer_ids: list[int]):
+    """Customer ids for an ``__in`` lookup: on PostgreSQL one array parameter (an IN list
+    of 100,000 placeholders takes seconds to plan)."""
     if connection.vendor == "postgresql":
-        # One array parameter: an IN list of 100,000 placeholders takes seconds to plan.
-        return qs.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (customer_ids,)))
-    return qs.filter(pk__in=customer_ids)
+        return RawSQL("SELECT unnest(%s::bigint[])", (customer_ids,))
+    return customer_ids
 
 
 def _candidates(run_date: dt.date, customer_ids: list[int] | None = None) -> list[dict]:
@@ -142,14 +145,15 @@ def ladder_suggestions_refresh(*, run_date: dt.date, customer_ids: list[int] | N
     """
     if run_date > timezone.localdate():
         raise ValidationFailed("A run date after today is refused: its day has not ended.", field="run_date")
+    open_suggestions = LadderSuggestion.objects.filter(status=SuggestionStatus.OPEN)
+    if customer_ids is not None:  # (moving a customer by hand marks them changed)
+        open_suggestions = open_suggestions.filter(customer__in=_only(customer_ids))
     # Open suggestions the customer has already reached (moved by hand) no longer apply.
-    LadderSuggestion.objects.filter(status=SuggestionStatus.OPEN).annotate(
+    open_suggestions.annotate(
         rank=stage_rank("customer__stage"), target=stage_rank("to_stage")
     ).filter(target__lte=F("rank")).delete()
 
-    open_now = dict(
-        LadderSuggestion.objects.filter(status=SuggestionStatus.OPEN).values_list("customer_id", "to_stage")
-    )
+    open_now = dict(open_suggestions.values_list("customer_id", "to_stage"))
     new, changed = [], []
     for row in _candidates(run_date, customer_ids):
         rule, reason = _why(row)
