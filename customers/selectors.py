@@ -35,6 +35,19 @@ def customers_visible_to(actor: User) -> QuerySet[Customer]:
     return qs.none()
 
 
+def customer_is_visible_to(*, actor: User, customer: Customer) -> bool:
+    """The rule of `customers_visible_to` for a customer already loaded (through it), answered
+    from the row instead of a query: the customer page's panels each asked the database
+    again about the customer the page had just read."""
+    if not actor.is_authenticated or not actor.is_active:
+        return False
+    if actor.is_admin:
+        return True
+    if actor.is_account_manager:
+        return customer.account_manager_id == actor.pk
+    return False
+
+
 def customer_filterset(*, actor: User, data: Mapping[str, Any] | None) -> CustomerFilter:
     qs = customers_visible_to(actor).select_related("segment", "account_manager")
     return CustomerFilter(data=data or None, queryset=qs, actor=actor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Case, Count, IntegerField, Max, QuerySet, Value, When
 
 from customers.models import Customer, Stage, User
-from customers.selectors import customers_visible_to
+from customers.selectors import customer_is_visible_to, customers_visible_to
 
 from .analytics.valuation import TIER_ADVICE
 from .models import (
@@ -60,7 +60,7 @@ def at_risk_queue(*, actor: User) -> QuerySet[RiskFlag]:
 def customer_risk_panel(*, actor: User, customer: Customer) -> dict | None:
     """The customer 360 page's risk panel ({"template", "data"}); None when the actor may
     not see the customer or no nightly run has scored them yet."""
-    if not customers_visible_to(actor).filter(pk=customer.pk).exists():
+    if not customer_is_visible_to(actor=actor, customer=customer):
         return None
     metrics = CustomerMetrics.objects.filter(customer=customer).first()
     if metrics is None:

@@ -25,7 +25,8 @@ def test_panel_queries_stay_constant(manager_a, customer_a):
         points_adjust(membership=m, points=10 + i, reason="Seed", actor=manager_a)
     with CaptureQueriesContext(connection) as ctx:
         panel = customer_loyalty_panel(actor=manager_a, customer=customer_a)
-    assert len(ctx.captured_queries) <= 4
+    # memberships, tiers, recent movements: the page already checked who may see the customer
+    assert len(ctx.captured_queries) <= 3
     assert [row["balance"] for row in panel["memberships"]] == [10, 11, 12]
     assert panel["memberships"][0]["next_tier"].name == "Base"
     assert len(panel["recent"]) == 3
