@@ -217,10 +217,10 @@ def customer_list(request):
         keep = [(k, v) for k, v in request.GET.items() if k not in {"cursor", "sort"} and v != ""]
         next_query = urlencode([*keep, ("sort", sort), ("cursor", encode_cursor(sort, customers[-1]))])
         next_url = f"{list_url}?{next_query}"
+    fragment = wants_fragment(request)
     context = {
         "nav": "customers",
         "filterset": filterset,
-        "filter_selects": _filter_selects(filterset.form),
         "rows": rows,
         "sort": sort,
         "sort_choices": SORT_CHOICES,
@@ -234,9 +234,13 @@ def customer_list(request):
         "first_url": f"{list_url}?{base_query}" if base_query else list_url,
         "export_url": f"{reverse('customer-export')}?{_query_without(request, 'cursor')}",
         "cursor_error": cursor_error,
-        "tag_names": tag_names(),
     }
-    template = "customers/_customer_results.html" if wants_fragment(request) else "customers/customer_list.html"
+    if not fragment:
+        # The filter bar is only drawn with the whole page; an HTMX swap (every pause in
+        # typing a search) replaces the results and needs none of its choices.
+        context["filter_selects"] = _filter_selects(filterset.form)
+        context["tag_names"] = tag_names()
+    template = "customers/_customer_results.html" if fragment else "customers/customer_list.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response

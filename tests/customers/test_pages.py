@@ -18,6 +18,10 @@ def names_on(response) -> list[str]:
     return re.findall(r'<a class="strong" href="/customers/\d+/">([^<]+)</a>', html)
 
 
+def names_on_html(html: str) -> list[str]:
+    return re.findall(r'<a class="strong" href="/customers/\d+/">([^<]+)</a>', html)
+
+
 def next_url(response) -> str | None:
     match = re.search(r'id="next-page" href="([^"]+)"', response.content.decode())
     return match.group(1).replace("&amp;", "&") if match else None
@@ -105,6 +109,18 @@ def test_htmx_search_returns_the_results_fragment(client, manager_a, customer_a)
 
 
 # --- keyset pagination and the capped count ---------------------------------------------
+
+
+def test_htmx_swap_skips_the_filter_bar_choices(client, manager_a, customer_a, django_assert_num_queries):
+    """Typing in the search box swaps only the results: the segment choices and tag
+    suggestions of the filter bar are not read for it."""
+    client.force_login(manager_a)
+    client.get(reverse("customer-list"))
+    # session, user, page, tags of the rows
+    with django_assert_num_queries(4):
+        html = client.get(reverse("customer-list"), {"q": "acme"}, HTTP_HX_REQUEST="true").content.decode()
+    assert names_on_html(html) == ["Acme Alpha"]
+    assert 'id="id_segment"' not in html
 
 
 @pytest.mark.parametrize("sort", ["name", "-name", "acquired", "-acquired", "created", "-created"])
