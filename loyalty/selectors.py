@@ -120,11 +120,17 @@ def customer_loyalty_panel(*, actor: User, customer: Customer) -> dict | None:
                 "next_tier": above[0] if above else None,
             }
         )
+    # By membership id, not through a join on the customer: one backward scan of the
+    # (membership, created_at) index, whatever the planner thinks of a 10M-row ledger;
+    # each entry's membership (and program) is the one already read above.
+    by_id = {m.pk: m for m in memberships}
     recent = list(
-        LedgerEntry.objects.filter(membership__customer=customer)
-        .select_related("membership__program", "actor")
+        LedgerEntry.objects.filter(membership_id__in=list(by_id))
+        .select_related("actor")
         .order_by("-created_at", "-id")[:10]
     )
+    for entry in recent:
+        entry.membership = by_id[entry.membership_id]
     return {
         "customer": customer,
         "memberships": rows,
