@@ -18,9 +18,10 @@ from customers.views import wants_fragment
 from loyalty.selectors import customer_loyalty_panel
 from relationships.analytics_selectors import customer_risk_panel
 from relationships.forms import InteractionForm
-from relationships.selectors import TimelineCursor, customer_timeline
+from relationships.selectors import TimelineCursor, customer_timeline, timeline_row
 
-TIMELINE_PAGE = 30
+# The first screen of the timeline; older entries come through the "Load more" cursor.
+TIMELINE_PAGE = 20
 
 
 @login_required
@@ -54,7 +55,7 @@ def _timeline_context(customer, before):
         query = urlencode({"before": next_before.token})
         more_url = f"{reverse('customer-timeline', args=[customer.pk])}?{query}"
         more_href = f"{reverse('customer-detail', args=[customer.pk])}?{query}#timeline"
-    return {"entries": entries, "more_url": more_url, "more_href": more_href}
+    return {"entries": [timeline_row(e) for e in entries], "more_url": more_url, "more_href": more_href}
 
 
 def _panels(actor, customer) -> list[dict]:

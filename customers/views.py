@@ -24,7 +24,13 @@ from .filters import SORT_CHOICES, SORTS
 from .forms import CustomerForm, PurchaseForm, ReassignForm, add_application_error
 from .models import Customer
 from .permissions import staff_required
-from .selectors import customer_filterset, customer_get, tag_names
+from .selectors import (
+    CUSTOMER_LIST_FIELDS,
+    customer_filterset,
+    customer_get,
+    customer_list_rows,
+    tag_names,
+)
 from .services import customer_create, customer_reassign, customer_update, purchase_record
 
 PAGE_SIZE = 50
@@ -33,6 +39,7 @@ COUNT_CAP = 10_000
 # own), so its count stops earlier: "1,000+" is as useful to a person as "31,942".
 SEARCH_COUNT_CAP = 1_000
 DEFAULT_SORT = "name"
+FILTER_LABELS = {"segment": "Segment", "stage": "Stage", "status": "Status", "account_manager": "Manager"}
 
 
 
@@ -129,15 +136,49 @@ def _query_without(request, *drop: str) -> str:
     return urlencode(params)
 
 
-def _label_empty_choices(form) -> None:
-    """Filter selects read "Any" rather than a row of dashes."""
-    for field in form.fields.values():
-        if getattr(field, "empty_label", None) is None:
+def _filter_selects(form) -> list[dict]:
+    """The filter bar's drop-downs as plain (value, label, selected) options, "Any" first.
+    Django's select widget renders a template per option and reads model choices through
+    a server-side cursor per field; the list page renders four of them on every request."""
+    selects = []
+    for name in ("segment", "stage", "status", "account_manager"):
+        if name not in form.fields:
             continue
-        field.empty_label = "Any"
-        if getattr(field, "queryset", None) is None:
-            # django-filter's ChoiceField builds its list when choices are set.
-            field.choices = [c for c in field.choices if c[0] != ""]
+        field = form.fields[name]
+        value = form[name].value()
+        current = "" if value is None else str(value)
+        queryset = getattr(field, "queryset", None)
+        if queryset is not None:
+            choices = [(str(obj.pk), field.label_from_instance(obj)) for obj in list(queryset)]
+        else:
+            choices = [(str(v), str(label)) for v, label in field.choices if v != ""]
+        selects.append(
+            {
+                "name": name,
+                "id": f"id_{name}",
+                "label": FILTER_LABELS[name],
+                "invalid": name in form.errors,
+                "options": [("", "Any", current == ""), *((v, lbl, v == current) for v, lbl in choices)],
+            }
+        )
+    return selects
+
+
+def _results_total(qs, *, searching: bool, counting: bool, first_page_rows: int | None) -> dict:
+    """What the results head says about how many customers match.
+
+    A first page that is not full is the whole answer, so it is counted without a query.
+    Otherwise the filters are counted up to COUNT_CAP (an index scan that stops there).
+    A text search is not counted unless asked for (`count=1`): the trigram match has to
+    be checked row by row, which cost 35-110 ms on a million customers even stopped at
+    1,000 rows, so the page says "50+" and offers a link that counts up to SEARCH_COUNT_CAP."""
+    if first_page_rows is not None:
+        return {"total": first_page_rows, "total_capped": False, "count_cap": COUNT_CAP}
+    if searching and not counting:
+        return {"total": None, "total_capped": False, "count_cap": SEARCH_COUNT_CAP}
+    cap = SEARCH_COUNT_CAP if searching else COUNT_CAP
+    total = capped_count(qs, cap)
+    return {"total": total, "total_capped": total > cap, "count_cap": cap}
 
 
 @staff_required
@@ -146,10 +187,7 @@ def customer_list(request):
     if sort not in SORTS:
         sort = DEFAULT_SORT
     filterset = customer_filterset(actor=request.user, data=request.GET)
-    _label_empty_choices(filterset.form)
     qs = filterset.qs
-    cap = SEARCH_COUNT_CAP if (request.GET.get("q") or "").strip() else COUNT_CAP
-    total = capped_count(qs, cap)
     cursor = request.GET.get("cursor", "")
     position = None
     cursor_error = ""
@@ -159,32 +197,50 @@ def customer_list(request):
         except BadCursor:
             cursor_error = "That page link is not valid any more; showing the first page."
             cursor = ""
-    rows = customer_page(qs.prefetch_related("tags"), sort, position, PAGE_SIZE + 1)
-    has_next = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    customers = customer_page(qs.only(*CUSTOMER_LIST_FIELDS), sort, position, PAGE_SIZE + 1)
+    has_next = len(customers) > PAGE_SIZE
+    customers = customers[:PAGE_SIZE]
+    searching = bool((request.GET.get("q") or "").strip())
+    totals = _results_total(
+        qs,
+        searching=searching,
+        counting=bool(request.GET.get("count")),
+        first_page_rows=len(customers) if not cursor and not has_next else None,
+    )
+    rows = customer_list_rows(customers=customers)
+    for row in rows:
+        row["url"] = reverse("customer-detail", args=[row["pk"]])
+    list_url = reverse("customer-list")
     base_query = _query_without(request, "cursor")
     next_url = ""
     if has_next:
         keep = [(k, v) for k, v in request.GET.items() if k not in {"cursor", "sort"} and v != ""]
-        next_query = urlencode([*keep, ("sort", sort), ("cursor", encode_cursor(sort, rows[-1]))])
-        next_url = f"{reverse('customer-list')}?{next_query}"
+        next_query = urlencode([*keep, ("sort", sort), ("cursor", encode_cursor(sort, customers[-1]))])
+        next_url = f"{list_url}?{next_query}"
+    fragment = wants_fragment(request)
     context = {
         "nav": "customers",
         "filterset": filterset,
-        "customers": rows,
+        "rows": rows,
         "sort": sort,
         "sort_choices": SORT_CHOICES,
-        "total": total,
-        "total_capped": total > cap,
-        "count_cap": cap,
+        **totals,
+        "page_size": PAGE_SIZE,
+        "count_url": f"{list_url}?{urlencode([*request.GET.items(), ('count', '1')])}"
+        if totals["total"] is None
+        else "",
         "is_first_page": not cursor,
         "next_url": next_url,
-        "first_url": f"{reverse('customer-list')}?{base_query}" if base_query else reverse("customer-list"),
+        "first_url": f"{list_url}?{base_query}" if base_query else list_url,
         "export_url": f"{reverse('customer-export')}?{_query_without(request, 'cursor')}",
         "cursor_error": cursor_error,
-        "tag_names": tag_names(),
     }
-    template = "customers/_customer_results.html" if wants_fragment(request) else "customers/customer_list.html"
+    if not fragment:
+        # The filter bar is only drawn with the whole page; an HTMX swap (every pause in
+        # typing a search) replaces the results and needs none of its choices.
+        context["filter_selects"] = _filter_selects(filterset.form)
+        context["tag_names"] = tag_names()
+    template = "customers/_customer_results.html" if fragment else "customers/customer_list.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response

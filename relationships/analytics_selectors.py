@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, IntegerField, Max, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    Max,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from customers.models import Customer, Stage, User
-from customers.selectors import customers_visible_to
+from customers.selectors import customer_is_visible_to, customers_visible_to
 
 from .analytics.valuation import TIER_ADVICE
 from .models import (
@@ -59,14 +69,25 @@ def at_risk_queue(*, actor: User) -> QuerySet[RiskFlag]:
 
 def customer_risk_panel(*, actor: User, customer: Customer) -> dict | None:
     """The customer 360 page's risk panel ({"template", "data"}); None when the actor may
-    not see the customer or no nightly run has scored them yet."""
-    if not customers_visible_to(actor).filter(pk=customer.pk).exists():
+    not see the customer or no nightly run has scored them yet. data["open_flag"] is
+    {"raised_on": date} while the customer has an open risk flag, else None."""
+    if not customer_is_visible_to(actor=actor, customer=customer):
         return None
-    metrics = CustomerMetrics.objects.filter(customer=customer).first()
+    # One query: the segment's strategy comes along through the joins, the open flag's
+    # date as a subquery (the page showed it; three queries before).
+    open_flags = RiskFlag.objects.filter(customer=OuterRef("customer"), cleared_on__isnull=True)
+    metrics = (
+        CustomerMetrics.objects.filter(customer=customer)
+        .select_related("customer__segment__strategy")
+        .annotate(open_flag_raised_on=Subquery(open_flags.values("raised_on")[:1]))
+        .first()
+    )
     if metrics is None:
         return None
-    strategy = RelationshipStrategy.objects.filter(segment_id=customer.segment_id).first()
-    open_flag = RiskFlag.objects.filter(customer=customer, cleared_on__isnull=True).first()
+    segment = metrics.customer.segment
+    strategy: RelationshipStrategy | None = getattr(segment, "strategy", None) if segment else None
+    raised_on = metrics.open_flag_raised_on
+    open_flag = {"raised_on": raised_on} if raised_on is not None else None
     tier = (metrics.financial_band, metrics.strategic_band)
     data = {
         "metrics": metrics,

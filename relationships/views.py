@@ -14,7 +14,7 @@ from customers.selectors import customer_get
 from customers.views import wants_fragment
 
 from .forms import InteractionForm
-from .selectors import TimelineEntry, follow_ups_due, interaction_get, today
+from .selectors import TimelineEntry, follow_ups_due, interaction_get, timeline_row, today
 from .services import follow_up_complete, interaction_log
 
 UPCOMING_DAYS = 30
@@ -36,7 +36,7 @@ def interaction_log_view(request, pk: int):
             add_application_error(form, exc)
         else:
             if wants_fragment(request):
-                entry = TimelineEntry("interaction", interaction.occurred_at, interaction)
+                entry = timeline_row(TimelineEntry("interaction", interaction.occurred_at, interaction))
                 return render(
                     request,
                     "relationships/_interaction_logged.html",

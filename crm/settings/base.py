@@ -73,6 +73,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         # WAL lets the progress page read while an import writes.
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
+# A web process freezes its long-lived objects after the first request (crm/apps.py) so
+# full garbage collections stop pausing requests; off in tests, which end the process soon.
+FREEZE_GC_AFTER_FIRST_REQUEST = env_bool("FREEZE_GC_AFTER_FIRST_REQUEST", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "customers.User"

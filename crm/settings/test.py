@@ -3,6 +3,7 @@
 from .base import *  # noqa: F403
 
 DEBUG = False
+FREEZE_GC_AFTER_FIRST_REQUEST = False  # tests/crm/test_settings.py turns it on for its own test
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

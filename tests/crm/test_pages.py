@@ -4,6 +4,7 @@ import re
 from django.urls import reverse
 from django.utils import timezone
 
+from crm import views as crm_views
 from customers.models import AccountManagerAssignment, Customer, Tag
 from relationships.models import Interaction
 from tests.factories import PASSWORD, CustomerFactory, InteractionFactory, PurchaseFactory
@@ -110,12 +111,12 @@ def test_timeline_load_more(client, manager_a, customer_a):
     now = timezone.now()
     made = [
         InteractionFactory(customer=customer_a, author=manager_a, occurred_at=now - dt.timedelta(hours=i + 1))
-        for i in range(35)
+        for i in range(crm_views.TIMELINE_PAGE + 5)
     ]
     client.force_login(manager_a)
     html = client.get(reverse("customer-detail", args=[customer_a.pk])).content.decode()
     first = timeline_items(html)
-    assert len(first) == 30
+    assert len(first) == crm_views.TIMELINE_PAGE
     more = re.search(r'hx-get="([^"]+)"[^>]*>Load more', html).group(1).replace("&amp;", "&")
     page = client.get(more, HTTP_HX_REQUEST="true").content.decode()
     rest = timeline_items(page)

@@ -18,6 +18,10 @@ def names_on(response) -> list[str]:
     return re.findall(r'<a class="strong" href="/customers/\d+/">([^<]+)</a>', html)
 
 
+def names_on_html(html: str) -> list[str]:
+    return re.findall(r'<a class="strong" href="/customers/\d+/">([^<]+)</a>', html)
+
+
 def next_url(response) -> str | None:
     match = re.search(r'id="next-page" href="([^"]+)"', response.content.decode())
     return match.group(1).replace("&amp;", "&") if match else None
@@ -107,6 +111,18 @@ def test_htmx_search_returns_the_results_fragment(client, manager_a, customer_a)
 # --- keyset pagination and the capped count ---------------------------------------------
 
 
+def test_htmx_swap_skips_the_filter_bar_choices(client, manager_a, customer_a, django_assert_num_queries):
+    """Typing in the search box swaps only the results: the segment choices and tag
+    suggestions of the filter bar are not read for it."""
+    client.force_login(manager_a)
+    client.get(reverse("customer-list"))
+    # session, user, page, tags of the rows
+    with django_assert_num_queries(4):
+        html = client.get(reverse("customer-list"), {"q": "acme"}, HTTP_HX_REQUEST="true").content.decode()
+    assert names_on_html(html) == ["Acme Alpha"]
+    assert 'id="id_segment"' not in html
+
+
 @pytest.mark.parametrize("sort", ["name", "-name", "acquired", "-acquired", "created", "-created"])
 def test_walking_the_pages_visits_every_customer_once(client, manager_a, sort):
     today = timezone.localdate()
@@ -159,6 +175,7 @@ def test_tampered_cursor_shows_first_page_with_a_message(client, manager_a, cust
 
 
 def test_total_is_capped(client, manager_a, monkeypatch):
+    monkeypatch.setattr(customer_views, "PAGE_SIZE", 2)
     monkeypatch.setattr(customer_views, "COUNT_CAP", 5)
     make_book(manager_a, 7)
     client.force_login(manager_a)
@@ -166,14 +183,64 @@ def test_total_is_capped(client, manager_a, monkeypatch):
     assert "<strong>5+</strong>" in html
 
 
-def test_search_total_stops_at_the_lower_search_cap(client, manager_a, monkeypatch):
+def test_first_page_that_is_not_full_is_the_exact_total_without_a_count(
+    client, manager_a, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(customer_views, "COUNT_CAP", 3)
+    monkeypatch.setattr(customer_views, "SEARCH_COUNT_CAP", 3)
+    make_book(manager_a, 7)
+    client.force_login(manager_a)
+    client.get(reverse("customer-list"))  # the session and user are read once first
+    # session, user, page, tags, segment choices, tag names: no COUNT, yet 7 and not "3+"
+    with django_assert_num_queries(6):
+        html = client.get(reverse("customer-list")).content.decode()
+    assert "<strong>7</strong> customers" in html
+    assert "<strong>7</strong> customers" in client.get(reverse("customer-list"), {"q": "cust"}).content.decode()
+
+
+def test_search_beyond_one_page_is_counted_on_demand(client, manager_a, monkeypatch):
+    monkeypatch.setattr(customer_views, "PAGE_SIZE", 2)
     monkeypatch.setattr(customer_views, "COUNT_CAP", 50)
     monkeypatch.setattr(customer_views, "SEARCH_COUNT_CAP", 3)
     make_book(manager_a, 7)
     client.force_login(manager_a)
+    # Filters alone are counted (up to COUNT_CAP) ...
     assert "<strong>7</strong> customers" in client.get(reverse("customer-list")).content.decode()
+    # ... a text search says "more than a page" and offers to count ...
     html = client.get(reverse("customer-list"), {"q": "cust"}).content.decode()
-    assert "<strong>3+</strong>" in html
+    assert "<strong>2+</strong> customers" in html
+    count_link = re.search(r'<p class="count" id="result-count">.*?href="([^"]+)"', html).group(1)
+    count_link = count_link.replace("&amp;", "&")
+    assert "q=cust" in count_link
+    assert "count=1" in count_link
+    # ... which counts up to the search cap, keeping the search.
+    counted = client.get(count_link).content.decode()
+    assert "<strong>3+</strong> customers" in counted
+    assert "count them" not in counted
+    assert names_on(client.get(count_link)) == ["Cust 0000", "Cust 0001"]
+
+
+def test_count_link_works_as_an_htmx_swap(client, manager_a, monkeypatch):
+    monkeypatch.setattr(customer_views, "PAGE_SIZE", 2)
+    make_book(manager_a, 4)
+    client.force_login(manager_a)
+    response = client.get(reverse("customer-list"), {"q": "cust", "count": "1"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "<html" not in html
+    assert "<strong>4</strong> customers" in html
+
+
+def test_filter_selects_keep_the_choice_and_offer_any(client, admin_user, manager_b, customer_b):
+    gold = SegmentFactory(name="Gold")
+    client.force_login(admin_user)
+    html = client.get(
+        reverse("customer-list"), {"segment": gold.pk, "stage": "client", "account_manager": manager_b.pk}
+    ).content.decode()
+    assert f'<option value="{gold.pk}" selected>Gold</option>' in html
+    assert '<option value="client" selected>Client</option>' in html
+    assert f'<option value="{manager_b.pk}" selected>{manager_b}</option>' in html
+    assert '<select name="status" id="id_status"><option value="" selected>Any</option>' in html
+    assert "---------" not in html
 
 
 def test_total_is_exact_below_cap(client, manager_a):

@@ -121,6 +121,30 @@ def test_risk_panel_for_the_360_page(scored, manager_a, manager_b):
     assert customer_risk_panel(actor=manager_b, customer=scored["alpha"]) is None
 
 
+def test_risk_panel_reads_metrics_strategy_and_flag_in_one_query(scored, manager_a, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        panel = customer_risk_panel(actor=manager_a, customer=scored["alpha"])
+    assert panel["data"]["strategy"].segment.name == "Subscribers"
+    assert panel["data"]["open_flag"]["raised_on"] == RUN
+
+
+def test_risk_panel_without_flag_strategy_or_segment(scored, manager_a):
+    # the steady buyer has no open flag; then neither a strategy nor a segment
+    steady = scored["steady"]
+    panel = customer_risk_panel(actor=manager_a, customer=steady)
+    html = render_to_string(panel["template"], {"panel": panel})
+    assert panel["data"]["open_flag"] is None
+    assert "at risk since" not in html
+    assert "Retain customers" in html
+    RelationshipStrategy.objects.filter(segment=steady.segment).delete()
+    assert customer_risk_panel(actor=manager_a, customer=steady)["data"]["strategy"] is None
+    steady.segment = None
+    steady.save()
+    panel = customer_risk_panel(actor=manager_a, customer=steady)
+    assert panel["data"]["strategy"] is None
+    assert "No relationship strategy" in render_to_string(panel["template"], {"panel": panel})
+
+
 @pytest.mark.parametrize(
     "model",
     [
