@@ -14,6 +14,7 @@ from .models import (
     LadderSuggestion,
     ModelFit,
     NightlyRun,
+    NightlyState,
     RelationshipStrategy,
     RelationshipType,
     RetentionSnapshot,
@@ -139,11 +140,29 @@ class RetentionSnapshotAdmin(admin.ModelAdmin):
 
 @admin.register(NightlyRun)
 class NightlyRunAdmin(admin.ModelAdmin):
-    list_display = ("run_date", "status", "started_at", "finished_at", "total_seconds")
-    list_filter = ("status",)
-    readonly_fields = ("run_date", "status", "started_at", "finished_at", "rows", "durations", "error")
+    list_display = ("run_date", "status", "mode", "started_at", "finished_at", "total_seconds")
+    list_filter = ("status", "mode")
+    readonly_fields = (
+        "run_date", "status", "mode", "mode_reason", "started_at", "finished_at", "rows", "durations", "error",
+    )
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(NightlyState)
+class NightlyStateAdmin(admin.ModelAdmin):
+    """The kept summaries are a cache for the next night: shown, never edited (deleting
+    it makes the next night a full one)."""
+
+    list_display = ("run", "version", "customers", "created_at")
+    fields = ("run", "version", "customers", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 

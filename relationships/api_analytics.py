@@ -154,7 +154,9 @@ class ModelFitViewSet(viewsets.ReadOnlyModelViewSet):
 class NightlyRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = NightlyRun
-        fields = ["id", "run_date", "started_at", "finished_at", "status", "rows", "durations", "error"]
+        fields = [
+            "id", "run_date", "started_at", "finished_at", "status", "mode", "mode_reason", "rows", "durations", "error",
+        ]
         read_only_fields = fields
 
 

@@ -69,6 +69,8 @@ def test_nightly_runs_are_for_admins(scored, admin_user, manager_a):
     assert api(manager_a).get("/api/v1/nightly-runs/").status_code == 403
     runs = api(admin_user).get("/api/v1/nightly-runs/").json()["results"]
     assert runs[0]["status"] == "succeeded"
+    assert runs[0]["mode"] == "full"
+    assert runs[0]["mode_reason"]  # why not incremental: the first night, or SQLite
     fits = api(manager_a).get("/api/v1/model-fits/").json()["results"]
     assert fits[0]["holdout_days"] == 90
 

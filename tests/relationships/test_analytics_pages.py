@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from relationships.analytics_selectors import customer_risk_panel
 from relationships.analytics_services import defection_record
-from relationships.models import CustomerMetrics, DefectionReason, RelationshipStrategy
+from relationships.models import CustomerMetrics, DefectionReason, NightlyRun, RelationshipStrategy
 from relationships.nightly import nightly_run
 from tests.factories import CustomerFactory, PurchaseFactory, SegmentFactory
 
@@ -87,6 +87,8 @@ def test_dashboard_shows_charts_model_and_runs_to_admin(client, scored, admin_us
     assert "Holdout error" in page
     assert "Nightly runs" in page
     assert "Succeeded" in page
+    run = NightlyRun.objects.get()
+    assert f"{run.get_mode_display()}<br><span class=\"muted\">{run.mode_reason}" in page
     assert "Competitor" in page
     assert "Cohorts" in page
     assert "Long-term" in page  # the relationship-type cut
