@@ -76,6 +76,7 @@ from .models import (
     RiskFlag,
     RunMode,
     RunStatus,
+    Sentiment,
     StrategicAssessment,
 )
 
@@ -278,6 +279,7 @@ SUMMARY_DEFAULTS = {
     "count": 0.0, "revenue": 0.0, "first": np.nan, "last": np.nan, "cal_count": 0.0,
     "cal_first": np.nan, "cal_last": np.nan, "cal_revenue": 0.0, "revenue_12m": 0.0,
     "complaints_30d": 0.0, "last_contact": np.nan, "points_unused_since": np.nan,
+    "praise": 0.0,  # positive feedback interactions (the ladder's supporter rule)
 }
 
 
@@ -371,13 +373,20 @@ def _aggregate_interactions(ctx: RunContext, *, only: np.ndarray | None = None) 
     sql = f"""
         SELECT i.customer_id,
                COUNT(*) FILTER (WHERE i.kind = %s AND i.occurred_at >= %s),
-               {_epoch_days("MAX(i.occurred_at) FILTER (WHERE i.author_id = c.account_manager_id)")}
+               {_epoch_days("MAX(i.occurred_at) FILTER (WHERE i.author_id = c.account_manager_id)")},
+               COUNT(*) FILTER (WHERE i.kind = %s AND i.sentiment >= %s)
         FROM {i_t} i JOIN {c_t} c ON c.id = i.customer_id
         WHERE i.occurred_at < %s {subset} GROUP BY i.customer_id
     """  # noqa: S608
-    params = [InteractionKind.COMPLAINT, _dt_param(month_ago), _dt_param(ctx.as_of), *subset_params]
-    rows = _fetch_floats(sql, params, 3)
-    _fill(ctx, only, rows[:, 0].astype(np.int64), {"complaints_30d": rows[:, 1], "last_contact": rows[:, 2]})
+    params = [
+        InteractionKind.COMPLAINT, _dt_param(month_ago), InteractionKind.FEEDBACK, Sentiment.POSITIVE,
+        _dt_param(ctx.as_of), *subset_params,
+    ]
+    rows = _fetch_floats(sql, params, 4)
+    _fill(
+        ctx, only, rows[:, 0].astype(np.int64),
+        {"complaints_30d": rows[:, 1], "last_contact": rows[:, 2], "praise": rows[:, 3]},
+    )
 
 
 def _load_side_tables(ctx: RunContext) -> None:
@@ -461,7 +470,7 @@ def _points_unused_since(ctx: RunContext, *, only: np.ndarray | None = None) -> 
 # --- Incremental nights ------------------------------------------------------------------
 
 EDIT_MARGIN = dt.timedelta(minutes=10)  # rows stamped before a run started, committed after it
-WATERMARK_VERSION = 1  # bump when what CustomerMetrics stores for incremental nights changes
+WATERMARK_VERSION = 2  # bump when what CustomerMetrics stores for incremental nights changes
 
 
 def id_margin() -> int:
@@ -634,7 +643,7 @@ def _choose_mode(ctx: RunContext, requested: str) -> None:
 
 STATE_ARRAYS = (
     "ids", "segment", "manager", "defected_status", "stage_rank", "acquired_on", "count", "revenue",
-    "first", "last", "revenue_12m", "complaints_30d", "last_contact", "points_unused_since",
+    "first", "last", "revenue_12m", "complaints_30d", "last_contact", "points_unused_since", "praise",
 )
 STATE_DEFAULTS = {
     "segment": 0, "manager": 0, "defected_status": False, "stage_rank": 0.0, "acquired_on": NAT,

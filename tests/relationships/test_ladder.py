@@ -438,3 +438,31 @@ def test_the_nightly_run_suggests_ladder_moves(manager_a):
     # then the manager has a suggestion to move the customer up to client
     suggestion = LadderSuggestion.objects.get(customer=customer, status="open")
     assert suggestion.to_stage == "client"
+
+
+def test_the_nightly_run_suggests_what_the_rules_suggest_on_their_own(manager_a):
+    """The nightly run counts from its own per-customer figures; the rules on their own
+    count with SQL: same suggestions, including rows dated on the run's own day."""
+    from relationships.nightly import nightly_run, run_date_as_of
+
+    day = TODAY - dt.timedelta(days=1)
+    morning = run_date_as_of(day) + dt.timedelta(hours=9)
+    two_buys, one_buy_then_one_today, praised_today, defected = (
+        CustomerFactory(stage="customer", account_manager=manager_a) for _ in range(4)
+    )
+    PurchaseFactory.create_batch(2, customer=two_buys, occurred_at=morning - dt.timedelta(days=20))
+    PurchaseFactory(customer=one_buy_then_one_today, occurred_at=morning - dt.timedelta(days=3))
+    PurchaseFactory(customer=one_buy_then_one_today, occurred_at=morning)  # on the run's date
+    InteractionFactory(customer=praised_today, author=manager_a, kind="feedback", sentiment=2, occurred_at=morning)
+    PurchaseFactory.create_batch(3, customer=defected, occurred_at=morning - dt.timedelta(days=9))
+    defected.status = "defected"
+    defected.save()
+
+    nightly_run(run_date=day)
+    by_night = sorted(LadderSuggestion.objects.values_list("customer_id", "to_stage", "reason"))
+    LadderSuggestion.objects.all().delete()
+    ladder_suggestions_refresh(run_date=day)
+    on_their_own = sorted(LadderSuggestion.objects.values_list("customer_id", "to_stage", "reason"))
+
+    assert by_night == on_their_own
+    assert {c for c, _, _ in by_night} == {two_buys.pk, one_buy_then_one_today.pk, praised_today.pk}
