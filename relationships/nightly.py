@@ -31,6 +31,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -161,7 +162,7 @@ def _fetch(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _fetch_floats(sql: str, params: list, ncols: int) -> np.ndarray:
+def _fetch_floats(sql: str, params: list, ncols: int, raw: psycopg.Connection | None = None) -> np.ndarray:
     """Run a SELECT of ``ncols`` numeric columns and return an (n, ncols) float array,
     NaN for NULL. On PostgreSQL each row is packed server-side as one binary float8 array
     (array_send: a fixed 20-byte header, then a length and a big-endian float8 per value),
@@ -177,10 +178,13 @@ def _fetch_floats(sql: str, params: list, ncols: int) -> np.ndarray:
     agg_sql = (
         f"SELECT string_agg(array_send(ARRAY[{values}]), ''::bytea) FROM ({sql}) AS q({names})"  # noqa: S608
     )
-    connection.ensure_connection()
+    if raw is None:
+        connection.ensure_connection()
+        raw = connection.connection
     # Django's cursors bind client-side, which cannot return binary; a plain psycopg
-    # cursor on the same connection (same transaction) can.
-    with psycopg.Cursor(connection.connection) as cursor:
+    # cursor on the same connection (same transaction) can. ``raw`` is passed by a
+    # thread working for the run (Django's connections are per thread).
+    with psycopg.Cursor(raw) as cursor:
         cursor.execute(agg_sql, params or None, binary=True)
         (blob,) = cursor.fetchone()
     if not blob:
@@ -236,7 +240,18 @@ def step_metrics(ctx: RunContext) -> int:
         _load_customers(ctx)
         ids = ctx.data["ids"]
         _aggregate_purchases(ctx)
-        _aggregate_interactions(ctx)
+        if _is_postgres():
+            # PostgreSQL aggregates interactions (seconds, one core) while this process
+            # fits the purchase models, which need only the purchase summaries (seconds
+            # of scipy on the other core). Same connection and transaction: the thread
+            # only waits on the query; nothing else touches the database meanwhile.
+            raw = connection.connection
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                interactions = pool.submit(_fetch_floats, *_interactions_query(ctx, None), 4, raw)
+                ctx.data["fitted"] = _fit(ctx)
+                _aggregate_interactions(ctx, rows=interactions.result())
+        else:
+            _aggregate_interactions(ctx)
         _points_unused_since(ctx)
     _load_side_tables(ctx)
     return int(ids.size)
@@ -364,9 +379,19 @@ def _only_clause(column: str, only: np.ndarray | None) -> tuple[str, list]:
     return f"AND {column} = ANY(%s)", [only.tolist()]
 
 
-def _aggregate_interactions(ctx: RunContext, *, only: np.ndarray | None = None) -> None:
+def _aggregate_interactions(ctx: RunContext, *, only: np.ndarray | None = None, rows: np.ndarray | None = None) -> None:
     """ONE aggregate over interactions: complaints in 30 days, last contact by the
-    customer's current account manager."""
+    customer's current account manager, praise (positive feedback, for the ladder).
+    ``rows``: the query's answer, fetched already (see step_metrics)."""
+    if rows is None:
+        rows = _fetch_floats(*_interactions_query(ctx, only), 4)
+    _fill(
+        ctx, only, rows[:, 0].astype(np.int64),
+        {"complaints_30d": rows[:, 1], "last_contact": rows[:, 2], "praise": rows[:, 3]},
+    )
+
+
+def _interactions_query(ctx: RunContext, only: np.ndarray | None) -> tuple[str, list]:
     month_ago = ctx.as_of - dt.timedelta(days=30)
     i_t, c_t = Interaction._meta.db_table, Customer._meta.db_table
     subset, subset_params = _only_clause("i.customer_id", only)
@@ -382,11 +407,7 @@ def _aggregate_interactions(ctx: RunContext, *, only: np.ndarray | None = None) 
         InteractionKind.COMPLAINT, _dt_param(month_ago), InteractionKind.FEEDBACK, Sentiment.POSITIVE,
         _dt_param(ctx.as_of), *subset_params,
     ]
-    rows = _fetch_floats(sql, params, 4)
-    _fill(
-        ctx, only, rows[:, 0].astype(np.int64),
-        {"complaints_30d": rows[:, 1], "last_contact": rows[:, 2], "praise": rows[:, 3]},
-    )
+    return sql, params
 
 
 def _load_side_tables(ctx: RunContext) -> None:
@@ -590,7 +611,7 @@ def _incremental_blocker(ctx: RunContext) -> str:
     if prev is None:
         return "no earlier successful run to start from"
     marks = (prev.rows or {}).get("watermarks") or {}
-    state = NightlyState.objects.filter(run=prev).only("id", "version").first()
+    state = NightlyState.objects.filter(run=prev).only("id", "version", "customers").first()
     if marks.get("version") != WATERMARK_VERSION or state is None or state.version != WATERMARK_VERSION:
         return f"the run of {prev.run_date} kept no summaries to start from"
     if marks.get("config") != _config_fingerprint():
@@ -608,8 +629,7 @@ def _incremental_blocker(ctx: RunContext) -> str:
     if fit is None or fit.bgnbd_r is None:
         return f"the full run of {full} fitted no purchase model"
     ctx.changed = _changed_customers(ctx)
-    book = CustomerMetrics.objects.count()
-    share = ctx.changed.size / max(book, 1)
+    share = ctx.changed.size / max(state.customers, 1)
     if share > incremental_max_share():
         return f"{share:.0%} of the book changed since {prev.run_date} (more than {incremental_max_share():.0%})"
     return ""
@@ -749,6 +769,14 @@ def _reuse_fit(ctx: RunContext) -> int:
 
 
 def _fit_models(ctx: RunContext) -> int:
+    values = ctx.data.pop("fitted", None) or _fit(ctx)
+    ModelFit.objects.update_or_create(run_date=ctx.run_date, defaults=values)
+    return 1
+
+
+def _fit(ctx: RunContext) -> dict:
+    """Fit both purchase models (numpy and scipy only: no database, so it can run while
+    PostgreSQL works for the metrics step); returns the ModelFit values."""
     d = ctx.data
     end_day = (ctx.as_of.timestamp()) / 86400.0
     cal_end_day = end_day - holdout_days()
@@ -805,8 +833,7 @@ def _fit_models(ctx: RunContext) -> int:
         "holdout_mae": fit["mae"],
         "note": fit["note"][:300],
     }
-    ModelFit.objects.update_or_create(run_date=ctx.run_date, defaults=values)
-    return 1
+    return values
 
 
 # --- Step 3: scores ----------------------------------------------------------------------
@@ -1154,14 +1181,15 @@ def _write_metrics_copy(
             [ctx.run_date],
         )
         written = cursor.rowcount
-        cursor.execute(
-            f"INSERT INTO {qn(table)} (customer_id, {', '.join(exprs)}) "  # noqa: S608
-            f"SELECT s.customer_id::bigint, {', '.join(exprs.values())} FROM {sources} "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {qn(table)} m WHERE m.customer_id = s.customer_id::bigint) "
-            "ORDER BY s.customer_id",
-            [ctx.run_date],
-        )
-        written += cursor.rowcount
+        if written < n:  # customers with no row yet (an anti-join of the whole book: skipped when none)
+            cursor.execute(
+                f"INSERT INTO {qn(table)} (customer_id, {', '.join(exprs)}) "  # noqa: S608
+                f"SELECT s.customer_id::bigint, {', '.join(exprs.values())} FROM {sources} "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {qn(table)} m WHERE m.customer_id = s.customer_id::bigint) "
+                "ORDER BY s.customer_id",
+                [ctx.run_date],
+            )
+            written += cursor.rowcount
         # The new rows' foreign-key checks now: an index cannot be built (nor the table
         # rewritten again in the same transaction) with checks pending.
         cursor.execute(
