@@ -247,3 +247,29 @@ def test_customers_added_or_deleted_since_are_scored_or_dropped(book, manager_a)
     assert CustomerMetrics.objects.count() == 17  # 16 buyers and the newcomer; the prospect is gone
     # Only the latest night's summaries are kept.
     assert list(NightlyState.objects.values_list("run__run_date", flat=True)) == [FULL + dt.timedelta(days=3)]
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_a_row_committed_after_the_watermark_with_a_lower_id_is_found(book, settings):
+    from customers.models import AccountManagerAssignment, Purchase
+    from loyalty.models import LedgerEntry
+    from relationships.models import Interaction
+
+    settings.CRM_NIGHTLY_ID_MARGIN = 10_000
+    nightly.nightly_run(run_date=FULL, mode="full")
+    quiet_since(at(FULL - dt.timedelta(days=30)))
+    long_ago = at(FULL - dt.timedelta(days=40))
+    for model, stamp in ((Purchase, "created_at"), (Interaction, "created_at"), (LedgerEntry, "created_at"),
+                         (AccountManagerAssignment, "started_at")):
+        model.objects.update(**{stamp: long_ago})  # entered well before the night
+    late = buy(book[8], at(FULL - dt.timedelta(days=50)), "10.00")  # backdated, entered now
+    # Its id was drawn before the night's watermark was taken; it committed after.
+    run = NightlyRun.objects.get(run_date=FULL)
+    run.rows["watermarks"]["purchase"] = late.pk
+    run.save()
+
+    night = nightly.nightly_run(run_date=FULL + dt.timedelta(days=1))
+    assert night.mode == "incremental", night.mode_reason
+    assert night.rows["changed_customers"] == 1  # the rows of the margin entered long ago are not
+    assert CustomerMetrics.objects.get(customer=book[8]).purchase_count == 9
