@@ -73,11 +73,14 @@ def _panels(actor, customer) -> list[dict]:
 @staff_required
 def customer_detail(request, pk: int):
     customer = customer_get(actor=request.user, pk=pk)
+    timeline_error = ""
     try:
         before = _parse_before(request.GET.get("before"))
     except BadBefore:
         before = None
+        timeline_error = "That link does not point into this timeline (it may be cut short); here are the newest entries."
     context = {
+        "timeline_error": timeline_error,
         "nav": "customers",
         "customer": customer,
         "assignments": list(customer_assignment_history(customer=customer)[:20]),

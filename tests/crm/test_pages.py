@@ -139,6 +139,18 @@ def test_timeline_bad_before_is_400(client, manager_a, customer_a):
     assert response.status_code == 400
 
 
+def test_a_malformed_timeline_link_on_the_customer_page_says_so_and_shows_the_newest(client, manager_a, customer_a):
+    InteractionFactory(customer=customer_a, author=manager_a, subject="Latest call")
+    client.force_login(manager_a)
+    page = client.get(reverse("customer-detail", args=[customer_a.pk]), {"before": "last tuesday"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "That link does not point into this timeline" in html
+    assert "Latest call" in html
+    fine = client.get(reverse("customer-detail", args=[customer_a.pk])).content.decode()
+    assert "That link does not point into this timeline" not in fine
+
+
 def test_360_query_count_does_not_grow_with_history(client, manager_a, manager_b, admin_user, django_assert_max_num_queries):
     def build(rows):
         customer = CustomerFactory(account_manager=manager_a)
