@@ -17,3 +17,8 @@ CELERY_TASK_ALWAYS_EAGER = True
 # Many tests log in through the token endpoint from one address; tests/crm/test_api_throttle.py
 # checks the limit itself.
 CRM_TOKEN_RATE = "10000/minute"  # noqa: S105 (a rate, not a password)
+
+# django-axes counts failed logins in the database; most tests log in with
+# client.login() (no request object, which axes needs). tests/crm/test_login_lockout.py
+# turns it on for its own tests.
+AXES_ENABLED = False
