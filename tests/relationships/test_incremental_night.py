@@ -73,6 +73,12 @@ def quiet_since(moment: dt.datetime) -> None:
     Customer.objects.update(updated_at=moment)
 
 
+def full_night(day: dt.date) -> None:
+    """A full night, after which the book's customers count as edited long before it."""
+    nightly.nightly_run(run_date=day, mode="full")
+    quiet_since(at(day - dt.timedelta(days=30)))
+
+
 def metrics_of(customers) -> dict[int, dict]:
     skip = {"id", "customer_id"}
     return {
@@ -92,8 +98,7 @@ def open_flags() -> dict[int, tuple]:
 @postgres_only
 def test_an_incremental_night_gives_what_a_full_recompute_gives(book, manager_b, settings):
     settings.CRM_RISK_THRESHOLD = 30  # Buyers 11-15 at the full night; Buyer 10 five days later
-    nightly.nightly_run(run_date=FULL, mode="full")
-    quiet_since(at(FULL - dt.timedelta(days=30)))
+    full_night(FULL)
     night = FULL + dt.timedelta(days=5)
     # What happened since: a purchase, a complaint, one customer handed to another
     # manager, and (by itself) Buyer 3's complaint leaving the 30-day window.
@@ -137,8 +142,7 @@ def test_an_incremental_night_gives_what_a_full_recompute_gives(book, manager_b,
 @postgres_only
 def test_a_flagged_customers_page_matches_the_queue_on_an_incremental_night(book, settings):
     settings.CRM_RISK_THRESHOLD = 30
-    nightly.nightly_run(run_date=FULL, mode="full")
-    quiet_since(at(FULL - dt.timedelta(days=30)))
+    full_night(FULL)
     night = FULL + dt.timedelta(days=5)
     run = nightly.nightly_run(run_date=night)
     assert run.mode == "incremental", run.mode_reason
@@ -155,8 +159,7 @@ def test_a_flagged_customers_page_matches_the_queue_on_an_incremental_night(book
 @pytest.mark.postgres
 @postgres_only
 def test_an_incremental_night_reuses_the_full_nights_model(book):
-    nightly.nightly_run(run_date=FULL, mode="full")
-    quiet_since(at(FULL - dt.timedelta(days=30)))
+    full_night(FULL)
     nightly.nightly_run(run_date=FULL + dt.timedelta(days=1))
 
     fitted, reused = ModelFit.objects.get(run_date=FULL), ModelFit.objects.get(run_date=FULL + dt.timedelta(days=1))
@@ -167,8 +170,7 @@ def test_an_incremental_night_reuses_the_full_nights_model(book):
 @pytest.mark.postgres
 @postgres_only
 def test_released_points_and_late_rows_are_found(book):
-    nightly.nightly_run(run_date=FULL, mode="full")
-    quiet_since(at(FULL - dt.timedelta(days=30)))
+    full_night(FULL)
     # Points that became spendable since the last night (no new ledger row), and a
     # purchase entered today but dated before the last run's day.
     MembershipFactory(customer=book[5], balance=0, joined_at=at(FULL - dt.timedelta(days=300)))
@@ -198,8 +200,7 @@ def test_released_points_and_late_rows_are_found(book):
 def test_auto_runs_in_full_and_says_why(book, change, reason, settings):
     settings.CRM_INCREMENTAL_MAX_SHARE = 0.1
     base = dt.date(2026, 6, 28) if change == "month" else FULL
-    nightly.nightly_run(run_date=base, mode="full")
-    quiet_since(at(base - dt.timedelta(days=30)))
+    full_night(base)
     night = base + dt.timedelta(days=2)
     if change == "week":
         night = base + dt.timedelta(days=7)
@@ -233,8 +234,7 @@ def test_an_unknown_mode_is_refused(db):
 @postgres_only
 def test_customers_added_or_deleted_since_are_scored_or_dropped(book, manager_a):
     prospect = CustomerFactory(name="Prospect", stage="prospect", segment=book[0].segment, account_manager=manager_a)
-    nightly.nightly_run(run_date=FULL, mode="full")
-    quiet_since(at(FULL - dt.timedelta(days=30)))
+    full_night(FULL)
     prospect.delete()  # (customers with purchases cannot be deleted)
     newcomer = CustomerFactory(name="Newcomer", segment=book[0].segment, account_manager=manager_a)
     buy(newcomer, at(FULL + dt.timedelta(days=1)), "300.00")
@@ -257,8 +257,7 @@ def test_a_row_committed_after_the_watermark_with_a_lower_id_is_found(book, sett
     from relationships.models import Interaction
 
     settings.CRM_NIGHTLY_ID_MARGIN = 10_000
-    nightly.nightly_run(run_date=FULL, mode="full")
-    quiet_since(at(FULL - dt.timedelta(days=30)))
+    full_night(FULL)
     long_ago = at(FULL - dt.timedelta(days=40))
     for model, stamp in ((Purchase, "created_at"), (Interaction, "created_at"), (LedgerEntry, "created_at"),
                          (AccountManagerAssignment, "started_at")):
