@@ -15,8 +15,14 @@ Steps, in order (each one reads what the previous ones left in the context):
    who was asked to act and the at-risk queue lists it; no interaction is invented.
 5. ``retention``: RetentionSnapshot rows per month/quarter/year x cut, from the
    per-customer arrays (no query per cut or period).
-6. ``write_metrics``: CustomerMetrics rewritten for every customer (last, because on
-   PostgreSQL it holds an exclusive lock on that table until the commit).
+6. ``write_metrics``: CustomerMetrics updated in place for every customer (last, because
+   on PostgreSQL a full night rebuilds that table's indexes under an exclusive lock that
+   lasts until the commit).
+
+A night is full or incremental (``mode``; docs/analytics.md, section 9): an incremental
+night starts from the per-customer arrays the previous night kept (NightlyState), reads
+again only the customers something happened to, scores everyone, and writes only what
+changed.
 
 The whole run is one transaction, so a run that fails halfway leaves the previous
 night's results in place; it runs under a lock so two runs never overlap, and is
@@ -1493,7 +1499,7 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("flags", "step_flags"),
     ("retention", "step_retention"),
     ("ladder", "step_ladder"),
-    # last: it empties and refills CustomerMetrics, locking it until the commit
+    # last: a full night drops and rebuilds CustomerMetrics' indexes, locking it until the commit
     ("write_metrics", "step_write_metrics"),
 )
 
