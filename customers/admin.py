@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from .admin_mixins import ReadOnlyAdmin
 from .models import (
     AccountManagerAssignment,
     Customer,
@@ -153,18 +154,12 @@ class PurchaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccountManagerAssignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(ReadOnlyAdmin):
     list_display = ("customer", "account_manager", "started_at", "ended_at", "reason", "changed_by")
     list_filter = ("account_manager",)
     search_fields = ("customer__name", "reason")
     list_select_related = ("customer", "account_manager", "changed_by")
     raw_id_fields = ("customer",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StageChange)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from customers.admin_mixins import ReadOnlyAdmin, RecordAdmin
 from customers.errors import ApplicationError
 
 from . import selectors, services
@@ -285,39 +286,24 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(RecordAdmin):
     list_display = ["created_at", "membership", "kind", "points", "remaining", "pending_until", "expires_on", "actor", "reason"]
     list_filter = ["kind", "membership__program", "created_at"]
     search_fields = ["membership__customer__name", "idempotency_key", "reason"]
     list_select_related = ["membership__customer", "membership__program", "actor"]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Redemption)
-class RedemptionAdmin(admin.ModelAdmin):
+class RedemptionAdmin(RecordAdmin):
     list_display = ["code", "reward", "membership", "points", "status", "created_at", "fulfilled_at", "cancelled_at"]
     list_filter = ["status", "reward__program", "reward"]
     search_fields = ["code", "membership__customer__name"]
     actions = ["fulfil", "cancel"]
     list_select_related = ["reward", "membership__customer", "membership__program"]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def _each(self, request, queryset, action, verb):
         done = 0
@@ -361,7 +347,7 @@ class OfferAdmin(admin.ModelAdmin):
 
 
 @admin.register(OfferRedemption)
-class OfferRedemptionAdmin(admin.ModelAdmin):
+class OfferRedemptionAdmin(ReadOnlyAdmin):
     """Which offers retained whom: did the customer buy again after using the offer?"""
 
     list_display = ["offer", "customer", "redeemed_at", "bought_again", "customer_status"]
@@ -380,41 +366,19 @@ class OfferRedemptionAdmin(admin.ModelAdmin):
     def customer_status(self, obj):
         return obj.customer.get_status_display()
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(LoyaltyRun)
-class LoyaltyRunAdmin(admin.ModelAdmin):
+class LoyaltyRunAdmin(RecordAdmin):
     list_display = ["step", "run_date", "status", "rows", "started_at", "finished_at", "error"]
     list_filter = ["step", "status"]
     date_hierarchy = "run_date"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(TierChange)
-class TierChangeAdmin(admin.ModelAdmin):
+class TierChangeAdmin(RecordAdmin):
     list_display = ["changed_at", "membership", "from_tier", "to_tier", "reason"]
     list_filter = ["to_tier", "membership__program"]
     search_fields = ["membership__customer__name", "reason"]
     list_select_related = ["membership__customer", "membership__program", "from_tier", "to_tier"]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

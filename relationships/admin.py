@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib import admin
 
+from customers.admin_mixins import ReadOnlyAdmin
+
 from .analytics_services import defection_record
 from .models import (
     CorrectiveAction,
@@ -75,7 +77,9 @@ class StrategicAssessmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerMetrics)
-class CustomerMetricsAdmin(admin.ModelAdmin):
+class CustomerMetricsAdmin(ReadOnlyAdmin):
+    """Written by the nightly run only: read-only here so an edit is not silently overwritten."""
+
     list_display = ("customer", "computed_for", "risk_score", "value_at_risk", "clv_12m", "p_alive",
                     "purchase_count", "revenue", "days_since_last_purchase", "financial_band",
                     "strategic_band")
@@ -85,16 +89,9 @@ class CustomerMetricsAdmin(admin.ModelAdmin):
     raw_id_fields = ("customer",)
     show_full_result_count = False
 
-    # Written by the nightly run only: read-only here so an edit is not silently overwritten.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(RiskFlag)
-class RiskFlagAdmin(admin.ModelAdmin):
+class RiskFlagAdmin(ReadOnlyAdmin):
     list_display = ("customer", "account_manager", "raised_on", "cleared_on", "score", "value_at_risk")
     list_filter = (("cleared_on", admin.EmptyFieldListFilter), "raised_on", "account_manager")
     search_fields = ("customer__name", "customer__email")
@@ -103,39 +100,21 @@ class RiskFlagAdmin(admin.ModelAdmin):
     raw_id_fields = ("customer",)
     show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ModelFit)
-class ModelFitAdmin(admin.ModelAdmin):
+class ModelFitAdmin(ReadOnlyAdmin):
     list_display = ("run_date", "n_customers", "bgnbd_r", "bgnbd_alpha", "bgnbd_a", "bgnbd_b",
                     "gg_p", "gg_q", "gg_v", "holdout_days", "holdout_mae")
     date_hierarchy = "run_date"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(RetentionSnapshot)
-class RetentionSnapshotAdmin(admin.ModelAdmin):
+class RetentionSnapshotAdmin(ReadOnlyAdmin):
     list_display = ("run_date", "period_kind", "period_start", "period_end", "cut_kind", "cut_label",
                     "at_start", "retained", "new", "lost", "retention_rate", "lifetime_periods",
                     "revenue_retention")
     list_filter = ("run_date", "period_kind", "cut_kind")
     search_fields = ("cut_key", "cut_label")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(NightlyRun)
@@ -151,19 +130,13 @@ class NightlyRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(NightlyState)
-class NightlyStateAdmin(admin.ModelAdmin):
+class NightlyStateAdmin(ReadOnlyAdmin):
     """The kept summaries are a cache for the next night: shown, never edited (deleting
     it makes the next night a full one)."""
 
     list_display = ("run", "version", "customers", "created_at")
     fields = ("run", "version", "customers", "created_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DefectionReason)
