@@ -93,7 +93,7 @@ def _candidates(run_date: dt.date, customer_ids: list[int] | None = None, counts
     same move was not dismissed before. Four grouped statements, whatever the book size;
     ``customer_ids`` limits them to those customers (an incremental night's changed ones).
     ``counts``: the nightly run's per-customer purchase and praise counts up to the end of
-    ``run_date`` (see step_ladder), which spare two passes over purchases and interactions."""
+    ``run_date`` (see nightly.step_ladder), which spare two passes over purchases and interactions."""
     day_end = timezone.make_aware(dt.datetime.combine(run_date + dt.timedelta(days=1), dt.time()))
     advocacy = _grouped(
         LedgerEntry.objects.filter(
@@ -213,43 +213,6 @@ def ladder_suggestions_refresh(
             batch_size=BATCH,
         )
     return len(new) + len(changed)
-
-
-def step_ladder(ctx) -> int:
-    """The nightly run's step (relationships.nightly STEPS): suggest moves for its date;
-    an incremental night looks only at the customers something happened to. The run has
-    counted every customer's purchases and praise up to its midnight already; the rules
-    count up to the end of the run's date, so only that day's rows are added here (two
-    index range scans instead of two passes over every purchase and interaction)."""
-    only = ctx.changed.tolist() if getattr(ctx, "mode", "full") == "incremental" else None
-    return ladder_suggestions_refresh(run_date=ctx.run_date, customer_ids=only, counts=_night_counts(ctx))
-
-
-def _night_counts(ctx) -> dict | None:
-    d = getattr(ctx, "data", None)
-    if not d or "praise" not in d:
-        return None
-    day_end = ctx.as_of + dt.timedelta(days=1)
-    ids = d["ids"]
-    counts = {
-        "ids": ids, "stage_rank": d["stage_rank"], "defected": d["defected_status"],
-        "purchases": d["count"].copy(), "praise": d["praise"].copy(),
-    }
-    same_day = {
-        "purchases": Purchase.objects.all(),
-        "praise": Interaction.objects.filter(kind=InteractionKind.FEEDBACK, sentiment__gte=Sentiment.POSITIVE),
-    }
-    for name, qs in same_day.items():
-        rows = list(
-            qs.filter(occurred_at__gte=ctx.as_of, occurred_at__lt=day_end)
-            .order_by().values("customer_id").annotate(n=Count("id")).values_list("customer_id", "n")
-        )
-        if rows:
-            found = np.array(rows, dtype=np.int64)
-            where = np.searchsorted(ids, found[:, 0])
-            hit = (where < ids.size) & (ids[np.minimum(where, ids.size - 1)] == found[:, 0])
-            counts[name][where[hit]] += found[hit, 1]
-    return counts
 
 
 # --- Reads for the Ladder page and API -------------------------------------------------

@@ -45,7 +45,7 @@ import numpy as np
 import psycopg
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from customers.errors import Conflict, ValidationFailed
@@ -65,7 +65,7 @@ from .analytics.clv import (
 from .analytics.retention import churn_dates, periods_back, retention_figures
 from .analytics.risk import Reasons, risk_scores, value_at_risk
 from .analytics.valuation import strategic_score, value_tiers
-from .ladder import step_ladder  # noqa: F401 (a step: STEPS names it)
+from .ladder import ladder_suggestions_refresh
 from .models import (
     CustomerMetrics,
     CutKind,
@@ -1323,6 +1323,42 @@ def _refresh_open_flags(d: dict, keep_idx: np.ndarray) -> None:
         flag.score, flag.reasons, flag.value_at_risk = score, why, _money(value)
         changed.append(flag)
     RiskFlag.objects.bulk_update(changed, ["score", "reasons", "value_at_risk"], batch_size=500)
+
+
+# --- The ladder step (after retention in STEPS) -----------------------------------------
+
+
+def step_ladder(ctx: RunContext) -> int:
+    """Suggest ladder moves for the run's date; an incremental night looks only at the
+    customers something happened to. The run has counted every customer's purchases and
+    praise up to its midnight already; the rules count up to the end of the run's date,
+    so only that day's rows are added here (two index range scans instead of two passes
+    over every purchase and interaction)."""
+    only = ctx.changed.tolist() if ctx.mode == RunMode.INCREMENTAL else None
+    return ladder_suggestions_refresh(run_date=ctx.run_date, customer_ids=only, counts=_ladder_counts(ctx))
+
+
+def _ladder_counts(ctx: RunContext) -> dict:
+    d = ctx.data
+    day_end = ctx.as_of + dt.timedelta(days=1)
+    counts = {
+        "ids": d["ids"], "stage_rank": d["stage_rank"], "defected": d["defected_status"],
+        "purchases": d["count"].copy(), "praise": d["praise"].copy(),
+    }
+    same_day = {
+        "purchases": Purchase.objects.all(),
+        "praise": Interaction.objects.filter(kind=InteractionKind.FEEDBACK, sentiment__gte=Sentiment.POSITIVE),
+    }
+    for name, qs in same_day.items():
+        rows = list(
+            qs.filter(occurred_at__gte=ctx.as_of, occurred_at__lt=day_end)
+            .order_by().values("customer_id").annotate(n=Count("id")).values_list("customer_id", "n")
+        )
+        if rows:
+            found = np.array(rows, dtype=np.int64)
+            where, hit = _positions(d["ids"], found[:, 0])
+            np.add.at(counts[name], where, found[hit, 1])
+    return counts
 
 
 # --- Step 5: retention -------------------------------------------------------------------

@@ -400,13 +400,13 @@ def test_clicking_a_rung_lists_own_customers_with_a_move_link(client, manager_a,
 
 
 def test_nightly_step_refreshes_for_the_runs_date(customer_a):
-    from types import SimpleNamespace
-
-    from relationships.ladder import step_ladder
+    from relationships import nightly
 
     PurchaseFactory.create_batch(2, customer=customer_a)
+    ctx = nightly.RunContext(run_date=TODAY, as_of=nightly.run_date_as_of(TODAY))
+    nightly.step_metrics(ctx)
 
-    assert step_ladder(SimpleNamespace(run_date=TODAY)) == 1
+    assert nightly.step_ladder(ctx) == 1
     assert _open(customer_a).created_on == TODAY
 
 
