@@ -1004,7 +1004,7 @@ def step_write_metrics(ctx: RunContext) -> int:
     _write_metrics_copy), which then lasts only until the commit right after it."""
     d = ctx.data
     if not _is_postgres():
-        return _write_metrics_orm(ctx, _as_python(d["metric_columns"]), d["reasons"])
+        return _write_metrics_orm(ctx, _as_python(d["metric_columns"]), d["reasons"].take(np.arange(d["ids"].size)))
     if ctx.mode == RunMode.INCREMENTAL:
         # The customers re-aggregated tonight, and those whose flag was raised or cleared
         # (the customer page and the at-risk queue tell the same story). The others keep
@@ -1246,10 +1246,10 @@ def step_flags(ctx: RunContext) -> int:
                 account_manager_id=int(d["manager"][i]) or None,
                 raised_on=ctx.run_date,
                 score=int(d["scores"][i]),
-                reasons=d["reasons"][i],
+                reasons=why,
                 value_at_risk=_money(d["var"][i]),
             )
-            for i in raise_idx
+            for i, why in zip(raise_idx.tolist(), d["reasons"].take(raise_idx), strict=True)
         ]
         raised = len(RiskFlag.objects.bulk_create(new_flags, batch_size=BATCH))
     keep_idx = np.flatnonzero(over & has_open)

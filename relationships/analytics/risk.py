@@ -124,26 +124,21 @@ class RiskParts:
 
 
 class Reasons(Sequence):
-    """The reasons behind each score, written out on first access: the text is a Python
-    loop per customer, and an incremental night needs it for only the few customers it
+    """The reasons behind each score, written out when asked for (``take``): the text is
+    Python per customer, and an incremental night needs it for only the few customers it
     writes (a full night takes them all)."""
 
     def __init__(self, parts: RiskParts, scores: np.ndarray) -> None:
         self._parts = parts
         self._scores = scores
-        self._cache: dict[int, list[str]] = {}
 
     def __len__(self) -> int:
         return self._scores.size
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        i = int(i)
-        found = self._cache.get(i)
-        if found is None:
-            found = self._cache[i] = self.take([i])[0]
-        return found
+    def __getitem__(self, i: int) -> list[str]:
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        return self.take([i % len(self)])[0]
 
     def __eq__(self, other) -> bool:
         if isinstance(other, Reasons | list):
