@@ -1111,15 +1111,29 @@ def _copy_floats(cursor, name: str, columns: dict[str, np.ndarray]) -> None:
         copy.write(b"\xff\xff")
 
 
+def _copy_rows(cursor, name: str, columns: dict[str, np.ndarray], reasons: list[list[str]]) -> str:
+    """Stage rows for one set-based write: the numbers in temporary table ``name``
+    (``_copy_floats``) and each row's reasons in ``{name}_reasons`` (pos, value), from ONE
+    jsonb array matched by position. Returns the FROM clause joining the two as ``s``
+    and ``r``; the caller drops them (or the commit does)."""
+    _copy_floats(cursor, name, columns)
+    cursor.execute(
+        f"CREATE TEMP TABLE {name}_reasons ON COMMIT DROP AS "  # noqa: S608 (our own table names)
+        "SELECT pos, value FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS r(value, pos)",
+        [json.dumps(reasons, ensure_ascii=False)],
+    )
+    return f"{name} s JOIN {name}_reasons r ON r.pos = s.pos"
+
+
 def _write_metrics_copy(
     ctx: RunContext, c: dict[str, np.ndarray], reasons: Reasons, *, rows: np.ndarray | None = None
 ) -> int:
     """PostgreSQL path: every customer's row (a full night) or the ``rows`` given (an
     incremental one), all inside the run's transaction (a failed run rolls it back):
 
-    - numpy lays out every row of a binary COPY at once (fixed width: all numbers as
-      float8, NaN for NULL) into a temporary table, and the reasons go to another one
-      from ONE jsonb array matched by position. No Python object per row.
+    - ``_copy_rows``: numpy lays out every row of a binary COPY at once (fixed width: all
+      numbers as float8, NaN for NULL) into a temporary table, and the reasons go to
+      another one from ONE jsonb array matched by position. No Python object per row.
     - ONE ``UPDATE ... FROM`` rewrites the customers' rows in place (row ids kept) and
       ONE ``INSERT ... SELECT`` adds the customers who have none yet.
 
@@ -1140,12 +1154,7 @@ def _write_metrics_copy(
     if not n:
         return 0
     with connection.cursor() as cursor:
-        _copy_floats(cursor, "nightly_metrics", c)
-        cursor.execute(
-            "CREATE TEMP TABLE nightly_reasons ON COMMIT DROP AS "
-            "SELECT pos, value FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS r(value, pos)",
-            [json.dumps(texts, ensure_ascii=False)],
-        )
+        sources = _copy_rows(cursor, "nightly_metrics", c, texts)
         secondary = []
         if rows is None:
             cursor.execute(
@@ -1180,7 +1189,6 @@ def _write_metrics_copy(
         for k in ("financial_band", "strategic_band", "risk_score"):
             select[k] = f"s.{k}::smallint"
         exprs = {f: select.get(f, f"s.{f}") for f in METRIC_FIELDS}
-        sources = "nightly_metrics s JOIN nightly_reasons r ON r.pos = s.pos"
         cursor.execute(
             f"UPDATE {qn(table)} AS m SET {', '.join(f'{f} = {e}' for f, e in exprs.items())} "  # noqa: S608
             f"FROM {sources} WHERE m.customer_id = s.customer_id::bigint",
@@ -1208,7 +1216,7 @@ def _write_metrics_copy(
             cursor.execute(f"SET CONSTRAINTS {deferred_fks} DEFERRED")
         for _, ddl in secondary:
             cursor.execute(ddl)
-        cursor.execute("DROP TABLE nightly_metrics, nightly_reasons")
+        cursor.execute("DROP TABLE nightly_metrics, nightly_metrics_reasons")
     return written
 
 
@@ -1276,20 +1284,17 @@ def _insert_flags_copy(ctx: RunContext, raise_idx: np.ndarray) -> int:
         "score": d["scores"][raise_idx],
         "var": np.round(d["var"][raise_idx], 2),
     }
-    reasons = d["reasons"].take(raise_idx)
     with connection.cursor() as cursor:
-        _copy_floats(cursor, "nightly_new_flags", columns)
+        sources = _copy_rows(cursor, "nightly_new_flags", columns, d["reasons"].take(raise_idx))
         cursor.execute(
             f"INSERT INTO {RiskFlag._meta.db_table} "  # noqa: S608
             "(customer_id, account_manager_id, raised_on, cleared_on, score, reasons, value_at_risk) "
-            "SELECT v.customer_id::bigint, NULLIF(v.manager, 0)::bigint, %s::date, NULL, v.score::integer, "
-            "r.value, round(v.var::numeric, 2) FROM nightly_new_flags v "
-            "JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS r(value, pos) ON r.pos = v.pos "
-            "ORDER BY v.pos",
-            [ctx.run_date, json.dumps(reasons, ensure_ascii=False)],
+            "SELECT s.customer_id::bigint, NULLIF(s.manager, 0)::bigint, %s::date, NULL, s.score::integer, "
+            f"r.value, round(s.var::numeric, 2) FROM {sources} ORDER BY s.pos",
+            [ctx.run_date],
         )
         raised = cursor.rowcount
-        cursor.execute("DROP TABLE nightly_new_flags")
+        cursor.execute("DROP TABLE nightly_new_flags, nightly_new_flags_reasons")
     return raised
 
 
@@ -1305,16 +1310,13 @@ def _refresh_open_flags(d: dict, keep_idx: np.ndarray) -> None:
     if _is_postgres():
         columns = {"customer_id": d["ids"][keep_idx], "score": d["scores"][keep_idx], "var": values}
         with connection.cursor() as cursor:
-            _copy_floats(cursor, "nightly_open_flags", columns)
+            sources = _copy_rows(cursor, "nightly_open_flags", columns, reasons)
             cursor.execute(
                 f"UPDATE {RiskFlag._meta.db_table} AS f "  # noqa: S608
-                "SET score = v.score::integer, reasons = r.value, value_at_risk = round(v.var::numeric, 2) "
-                "FROM nightly_open_flags v "
-                "JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS r(value, pos) ON r.pos = v.pos "
-                "WHERE f.customer_id = v.customer_id::bigint AND f.cleared_on IS NULL",
-                [json.dumps(reasons, ensure_ascii=False)],
+                "SET score = s.score::integer, reasons = r.value, value_at_risk = round(s.var::numeric, 2) "
+                f"FROM {sources} WHERE f.customer_id = s.customer_id::bigint AND f.cleared_on IS NULL"
             )
-            cursor.execute("DROP TABLE nightly_open_flags")
+            cursor.execute("DROP TABLE nightly_open_flags, nightly_open_flags_reasons")
         return
     flags = {f.customer_id: f for f in RiskFlag.objects.filter(cleared_on__isnull=True)}
     changed = []
