@@ -107,6 +107,7 @@ def test_run_stores_each_customers_numbers(book):
     assert prospect.purchase_count == 0
     assert prospect.p_alive is None
     assert prospect.risk_score == 0
+    assert prospect.reasons == []
 
     fit = ModelFit.objects.get(run_date=RUN)
     assert fit.bgnbd_r > 0
