@@ -49,7 +49,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from customers.errors import Conflict, ValidationFailed
-from customers.models import Customer, CustomerStatus, Purchase, Segment, Stage
+from customers.models import Customer, CustomerStatus, Purchase, Segment, Stage, User
 from loyalty.models import EntryKind, LedgerEntry, Membership
 
 from .analytics.clv import (
@@ -131,6 +131,8 @@ class RunContext:
     full_date: dt.date | None = None  # the full night the summaries go back to (its fit is reused)
     changed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # customer ids
     watermarks: dict = field(default_factory=dict)
+    # A full night's metrics UPDATE, left running while retention is computed (_settle).
+    pending: tuple | None = None
 
 
 # --- SQL helpers -----------------------------------------------------------------------
@@ -440,6 +442,7 @@ def _load_side_tables(ctx: RunContext) -> None:
     d["cost_to_serve"] = by_segment({k: float(v.cost_to_serve_per_year) for k, v in strategies.items()}, 0.0)
     d["inactivity_days"] = by_segment({k: float(v) for k, v in inactivity.items()}, 365.0)
     d["segment_names"] = dict(Segment.objects.values_list("id", "name"))
+    d["manager_names"] = {u.pk: str(u) for u in User.objects.filter(pk__in=np.unique(d["manager"]).tolist())}
 
     manual = np.full(n, np.nan)
     reference = np.zeros(n)
@@ -999,9 +1002,9 @@ def _dashboard_summary(c: dict[str, np.ndarray], managers: np.ndarray, stages: n
 
 
 def step_write_metrics(ctx: RunContext) -> int:
-    """Store the scores step's numbers as CustomerMetrics. The last step on purpose: on
-    PostgreSQL a full night rebuilds the table's indexes under an exclusive lock (see
-    _write_metrics_copy), which then lasts only until the commit right after it."""
+    """Store the scores step's numbers as CustomerMetrics. Late on purpose: on PostgreSQL
+    a full night rebuilds the table's indexes under an exclusive lock (see
+    _write_metrics_copy), which then lasts only until the commit soon after it."""
     d = ctx.data
     if not _is_postgres():
         return _write_metrics_orm(ctx, _as_python(d["metric_columns"]), d["reasons"].take(np.arange(d["ids"].size)))
@@ -1163,21 +1166,29 @@ def _copy_rows(
     cursor,
     name: str,
     columns: dict[str, np.ndarray],
-    reasons: tuple[np.ndarray, list[list[str]]],
+    reasons: Callable[[], tuple[np.ndarray, list[list[str]]]],
     money: frozenset[str] = frozenset(),
 ) -> str:
     """Stage rows for one set-based write: the numbers in temporary table ``name``
-    (``_copy_floats``) and the reasons of the rows that have any (``Reasons.given``:
-    positions from 0, and their lists) in ``{name}_reasons`` (pos, value), from ONE jsonb
-    array. Returns the FROM clause joining the two as ``s`` and ``r`` (``REASONS`` is the
-    value, [] for a row with none); the caller drops them (or the commit does)."""
-    _copy_floats(cursor, name, columns, money)
-    where, texts = reasons
-    cursor.execute(
-        f"CREATE TEMP TABLE {name}_reasons ON COMMIT DROP AS "  # noqa: S608 (our own table names)
-        "SELECT pos, value FROM ROWS FROM (unnest(%s::bigint[]), jsonb_array_elements(%s::jsonb)) AS r(pos, value)",
-        ["{" + ",".join(map(str, (where + 1).tolist())) + "}", json.dumps(texts, ensure_ascii=False)],
-    )
+    (``_copy_floats``) and the reasons of the rows that have any in ``{name}_reasons``
+    (pos, value), from ONE jsonb array. ``reasons`` gives them (``Reasons.given``:
+    positions from 0, and their lists); it writes half a million texts on a full night,
+    in a thread while the numbers are copied (the copy mostly waits on the server).
+    Returns the FROM clause joining the two as ``s`` and ``r`` (``REASONS`` is the value,
+    [] for a row with none); the caller drops them (or the commit does)."""
+
+    def as_params() -> list[str]:
+        where, texts = reasons()
+        return ["{" + ",".join(map(str, (where + 1).tolist())) + "}", json.dumps(texts, ensure_ascii=False)]
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        params = pool.submit(as_params)
+        _copy_floats(cursor, name, columns, money)
+        cursor.execute(
+            f"CREATE TEMP TABLE {name}_reasons ON COMMIT DROP AS "  # noqa: S608 (our own table names)
+            "SELECT pos, value FROM ROWS FROM (unnest(%s::bigint[]), jsonb_array_elements(%s::jsonb)) AS r(pos, value)",
+            params.result(),
+        )
     return f"{name} s LEFT JOIN {name}_reasons r ON r.pos = s.pos"
 
 
@@ -1202,8 +1213,13 @@ def _write_metrics_copy(
     than emptying and refilling the table spares the foreign-key check of a million new
     rows (a trigger and a row lock on the customer each: ~6-10 s), since the key does not
     change; the dead row versions it leaves are autovacuum's, the next day. Dropping the
-    indexes locks the table until the commit right after this last step, so pages reading
-    it wait those seconds at night instead of seeing half-written numbers."""
+    indexes locks the table until the commit soon after, so pages reading it wait those
+    seconds at night instead of seeing half-written numbers.
+
+    On a full night the UPDATE is left running in a thread (``ctx.pending``) and the rest
+    (new rows, index rebuilds) waits for ``_settle``: retention, computed meanwhile,
+    settles it before it writes."""
+    started = time.perf_counter()
     table = CustomerMetrics._meta.db_table
     qn = connection.ops.quote_name
     if rows is not None:
@@ -1211,9 +1227,9 @@ def _write_metrics_copy(
     n = len(c["customer_id"])
     if not n:
         return 0
-    given = reasons.given(rows if rows is not None else np.arange(len(reasons)))
+    picked = rows if rows is not None else np.arange(len(reasons))
     with connection.cursor() as cursor:
-        sources = _copy_rows(cursor, "nightly_metrics", c, given, money=MONEY_COLUMNS)
+        sources = _copy_rows(cursor, "nightly_metrics", c, lambda: reasons.given(picked), money=MONEY_COLUMNS)
         secondary = []
         if rows is None:
             cursor.execute(
@@ -1243,35 +1259,79 @@ def _write_metrics_copy(
         for k in ("financial_band", "strategic_band", "risk_score"):
             select[k] = f"s.{k}::smallint"
         exprs = {f: select.get(f, f"s.{f}") for f in METRIC_FIELDS}
-        cursor.execute(
-            f"UPDATE {qn(table)} AS m SET {', '.join(f'{f} = {e}' for f, e in exprs.items())} "  # noqa: S608
-            f"FROM {sources} WHERE m.customer_id = s.customer_id::bigint",
-            [ctx.run_date],
-        )
-        written = cursor.rowcount
-        if written < n:  # customers with no row yet (an anti-join of the whole book: skipped when none)
+    update = (
+        f"UPDATE {qn(table)} AS m SET {', '.join(f'{f} = {e}' for f, e in exprs.items())} "  # noqa: S608
+        f"FROM {sources} WHERE m.customer_id = s.customer_id::bigint"
+    )
+
+    def finish(written: int) -> int:
+        with connection.cursor() as cursor:
+            if written < n:  # customers with no row yet (an anti-join of the whole book: skipped when none)
+                cursor.execute(
+                    f"INSERT INTO {qn(table)} (customer_id, {', '.join(exprs)}) "  # noqa: S608
+                    f"SELECT s.customer_id::bigint, {', '.join(exprs.values())} FROM {sources} "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {qn(table)} m WHERE m.customer_id = s.customer_id::bigint) "
+                    "ORDER BY s.customer_id",
+                    [ctx.run_date],
+                )
+                written += cursor.rowcount
+            # The new rows' foreign-key checks now: an index cannot be built (nor the table
+            # rewritten again in the same transaction) with checks pending.
             cursor.execute(
-                f"INSERT INTO {qn(table)} (customer_id, {', '.join(exprs)}) "  # noqa: S608
-                f"SELECT s.customer_id::bigint, {', '.join(exprs.values())} FROM {sources} "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {qn(table)} m WHERE m.customer_id = s.customer_id::bigint) "
-                "ORDER BY s.customer_id",
-                [ctx.run_date],
+                "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f' AND condeferred",
+                [table],
             )
-            written += cursor.rowcount
-        # The new rows' foreign-key checks now: an index cannot be built (nor the table
-        # rewritten again in the same transaction) with checks pending.
-        cursor.execute(
-            "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f' AND condeferred",
-            [table],
-        )
-        deferred_fks = ", ".join(qn(r[0]) for r in cursor.fetchall())
-        if deferred_fks:
-            cursor.execute(f"SET CONSTRAINTS {deferred_fks} IMMEDIATE")
-            cursor.execute(f"SET CONSTRAINTS {deferred_fks} DEFERRED")
-        for _, ddl in secondary:
-            cursor.execute(ddl)
-        cursor.execute("DROP TABLE nightly_metrics, nightly_metrics_reasons")
-    return written
+            deferred_fks = ", ".join(qn(r[0]) for r in cursor.fetchall())
+            if deferred_fks:
+                cursor.execute(f"SET CONSTRAINTS {deferred_fks} IMMEDIATE")
+                cursor.execute(f"SET CONSTRAINTS {deferred_fks} DEFERRED")
+            for _, ddl in secondary:
+                cursor.execute(ddl)
+            cursor.execute("DROP TABLE nightly_metrics, nightly_metrics_reasons")
+        return written
+
+    if rows is None:
+        # A full night: the UPDATE (seconds on one server core) goes on in a thread while
+        # this process computes retention on the other core; _settle waits for it.
+        ctx.pending = (_in_background(update, [ctx.run_date]), finish, started)
+        return n
+    with connection.cursor() as cursor:
+        cursor.execute(update, [ctx.run_date])
+        written = cursor.rowcount
+    return finish(written)
+
+
+def _in_background(sql: str, params: list):
+    """Run one statement on the run's connection (same transaction) in a thread; returns
+    its future (the row count). Until it is settled nothing else may use the connection
+    (psycopg's connection lock would make it wait, never interleave)."""
+    connection.ensure_connection()
+    raw = connection.connection
+
+    def run() -> int:
+        with psycopg.Cursor(raw) as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(run)
+    pool.shutdown(wait=False)
+    return future
+
+
+def _settle(ctx: RunContext, *, finish: bool = True) -> None:
+    """Wait for the statement left running in the background, then do what follows it.
+    ``finish=False``: the run is failing, only wait (the rollback needs the connection).
+    write_metrics' duration and rows are then those of the whole write."""
+    if ctx.pending is None:
+        return
+    future, then, started = ctx.pending
+    ctx.pending = None
+    if not finish:
+        future.exception()
+        return
+    ctx.rows["write_metrics"] = int(then(future.result()))
+    ctx.durations["write_metrics"] = round(time.perf_counter() - started, 3)
 
 
 # --- Step 4: flags -----------------------------------------------------------------------
@@ -1339,7 +1399,9 @@ def _insert_flags_copy(ctx: RunContext, raise_idx: np.ndarray) -> int:
         "var": np.round(d["var"][raise_idx], 2),
     }
     with connection.cursor() as cursor:
-        sources = _copy_rows(cursor, "nightly_new_flags", columns, d["reasons"].given(raise_idx), money=frozenset({"var"}))
+        sources = _copy_rows(
+            cursor, "nightly_new_flags", columns, lambda: d["reasons"].given(raise_idx), money=frozenset({"var"})
+        )
         cursor.execute(
             f"INSERT INTO {RiskFlag._meta.db_table} "  # noqa: S608
             "(customer_id, account_manager_id, raised_on, cleared_on, score, reasons, value_at_risk) "
@@ -1361,7 +1423,7 @@ def _refresh_open_flags(d: dict, keep_idx: np.ndarray) -> None:
         columns = {"customer_id": d["ids"][keep_idx], "score": d["scores"][keep_idx], "var": np.round(d["var"][keep_idx], 2)}
         with connection.cursor() as cursor:
             sources = _copy_rows(
-                cursor, "nightly_open_flags", columns, d["reasons"].given(keep_idx), money=frozenset({"var"})
+                cursor, "nightly_open_flags", columns, lambda: d["reasons"].given(keep_idx), money=frozenset({"var"})
             )
             cursor.execute(
                 f"UPDATE {RiskFlag._meta.db_table} AS f "  # noqa: S608
@@ -1509,6 +1571,7 @@ def step_retention(ctx: RunContext) -> int:
                         revenue_retention=figures.revenue_retention,
                     )
                 )
+    _settle(ctx)  # the database is free again
     RetentionSnapshot.objects.filter(run_date=ctx.run_date).delete()
     RetentionSnapshot.objects.bulk_create(snapshots, batch_size=BATCH)
     return len(snapshots)
@@ -1569,9 +1632,7 @@ def _cuts(d: dict, acquired: np.ndarray) -> list[tuple[str, str, str, np.ndarray
         segs = [k for k, s in d["strategies"].items() if code in (s.relationship_types or [])]
         if segs:
             cuts.append((CutKind.RELATIONSHIP_TYPE, code, labels[code], np.isin(d["segment"], segs)))
-    from customers.models import User
-
-    managers = {u.pk: str(u) for u in User.objects.filter(pk__in=np.unique(d["manager"]).tolist())}
+    managers = d["manager_names"]
     for mgr in np.unique(d["manager"]):
         label = managers.get(int(mgr), "No account manager")
         cuts.append((CutKind.ACCOUNT_MANAGER, str(int(mgr)), label, d["manager"] == mgr))
@@ -1591,10 +1652,11 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("model_fit", "step_model_fit"),
     ("scores", "step_scores"),
     ("flags", "step_flags"),
-    ("retention", "step_retention"),
     ("ladder", "step_ladder"),
-    # last: a full night drops and rebuilds CustomerMetrics' indexes, locking it until the commit
+    # Late: a full night drops and rebuilds CustomerMetrics' indexes, locking it until the
+    # commit. Its UPDATE runs on the server while retention is computed here (_settle).
     ("write_metrics", "step_write_metrics"),
+    ("retention", "step_retention"),
 )
 
 
@@ -1659,13 +1721,18 @@ def nightly_run(
             ctx.durations["choose_mode"] = round(time.perf_counter() - t0, 3)
             _mark(run_date, status=RunStatus.RUNNING, started_at=started, mode=ctx.mode, mode_reason=ctx.mode_reason[:300])
             module = globals()
-            for name, func in STEPS:
-                if progress:
-                    progress(name)
-                t0 = time.perf_counter()
-                written = module[func](ctx)
-                ctx.durations[name] = round(time.perf_counter() - t0, 3)
-                ctx.rows[name] = int(written)
+            try:
+                for name, func in STEPS:
+                    if progress:
+                        progress(name)
+                    t0 = time.perf_counter()
+                    written = module[func](ctx)
+                    ctx.durations[name] = round(time.perf_counter() - t0, 3)
+                    ctx.rows[name] = int(written)
+                _settle(ctx)
+            except BaseException:
+                _settle(ctx, finish=False)
+                raise
             if _is_postgres():
                 t0 = time.perf_counter()
                 _save_state(ctx, NightlyRun.objects.get(run_date=run_date))

@@ -22,7 +22,7 @@ NO_REASONS = (np.array([], dtype=np.int64), [])
 
 def staged(columns, money, reasons=NO_REASONS):
     with connection.cursor() as cursor:
-        sources = nightly._copy_rows(cursor, "t_staged", columns, reasons, money=frozenset(money))
+        sources = nightly._copy_rows(cursor, "t_staged", columns, lambda: reasons, money=frozenset(money))
         names = ", ".join(f"s.{k}" for k in columns)
         cursor.execute(f"SELECT {names}, {nightly.REASONS} FROM {sources} ORDER BY s.pos")  # noqa: S608
         rows = cursor.fetchall()
