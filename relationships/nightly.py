@@ -55,7 +55,7 @@ from loyalty.models import EntryKind, LedgerEntry, Membership
 from .analytics.clv import (
     BgNbdParams,
     GammaGammaParams,
-    bgnbd_expected_purchases,
+    bgnbd_expected_purchases_at,
     bgnbd_p_alive,
     clv_discounted,
     fit_bgnbd,
@@ -871,10 +871,11 @@ def step_scores(ctx: RunContext) -> int:
     if bg is not None and buyers.any():
         b = buyers
         p_alive[b] = bgnbd_p_alive(bg, frequency=x[b], recency=t_x[b], T=big_t[b])
-        for h in expected:
-            expected[h][b] = bgnbd_expected_purchases(
-                bg, t=float(h), frequency=x[b], recency=t_x[b], T=big_t[b]
-            )
+        horizons = bgnbd_expected_purchases_at(
+            bg, ts=[float(h) for h in expected], frequency=x[b], recency=t_x[b], T=big_t[b]
+        )
+        for h, values in zip(expected, horizons, strict=True):
+            expected[h][b] = values
         if gg is not None:
             revenue_value[b] = clv_discounted(
                 bg, gg, frequency=x[b], recency=t_x[b], T=big_t[b],

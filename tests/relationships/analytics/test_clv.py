@@ -7,6 +7,7 @@ from relationships.analytics.clv import (
     BgNbdParams,
     GammaGammaParams,
     bgnbd_expected_purchases,
+    bgnbd_expected_purchases_at,
     bgnbd_expected_purchases_new,
     bgnbd_log_likelihood,
     bgnbd_p_alive,
@@ -115,6 +116,19 @@ def test_expected_purchases_match_the_paper_and_a_direct_series():
     assert expected[1] == pytest.approx(1.226, abs=5e-4)
     direct = [direct_expected_purchases(CDNOW, 39.0, *c) for c in CUSTOMERS]
     assert expected == pytest.approx(direct, rel=1e-8)
+
+
+def test_expected_purchases_at_several_horizons_are_the_same_numbers_one_by_one():
+    x, t_x, big_t = arrays(CUSTOMERS)
+    horizons = [4.0, 13.0, 39.0, 52.0, 104.0]
+
+    together = bgnbd_expected_purchases_at(CDNOW, ts=horizons, frequency=x, recency=t_x, T=big_t)
+
+    assert len(together) == len(horizons)
+    for t, values in zip(horizons, together, strict=True):
+        alone = bgnbd_expected_purchases(CDNOW, t=t, frequency=x, recency=t_x, T=big_t)
+        np.testing.assert_array_equal(values, alone)
+    assert together[2][1] == pytest.approx(1.226, abs=5e-4)  # the paper's customer 1516, 39 weeks
 
 
 def test_expected_purchases_stay_finite_for_very_frequent_buyers():
