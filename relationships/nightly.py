@@ -1202,9 +1202,10 @@ def _write_metrics_copy(
     """PostgreSQL path: every customer's row (a full night) or the ``rows`` given (an
     incremental one), all inside the run's transaction (a failed run rolls it back):
 
-    - ``_copy_rows``: numpy lays out every row of a binary COPY at once (fixed width: all
-      numbers as float8, NaN for NULL) into a temporary table, and the reasons go to
-      another one from ONE jsonb array matched by position. No Python object per row.
+    - ``_copy_rows``: numpy lays out every row of a binary COPY at once (fixed width:
+      numbers as float8, NaN for NULL, money as exact numerics) into a temporary table,
+      and the reasons of the rows that have any go to another one from ONE jsonb array.
+      No Python object per number.
     - ONE ``UPDATE ... FROM`` rewrites the customers' rows in place (row ids kept) and
       ONE ``INSERT ... SELECT`` adds the customers who have none yet.
 
@@ -1213,9 +1214,10 @@ def _write_metrics_copy(
     in one sort each, instead of maintaining them row by row. Updating in place rather
     than emptying and refilling the table spares the foreign-key check of a million new
     rows (a trigger and a row lock on the customer each: ~6-10 s), since the key does not
-    change; the dead row versions it leaves are autovacuum's, the next day. Dropping the
-    indexes locks the table until the commit soon after, so pages reading it wait those
-    seconds at night instead of seeing half-written numbers.
+    change. With the table's pages 45% full (migration 0010) each new version lands on the
+    old one's page (a HOT update), and the next night prunes the old versions as it goes.
+    Dropping the indexes locks the table until the commit soon after, so pages reading it
+    wait those seconds at night instead of seeing half-written numbers.
 
     On a full night the UPDATE is left running in a thread (``ctx.pending``) and the rest
     (new rows, index rebuilds) waits for ``_settle``: retention, computed meanwhile,
