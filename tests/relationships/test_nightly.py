@@ -337,3 +337,16 @@ def test_the_dashboard_counts_come_from_the_run(book, admin_user, manager_a, man
     assert [cell["count"] for row in sel.value_tier_grid(actor=manager_a) for cell in row if cell["count"]] == [7]
     assert sum(cell["count"] for row in sel.value_tier_grid(actor=manager_b) for cell in row) == 2
     assert sel.dashboard_ladder_counts(actor=manager_b) == sel.ladder_counts(actor=manager_b)
+
+
+def test_a_runs_time_is_its_wall_time_not_the_sum_of_overlapping_steps(db):
+    start = timezone.make_aware(dt.datetime(2026, 6, 1, 2, 0))
+    finished = NightlyRun.objects.create(
+        run_date=RUN, status="succeeded", started_at=start, finished_at=start + dt.timedelta(seconds=42.5),
+        durations={"write_metrics": 14.0, "retention": 8.0, "metrics": 21.0, "scores": 1.5},
+    )
+    running = NightlyRun.objects.create(
+        run_date=RUN + dt.timedelta(days=1), started_at=start, durations={"metrics": 3.0, "scores": 1.25}
+    )
+    assert finished.total_seconds == 42.5  # write_metrics and retention overlap
+    assert running.total_seconds == 4.25  # not finished: the steps done so far
