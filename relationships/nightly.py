@@ -1121,7 +1121,7 @@ def _put_money(rows: np.ndarray, k: str, values: np.ndarray) -> None:
     rows[f"{k}_digits"] = digits
 
 
-def _copy_floats(cursor, name: str, columns: dict[str, np.ndarray], money: frozenset[str] = frozenset()) -> None:
+def _copy_numbers(cursor, name: str, columns: dict[str, np.ndarray], money: frozenset[str] = frozenset()) -> None:
     """Create temporary table ``name`` (pos bigint: 1..n, then one float8 per column, NaN
     for NULL, or numeric for the ``money`` ones) and fill it with ONE binary COPY whose
     rows numpy lays out at once (fixed width), so no Python object is made per row: a
@@ -1171,7 +1171,7 @@ def _copy_rows(
     money: frozenset[str] = frozenset(),
 ) -> str:
     """Stage rows for one set-based write: the numbers in temporary table ``name``
-    (``_copy_floats``) and the reasons of the rows that have any in ``{name}_reasons``
+    (``_copy_numbers``) and the reasons of the rows that have any in ``{name}_reasons``
     (pos, value), from ONE jsonb array. ``reasons`` gives them (``Reasons.given``:
     positions from 0, and their lists); it writes half a million texts on a full night,
     in a thread while the numbers are copied (the copy mostly waits on the server).
@@ -1184,7 +1184,7 @@ def _copy_rows(
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         params = pool.submit(as_params)
-        _copy_floats(cursor, name, columns, money)
+        _copy_numbers(cursor, name, columns, money)
         cursor.execute(
             f"CREATE TEMP TABLE {name}_reasons ON COMMIT DROP AS "  # noqa: S608 (our own table names)
             "SELECT pos, value FROM ROWS FROM (unnest(%s::bigint[]), jsonb_array_elements(%s::jsonb)) AS r(pos, value)",
