@@ -404,9 +404,9 @@ def test_nightly_step_refreshes_for_the_runs_date(customer_a):
 
     PurchaseFactory.create_batch(2, customer=customer_a)
     ctx = nightly.RunContext(run_date=TODAY, as_of=nightly.run_date_as_of(TODAY))
-    nightly.step_metrics(ctx)
+    nightly.STEPS["metrics"](ctx)
 
-    assert nightly.step_ladder(ctx) == 1
+    assert nightly.STEPS["ladder"](ctx) == 1
     assert _open(customer_a).created_on == TODAY
 
 

@@ -21,6 +21,8 @@ from relationships.models import (
     RetentionSnapshot,
     RiskFlag,
 )
+from relationships.nightly import write
+from relationships.nightly.context import LOCK_KEY
 from relationships.tasks import nightly_run as nightly_task
 from tests.factories import CustomerFactory, InteractionFactory, PurchaseFactory, SegmentFactory
 
@@ -162,7 +164,7 @@ def test_a_run_failing_halfway_leaves_the_previous_results(book, monkeypatch):
     def explode(ctx):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(nightly, "step_retention", explode)
+    monkeypatch.setitem(nightly.STEPS, "retention", explode)
     with pytest.raises(CommandError, match="previous results are unchanged: disk full"):
         call_command("run_nightly", "--date", (RUN + dt.timedelta(days=7)).isoformat())
 
@@ -246,7 +248,7 @@ def test_a_run_while_another_holds_the_lock_is_refused_and_changes_nothing(book)
         host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"], dbname=settings["NAME"], autocommit=True
     )
     try:
-        other.execute("SELECT pg_advisory_lock(%s)", [nightly.LOCK_KEY])
+        other.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
         with pytest.raises(nightly.NightlyRunBusy):
             nightly.nightly_run(run_date=RUN)
     finally:
@@ -289,7 +291,7 @@ def test_a_run_failing_while_rewriting_metrics_leaves_the_previous_rows(book, mo
     before = snapshot_of_results()
     ids_before = dict(CustomerMetrics.objects.values_list("customer_id", "id"))
     # The write fails after the table was emptied (PostgreSQL) / mid-upsert (SQLite).
-    monkeypatch.setattr(nightly, "METRIC_FIELDS", [*nightly.METRIC_FIELDS, "no_such_column"])
+    monkeypatch.setattr(write, "METRIC_FIELDS", [*write.METRIC_FIELDS, "no_such_column"])
     with pytest.raises(CommandError, match="previous results are unchanged"):
         call_command("run_nightly", "--date", (RUN + dt.timedelta(days=7)).isoformat())
 

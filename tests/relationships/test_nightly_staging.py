@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from relationships import nightly
 from relationships.models import CustomerMetrics
+from relationships.nightly.pg_copy import REASONS, copy_rows
 
 pytestmark = [
     pytest.mark.postgres,
@@ -22,9 +22,9 @@ NO_REASONS = (np.array([], dtype=np.int64), [])
 
 def staged(columns, money, reasons=NO_REASONS):
     with connection.cursor() as cursor:
-        sources = nightly._copy_rows(cursor, "t_staged", columns, lambda: reasons, money=frozenset(money))
+        sources = copy_rows(cursor, "t_staged", columns, lambda: reasons, money=frozenset(money))
         names = ", ".join(f"s.{k}" for k in columns)
-        cursor.execute(f"SELECT {names}, {nightly.REASONS} FROM {sources} ORDER BY s.pos")  # noqa: S608
+        cursor.execute(f"SELECT {names}, {REASONS} FROM {sources} ORDER BY s.pos")  # noqa: S608
         rows = cursor.fetchall()
         cursor.execute("DROP TABLE t_staged, t_staged_reasons")
     return rows

@@ -34,7 +34,7 @@ class Command(BaseCommand):
         bar = tqdm(total=len(STEPS), desc="nightly run", unit="step", file=self.stderr._out)
 
         def progress(name: str) -> None:
-            if bar.n or name != STEPS[0][0]:
+            if bar.n or name != next(iter(STEPS)):
                 bar.update(1)
             bar.set_postfix_str(name)
 
