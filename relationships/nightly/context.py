@@ -31,11 +31,11 @@ NAT = np.datetime64("NaT", "D")
 
 
 def risk_threshold() -> int:
-    return int(getattr(settings, "CRM_RISK_THRESHOLD", 60))
+    return int(settings.CRM_RISK_THRESHOLD)
 
 
 def holdout_days() -> int:
-    return int(getattr(settings, "CRM_HOLDOUT_DAYS", 90))
+    return int(settings.CRM_HOLDOUT_DAYS)
 
 
 class NightlyRunBusy(Conflict):

@@ -50,15 +50,15 @@ def id_margin() -> int:
     row's id is drawn at insert, it becomes visible at commit): the next night looks at
     them again. Rows of a transaction that stayed open longer than that many inserts by
     others are picked up by the weekly full run."""
-    return int(getattr(settings, "CRM_NIGHTLY_ID_MARGIN", 10_000))
+    return int(settings.CRM_NIGHTLY_ID_MARGIN)
 
 
 def full_run_every_days() -> int:
-    return int(getattr(settings, "CRM_FULL_RUN_EVERY_DAYS", 7))
+    return int(settings.CRM_FULL_RUN_EVERY_DAYS)
 
 
 def incremental_max_share() -> float:
-    return float(getattr(settings, "CRM_INCREMENTAL_MAX_SHARE", 0.10))
+    return float(settings.CRM_INCREMENTAL_MAX_SHARE)
 
 
 def _watermark_tables() -> dict[str, type]:
