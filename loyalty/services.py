@@ -27,6 +27,7 @@ from customers.errors import Conflict, NotAllowed, ValidationFailed
 from customers.models import Customer, Purchase, User
 from customers.selectors import customers_visible_to
 
+from .errors import InsufficientPoints, OutOfStock
 from .models import (
     DowngradePolicy,
     EarningRule,
@@ -52,14 +53,6 @@ from .models import (
 from .selectors import customers_in_reach, offers_for_customer
 
 MAX_ADJUSTMENT = 100_000_000
-
-
-class InsufficientPoints(Conflict):
-    pass
-
-
-class OutOfStock(Conflict):
-    pass
 
 
 # ---------------------------------------------------------------- helpers

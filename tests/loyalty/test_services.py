@@ -7,11 +7,10 @@ from django.utils import timezone
 
 from customers.errors import Conflict, NotAllowed, ValidationFailed
 from customers.services import purchase_record
+from loyalty.errors import InsufficientPoints, OutOfStock
 from loyalty.models import AppendOnly, LedgerEntry, Membership, RedemptionStatus, TierChange
 from loyalty.selectors import ledger_drift
 from loyalty.services import (
-    InsufficientPoints,
-    OutOfStock,
     earn_missing_for_purchases,
     membership_join,
     nightly_step_run,
@@ -131,6 +130,7 @@ def test_events_earn_once_per_key(program, membership_a):
     assert _balance(membership_a) == 50
     with pytest.raises(ValidationFailed):
         points_earn_for_event(customer=membership_a.customer, event_code="no spaces!", idempotency_key="x")
+
 
 
 def test_adjust_needs_reason_and_scope(membership_a, manager_a, manager_b):
