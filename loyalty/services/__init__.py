@@ -14,6 +14,7 @@ from .configuration import check_program_consistency, config_save, reward_proble
 from .earning import (
     points_backfill,
     points_earn_for_event,
+    points_multiplied,
     purchase_points_explain,
 )
 from .ledger import lot_dates
@@ -37,6 +38,7 @@ __all__ = [
     "points_backfill",
     "points_earn_for_event",
     "points_earn_for_purchase",
+    "points_multiplied",
     "points_redeem",
     "points_release_and_expire",
     "points_reverse_for_purchase",

@@ -4,6 +4,7 @@ plus the set-based backfill of a program's past purchases."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import ROUND_FLOOR, Decimal
 
 from django.db import connection, transaction
@@ -18,6 +19,38 @@ from ..models import EarningRule, EntryKind, LedgerEntry, Membership, Program, R
 from ._common import check_staff_for, clean_key, local_today
 from .ledger import credit, existing_entry, lock_memberships, lot_date_sql
 from .tiers import upgrade_if_qualified
+
+
+def points_multiplied(
+    value: Decimal,
+    *,
+    rules: Iterable[EarningRule],
+    tier: Tier | None,
+    segment_id: int | None,
+    category: str | None,
+    day: dt.date,
+) -> tuple[Decimal, list[str]]:
+    """`value` times the member's tier multiplier, then times every multiplier rule that
+    applies on `day` to this tier and segment, in the rules' (priority) order; with the steps.
+
+    `category` is the purchase's, stripped and lower-cased. An event has no category (None):
+    a multiplier rule limited to a category never applies to it; one without applies."""
+    steps: list[str] = []
+    if tier is not None and tier.multiplier != 1:
+        value *= tier.multiplier
+        steps.append(f"Tier {tier.name}: x {tier.multiplier}")
+    for rule in rules:
+        if rule.kind != RuleKind.MULTIPLIER or not rule.applies_on(day):
+            continue
+        if rule.tier_id and (tier is None or rule.tier_id != tier.pk):
+            continue
+        if rule.segment_id and rule.segment_id != segment_id:
+            continue
+        if rule.category and (category is None or rule.category.strip().lower() != category):
+            continue
+        value *= rule.multiplier
+        steps.append(f"#{rule.priority} {rule.name}: x {rule.multiplier}")
+    return value, steps
 
 
 def purchase_points_explain(
@@ -45,21 +78,10 @@ def purchase_points_explain(
     else:
         rate = program.points_per_unit
         steps.append(f"Program rate: {amount} x {rate}")
-    value = Decimal(amount) * rate
-    if tier is not None and tier.multiplier != 1:
-        value *= tier.multiplier
-        steps.append(f"Tier {tier.name}: x {tier.multiplier}")
-    for rule in rules:
-        if rule.kind != RuleKind.MULTIPLIER or not rule.applies_on(day):
-            continue
-        if rule.tier_id and (tier is None or rule.tier_id != tier.pk):
-            continue
-        if rule.segment_id and rule.segment_id != segment_id:
-            continue
-        if rule.category and rule.category.strip().lower() != cat:
-            continue
-        value *= rule.multiplier
-        steps.append(f"#{rule.priority} {rule.name}: x {rule.multiplier}")
+    value, multiplied = points_multiplied(
+        Decimal(amount) * rate, rules=rules, tier=tier, segment_id=segment_id, category=cat, day=day
+    )
+    steps += multiplied
     points = int(value.to_integral_value(rounding=ROUND_FLOOR))
     steps.append(f"= {points}")
     return points, base_rule, steps
@@ -118,6 +140,8 @@ def earn_purchase(membership: Membership, purchase: Purchase, day: dt.date) -> L
 def earn_event(
     *, membership: Membership, event_code: str, key: str, day: dt.date, actor: User | None = None
 ) -> LedgerEntry | None:
+    """The first active rule for `event_code` credits its fixed points, multiplied as
+    points_multiplied says for an event. The caller holds the membership's lock."""
     program = membership.program
     full_key = f"event:{event_code}:{key}"
     if existing_entry(membership, full_key):
@@ -129,21 +153,15 @@ def earn_event(
     )
     if rule is None:
         return None
-    value = Decimal(rule.points)
-    steps = [f"#{rule.priority} {rule.name}: {rule.points}"]
-    tier = membership.tier
-    if tier is not None and tier.multiplier != 1:
-        value *= tier.multiplier
-        steps.append(f"Tier {tier.name}: x {tier.multiplier}")
-    for r in rules:
-        if r.kind != RuleKind.MULTIPLIER or r.category or not r.applies_on(day):
-            continue
-        if (r.tier_id and (tier is None or r.tier_id != tier.pk)) or (
-            r.segment_id and r.segment_id != membership.customer.segment_id
-        ):
-            continue
-        value *= r.multiplier
-        steps.append(f"#{r.priority} {r.name}: x {r.multiplier}")
+    value, multiplied = points_multiplied(
+        Decimal(rule.points),
+        rules=rules,
+        tier=membership.tier,
+        segment_id=membership.customer.segment_id,
+        category=None,
+        day=day,
+    )
+    steps = [f"#{rule.priority} {rule.name}: {rule.points}", *multiplied]
     points, note = _cap(membership, rule, int(value.to_integral_value(rounding=ROUND_FLOOR)), day)
     if note:
         steps.append(note)
