@@ -7,11 +7,10 @@ from django.utils import timezone
 
 from customers.errors import Conflict, NotAllowed, ValidationFailed
 from customers.services import purchase_record
+from loyalty.errors import InsufficientPoints, OutOfStock
 from loyalty.models import AppendOnly, LedgerEntry, Membership, RedemptionStatus, TierChange
 from loyalty.selectors import ledger_drift
 from loyalty.services import (
-    InsufficientPoints,
-    OutOfStock,
     earn_missing_for_purchases,
     membership_join,
     nightly_step_run,
@@ -132,6 +131,24 @@ def test_events_earn_once_per_key(program, membership_a):
     with pytest.raises(ValidationFailed):
         points_earn_for_event(customer=membership_a.customer, event_code="no spaces!", idempotency_key="x")
 
+
+
+def test_events_skip_category_multipliers_purchases_apply_them(program, membership_a):
+    """An event has no purchase category: a multiplier limited to a category never applies
+    to it; a multiplier without a category does, as for purchases."""
+    EarningRuleFactory(program=program, priority=1, kind="event", event_code="review", points=100)
+    EarningRuleFactory(
+        program=program, priority=2, kind="multiplier", multiplier=Decimal("2"), category="hardware"
+    )
+    EarningRuleFactory(program=program, priority=3, kind="multiplier", multiplier=Decimal("1.5"))
+    (entry,) = points_earn_for_event(
+        customer=membership_a.customer, event_code="review", idempotency_key="r-1"
+    )
+    assert entry.points == 150  # 100 x 1.5; the hardware x 2 is skipped
+    assert "#2" not in entry.reason
+    assert "#3" in entry.reason
+    _buy(membership_a.customer, "H1", "100", "hardware")
+    assert membership_a.entries.get(purchase__reference="H1").points == 300  # 100 x 2 x 1.5
 
 def test_adjust_needs_reason_and_scope(membership_a, manager_a, manager_b):
     with pytest.raises(ValidationFailed, match="why"):
