@@ -11,10 +11,7 @@ from django.db import connection
 from relationships import nightly
 from relationships.models import CustomerMetrics
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY staging is PostgreSQL's"),
-]
+pytestmark = pytest.mark.postgres(reason="the COPY staging is PostgreSQL's")
 
 
 NO_REASONS = (np.array([], dtype=np.int64), [])
