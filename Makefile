@@ -34,8 +34,11 @@ test: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run --settings=crm.settings.test
 	$(PY) -m pytest
 
+# ruff (lint and format check) and mypy with django-stubs; the mypy scope is [tool.mypy] in pyproject.toml
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/customer_pages.py
@@ -47,7 +50,7 @@ beat: $(STAMP)
 	$(VENV)/bin/celery -A crm beat -l info
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
 
 bench-nightly: $(STAMP)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/nightly_bench.py

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .models import Purchase
 
-PurchaseListener = Callable[["Purchase"], None]
+# What a listener returns is ignored (loyalty returns the ledger entries it wrote).
+PurchaseListener = Callable[["Purchase"], object]
 
 _purchase_listeners: list[PurchaseListener] = []
 

@@ -13,7 +13,7 @@ class Role(models.TextChoices):
     CUSTOMER = "customer", "Customer"
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def create_user(self, username, email="", password=None, **extra):

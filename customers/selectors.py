@@ -99,7 +99,7 @@ def customer_list_rows(*, customers: Sequence[Customer]) -> list[dict[str, Any]]
                 "name": c.name,
                 "email": c.email,
                 "company": c.company or "—",
-                "segment": c.segment.name if c.segment_id else "—",
+                "segment": c.segment.name if c.segment is not None else "—",
                 "stage": c.stage,
                 "stage_label": _STAGE_LABELS.get(c.stage, c.stage),
                 "status": c.status,

@@ -300,7 +300,7 @@ class EarningRule(models.Model):
             errors["event_code"] = "Only event rules take an event code and fixed points."
         if self.kind != RuleKind.PER_MONEY and (self.points_per_unit or self.excluded_categories):
             errors["points_per_unit"] = "Only per-money rules take a rate and excluded categories."
-        if self.tier_id and self.program_id and self.tier.program_id != self.program_id:
+        if self.tier is not None and self.program_id and self.tier.program_id != self.program_id:
             errors["tier"] = "That tier belongs to another program."
         if (
             self.cap_per_day

@@ -43,7 +43,9 @@ def env_list(name: str, default: list[str] | None = None, *, required: bool = Fa
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def env_database(name: str, default: str | None, *, required: bool = False) -> dict:
+def env_database(
+    name: str, default: str | None, *, required: bool = False
+) -> dj_database_url.DBConfig:
     raw = os.environ.get(name, "").strip() or (None if required else default)
     if not raw:
         raise SettingsError(f"The environment variable {name} must be set.")

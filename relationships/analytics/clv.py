@@ -112,7 +112,8 @@ def fit_bgnbd(*, frequency, recency, T, penalizer: float = 0.0) -> BgNbdParams:
 
     def objective(log_params: np.ndarray) -> float:
         params = np.exp(log_params)
-        ll = _bgnbd_ll_terms(*params, ux, ut, uT)
+        r, alpha, a, b = params
+        ll = _bgnbd_ll_terms(r, alpha, a, b, ux, ut, uT)
         penalty = penalizer * float(np.sum((params / scale) ** 2))
         value = -float(np.dot(weights, ll)) / n + penalty
         return value if np.isfinite(value) else 1e100

@@ -44,7 +44,7 @@ def customers_on(*, acquired: np.ndarray, churned: np.ndarray, day: np.datetime6
     """
     acquired = np.asarray(acquired, dtype="datetime64[D]")
     churned = np.asarray(churned, dtype="datetime64[D]")
-    day = np.datetime64(day, "D")
+    day = day.astype("datetime64[D]")
     # Comparisons with NaT are False, so prospects (acquired NaT) drop out here.
     was_acquired = acquired <= day
     not_churned = np.isnat(churned) | (churned > day)
@@ -76,8 +76,8 @@ def retention_figures(
     churned = np.asarray(churned, dtype="datetime64[D]")
     if acquired.shape != churned.shape:
         raise ValueError("acquired and churned must have the same length")
-    start = np.datetime64(period_start, "D")
-    end = np.datetime64(period_end, "D")
+    start = period_start.astype("datetime64[D]")
+    end = period_end.astype("datetime64[D]")
     if end < start:
         raise ValueError("period_end is before period_start")
 
@@ -193,7 +193,7 @@ def churn_dates(
     defected_on = np.asarray(defected_on, dtype="datetime64[D]")
     transactional = np.asarray(transactional, dtype=bool)
     days = np.asarray(inactivity_days)
-    as_of = np.datetime64(as_of, "D")
+    as_of = as_of.astype("datetime64[D]")
 
     base = np.where(np.isnat(last_purchase), acquired, last_purchase)
     # NaT + n stays NaT; a negative or missing window is treated as "no rule".

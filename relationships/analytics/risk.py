@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
@@ -123,7 +124,7 @@ class RiskParts:
     unused_days: np.ndarray
 
 
-class Reasons(Sequence):
+class Reasons(Sequence[list[str]]):
     """The reasons behind each score, written out when asked for (``take``): the text is
     Python per customer, and an incremental night needs it for only the few customers it
     writes (a full night takes them all)."""
@@ -135,7 +136,15 @@ class Reasons(Sequence):
     def __len__(self) -> int:
         return self._scores.size
 
-    def __getitem__(self, i: int) -> list[str]:
+    @overload
+    def __getitem__(self, i: int) -> list[str]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[list[str]]: ...
+
+    def __getitem__(self, i: int | slice) -> list[str] | list[list[str]]:
+        if isinstance(i, slice):
+            return self.take(range(len(self))[i])
         if not -len(self) <= i < len(self):
             raise IndexError(i)
         return self.take([i % len(self)])[0]
@@ -144,8 +153,6 @@ class Reasons(Sequence):
         if isinstance(other, Reasons | list):
             return list(self) == list(other)
         return NotImplemented
-
-    __hash__ = None
 
     def take(self, indices) -> list[list[str]]:
         """The reasons of many customers at once, an empty list for those with none."""

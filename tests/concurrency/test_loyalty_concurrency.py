@@ -4,7 +4,7 @@ import threading
 import uuid
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from customers.errors import ApplicationError
 from loyalty.models import LedgerEntry, Membership, Redemption
@@ -18,13 +18,12 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("Row locks need PostgreSQL; SQLite serialises writers, so there is no race to test.")
+pytestmark = [
+    pytest.mark.postgres(
+        reason="row locks need PostgreSQL; SQLite serialises writers, so there is no race to test"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def _run_together(n, work):

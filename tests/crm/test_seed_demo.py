@@ -20,11 +20,6 @@ from relationships.models import Interaction
 
 pytestmark = pytest.mark.django_db
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="COPY and index rebuilds are PostgreSQL only"
-)
-
-
 def seed(*args: str) -> str:
     out = StringIO()
     call_command("seed_demo", *args, stdout=out, stderr=StringIO(), verbosity=0)
@@ -188,7 +183,7 @@ def test_a_failed_run_leaves_no_half_seeded_book(monkeypatch):
     assert not User.objects.filter(username="alice").exists()
 
 
-@postgres_only
+@pytest.mark.postgres(reason="COPY and index rebuilds are PostgreSQL only")
 def test_postgres_bulk_path_rebuilds_indexes_and_keeps_sequences(monkeypatch):
     monkeypatch.setattr(demo, "REBUILD_INDEXES_FROM_ROWS", 0)
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.utils import timezone
 
 from customers.models import Customer
@@ -29,7 +28,7 @@ from tests.factories import (
 
 FULL = dt.date(2026, 6, 2)  # a full night covering June 1; the nights after it may be incremental
 
-postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="incremental nights need PostgreSQL")
+postgres_only = pytest.mark.postgres(reason="incremental nights need PostgreSQL")
 
 
 def at(day: dt.date, hour: int = 12) -> dt.datetime:
@@ -94,7 +93,6 @@ def open_flags() -> dict[int, tuple]:
     }
 
 
-@pytest.mark.postgres
 @postgres_only
 def test_an_incremental_night_gives_what_a_full_recompute_gives(book, manager_b, settings):
     settings.CRM_RISK_THRESHOLD = 30  # Buyers 11-15 at the full night; Buyer 10 five days later
@@ -138,7 +136,6 @@ def test_an_incremental_night_gives_what_a_full_recompute_gives(book, manager_b,
             assert incremental_flags[customer_id][2] == pytest.approx(value, abs=Decimal("0.02"))
 
 
-@pytest.mark.postgres
 @postgres_only
 def test_a_flagged_customers_page_matches_the_queue_on_an_incremental_night(book, settings):
     settings.CRM_RISK_THRESHOLD = 30
@@ -156,7 +153,6 @@ def test_a_flagged_customers_page_matches_the_queue_on_an_incremental_night(book
         assert (metrics.risk_score, metrics.reasons, metrics.value_at_risk) == (flag.score, flag.reasons, flag.value_at_risk)
 
 
-@pytest.mark.postgres
 @postgres_only
 def test_an_incremental_night_reuses_the_full_nights_model(book):
     full_night(FULL)
@@ -167,7 +163,6 @@ def test_an_incremental_night_reuses_the_full_nights_model(book):
     assert f"full run of {FULL}" in reused.note
 
 
-@pytest.mark.postgres
 @postgres_only
 def test_released_points_and_late_rows_are_found(book):
     full_night(FULL)
@@ -186,7 +181,6 @@ def test_released_points_and_late_rows_are_found(book):
     assert CustomerMetrics.objects.get(customer=book[7]).purchase_count == 9
 
 
-@pytest.mark.postgres
 @postgres_only
 @pytest.mark.parametrize(
     ("change", "reason"),
@@ -230,7 +224,6 @@ def test_an_unknown_mode_is_refused(db):
         call_command("run_nightly", "--mode", "sometimes")
 
 
-@pytest.mark.postgres
 @postgres_only
 def test_customers_added_or_deleted_since_are_scored_or_dropped(book, manager_a):
     prospect = CustomerFactory(name="Prospect", stage="prospect", segment=book[0].segment, account_manager=manager_a)
@@ -249,7 +242,6 @@ def test_customers_added_or_deleted_since_are_scored_or_dropped(book, manager_a)
     assert list(NightlyState.objects.values_list("run__run_date", flat=True)) == [FULL + dt.timedelta(days=3)]
 
 
-@pytest.mark.postgres
 @postgres_only
 def test_a_row_committed_after_the_watermark_with_a_lower_id_is_found(book, settings):
     from customers.models import AccountManagerAssignment, Purchase

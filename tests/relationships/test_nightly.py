@@ -238,8 +238,7 @@ def test_recording_a_defection_marks_the_customer_defected(book, manager_a, mana
     assert not RiskFlag.objects.filter(customer=book["lapsed"], cleared_on__isnull=True).exists()
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
+@pytest.mark.postgres(reason="advisory locks are PostgreSQL's")
 def test_a_run_while_another_holds_the_lock_is_refused_and_changes_nothing(book):
     import psycopg
 

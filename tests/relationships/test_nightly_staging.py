@@ -11,10 +11,7 @@ from django.db import connection
 from relationships.models import CustomerMetrics
 from relationships.nightly.pg_copy import REASONS, copy_rows
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY staging is PostgreSQL's"),
-]
+pytestmark = pytest.mark.postgres(reason="the COPY staging is PostgreSQL's")
 
 
 NO_REASONS = (np.array([], dtype=np.int64), [])
