@@ -33,19 +33,7 @@ class CustomerForm(forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = [
-            "name",
-            "kind",
-            "email",
-            "phone",
-            "company",
-            "address",
-            "segment",
-            "stage",
-            "status",
-            "acquired_on",
-            "account_manager",
-        ]
+        fields = [*Customer.EDITABLE_FIELDS, "account_manager"]
         widgets = {
             "acquired_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "address": forms.Textarea(attrs={"rows": 3}),
