@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -25,7 +25,21 @@ MAX_REPORTED_ERRORS = 1000
 
 ProgressCallback = Callable[[int], None]
 
-IMPORTERS = {ImportKind.CUSTOMERS: CustomerImporter, ImportKind.PURCHASES: PurchaseImporter}
+
+class Importer(Protocol):
+    """What a kind of row brings to the run: preload what the rows refer to, clean a row
+    into model fields, accept it against the rows before it, write the good ones."""
+
+    def preload(self, rows: Iterable[dict[str, str]]) -> None: ...
+    def clean(self, row: dict[str, str]) -> dict[str, Any]: ...
+    def accept(self, fields: dict[str, Any], line: int) -> None: ...
+    def write(self, rows: Iterable[dict[str, Any]]) -> int: ...
+
+
+IMPORTERS: dict[str, Callable[[ImportJob], Importer]] = {
+    ImportKind.CUSTOMERS: CustomerImporter,
+    ImportKind.PURCHASES: PurchaseImporter,
+}
 
 
 def import_job_create(
@@ -163,4 +177,3 @@ def bad_row_count(job: ImportJob) -> int:
 def import_admins() -> list[User]:
     """Active admins, for the commands' default actor."""
     return list(User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk"))
-
