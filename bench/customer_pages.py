@@ -84,7 +84,7 @@ def analyze_unanalyzed_tables() -> None:
 
 def deep_cursor(rows_in: int) -> str:
     """The page's own "next" cursor as it would be after `rows_in` rows sorted by name."""
-    from customers.views import encode_cursor  # the list page's keyset cursor
+    from customers.pagination import encode_cursor  # the list page's keyset cursor
 
     row = Customer.objects.order_by("name", "id").only("name")[rows_in - 1]
     return encode_cursor("name", row)

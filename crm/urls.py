@@ -7,7 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("crm.page_urls")),
     path("", include("customers.urls")),
-    path("", include("customers.import_urls")),
     path("", include("crm.analytics_urls")),
     path("", include("relationships.urls")),
     path("", include("relationships.practice_urls")),

@@ -14,7 +14,7 @@ from customers.selectors import (
     customer_recent_purchases,
     customer_stage_history,
 )
-from customers.views import wants_fragment
+from customers.web import wants_fragment
 from loyalty.selectors import customer_loyalty_panel
 from relationships.analytics_selectors import customer_risk_panel
 from relationships.forms import InteractionForm

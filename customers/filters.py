@@ -13,6 +13,7 @@ SORTS = {
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
 }
+DEFAULT_SORT = "name"
 SORT_CHOICES = [
     ("name", "Name A→Z"),
     ("-name", "Name Z→A"),
@@ -21,6 +22,12 @@ SORT_CHOICES = [
     ("-created", "Newest added"),
     ("created", "Oldest added"),
 ]
+
+
+
+def sort_or_default(value: str | None) -> str:
+    """The sort a request asks for, if the list knows it; the default otherwise."""
+    return value if value is not None and value in SORTS else DEFAULT_SORT
 
 
 class CustomerFilter(django_filters.FilterSet):

@@ -1,27 +1,10 @@
 """Staff forms on customers: they check the shape of the input; the services decide."""
 
 from django import forms
-from django.utils import timezone
 
-from .errors import ApplicationError
 from .models import Customer
 from .selectors import account_managers
-
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-def add_application_error(form: forms.Form, exc: ApplicationError) -> None:
-    """Show a service's refusal next to the field it names, or above the form."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-
-
-def datetime_local_widget() -> forms.DateTimeInput:
-    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL)
-
-
-def now_local():
-    return timezone.localtime().replace(second=0, microsecond=0)
+from .web import datetime_local_widget, now_local
 
 
 class CustomerForm(forms.ModelForm):
@@ -33,19 +16,7 @@ class CustomerForm(forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = [
-            "name",
-            "kind",
-            "email",
-            "phone",
-            "company",
-            "address",
-            "segment",
-            "stage",
-            "status",
-            "acquired_on",
-            "account_manager",
-        ]
+        fields = [*Customer.EDITABLE_FIELDS, "account_manager"]
         widgets = {
             "acquired_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "address": forms.Textarea(attrs={"rows": 3}),

@@ -178,6 +178,22 @@ class Customer(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # What staff write on a record, in the order the form and the import file show it;
+    # the services accept these and no others. The account manager (which records an
+    # assignment) and the tags (a list) are handled apart.
+    EDITABLE_FIELDS = (
+        "name",
+        "kind",
+        "email",
+        "phone",
+        "company",
+        "address",
+        "segment",
+        "stage",
+        "status",
+        "acquired_on",
+    )
+
     class Meta:
         ordering = ["name", "id"]
         indexes = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
@@ -25,26 +26,14 @@ from .models import (
     User,
 )
 
-CUSTOMER_FIELDS = {
-    "kind",
-    "name",
-    "email",
-    "phone",
-    "company",
-    "address",
-    "segment",
-    "stage",
-    "status",
-    "acquired_on",
-}
-
 
 def _check_staff(actor: User) -> None:
     if not actor.is_staff_member:
         raise NotAllowed("Only staff may change customer records.")
 
 
-def _check_manager(account_manager: User | None) -> None:
+def check_account_manager(account_manager: User | None) -> None:
+    """Refuse anyone but an active account manager (None, nobody, is allowed)."""
     if account_manager is not None and (
         account_manager.role != Role.ACCOUNT_MANAGER or not account_manager.is_active
     ):
@@ -53,7 +42,12 @@ def _check_manager(account_manager: User | None) -> None:
         )
 
 
-def _validate_customer_fields(fields: dict) -> None:
+def validate_customer_fields(fields: dict[str, Any]) -> None:
+    """The rules on a customer's own fields, for whichever of them `fields` holds. Unknown
+    names are refused: the services write Customer.EDITABLE_FIELDS and no others."""
+    unknown = set(fields) - set(Customer.EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed(f"Unknown customer fields: {', '.join(sorted(unknown))}.")
     if "name" in fields and not (fields["name"] or "").strip():
         raise ValidationFailed("A customer needs a name.", field="name")
     if "kind" in fields and fields["kind"] not in CustomerKind.values:
@@ -86,16 +80,13 @@ def customer_create(
     """Create a customer. An account manager creates into their own book; an admin may
     assign anyone. The first assignment is recorded like every later one."""
     _check_staff(actor)
-    unknown = set(fields) - CUSTOMER_FIELDS
-    if unknown:
-        raise ValidationFailed(f"Unknown customer fields: {', '.join(sorted(unknown))}.")
     fields["name"] = name
-    _validate_customer_fields(fields)
+    validate_customer_fields(fields)
     if actor.is_account_manager:
         if account_manager is not None and account_manager != actor:
             raise NotAllowed("An account manager can only add customers to their own book.")
         account_manager = actor
-    _check_manager(account_manager)
+    check_account_manager(account_manager)
     customer = Customer.objects.create(account_manager=account_manager, **fields)
     if tags:
         _set_tags(customer, tags)
@@ -114,10 +105,7 @@ def customer_update(
     *, actor: User, customer: Customer, tags: list[str] | None = None, **fields
 ) -> Customer:
     _check_staff(actor)
-    unknown = set(fields) - CUSTOMER_FIELDS
-    if unknown:
-        raise ValidationFailed(f"Unknown customer fields: {', '.join(sorted(unknown))}.")
-    _validate_customer_fields(fields)
+    validate_customer_fields(fields)
     for key, value in fields.items():
         setattr(customer, key, value)
     customer.save()
@@ -136,7 +124,7 @@ def customer_reassign(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why the customer changes hands.", field="reason")
-    _check_manager(account_manager)
+    check_account_manager(account_manager)
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
     if locked.account_manager_id == (account_manager.pk if account_manager else None):
         raise ValidationFailed(
@@ -160,13 +148,15 @@ def customer_reassign(
     return assignment
 
 
-def _clean_purchase(
+def clean_purchase(
     *,
     reference: str,
     amount: Decimal | str | int,
     currency: str,
     occurred_at: dt.datetime,
 ) -> tuple[str, Decimal, str]:
+    """A purchase's reference, amount and currency as stored, or the ValidationFailed that
+    names the field; the time must be timezone-aware."""
     reference = (reference or "").strip()
     if not reference:
         raise ValidationFailed("A purchase needs a reference.", field="reference")
@@ -203,7 +193,7 @@ def purchase_record(
     same transaction. The same reference twice for one customer is a Conflict."""
     if actor is not None:
         _check_staff(actor)
-    reference, amount, currency = _clean_purchase(
+    reference, amount, currency = clean_purchase(
         reference=reference, amount=amount, currency=currency, occurred_at=occurred_at
     )
     try:

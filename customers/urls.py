@@ -9,4 +9,10 @@ urlpatterns = [
     path("customers/<int:pk>/edit/", views.customer_edit_view, name="customer-edit"),
     path("customers/<int:pk>/reassign/", views.customer_reassign_view, name="customer-reassign"),
     path("customers/<int:pk>/purchases/new/", views.purchase_create_view, name="purchase-create"),
+    path("imports/", views.import_list, name="import-list"),
+    path("imports/new/", views.import_create, name="import-create"),
+    path("imports/template/<str:kind>.csv", views.import_template, name="import-template"),
+    path("imports/<int:pk>/", views.import_detail, name="import-detail"),
+    path("imports/<int:pk>/progress/", views.import_progress, name="import-progress"),
+    path("imports/<int:pk>/send/", views.import_send_again, name="import-send"),
 ]

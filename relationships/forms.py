@@ -2,7 +2,7 @@
 
 from django import forms
 
-from customers.forms import datetime_local_widget, now_local
+from customers.web import datetime_local_widget, now_local
 
 from .models import Channel, InteractionKind, Sentiment
 

@@ -11,11 +11,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.errors import ApplicationError
-from customers.forms import add_application_error
 from customers.models import Stage
 from customers.permissions import admin_required, staff_required
 from customers.selectors import customer_get
-from customers.views import wants_fragment
+from customers.web import add_application_error, wants_fragment
 
 from . import defection_report as report
 from .analytics_selectors import ladder_counts

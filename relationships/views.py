@@ -8,10 +8,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.errors import ApplicationError
-from customers.forms import add_application_error
 from customers.permissions import staff_required
 from customers.selectors import customer_get
-from customers.views import wants_fragment
+from customers.web import add_application_error, wants_fragment
 
 from .forms import InteractionForm
 from .selectors import TimelineEntry, follow_ups_due, interaction_get, timeline_row, today

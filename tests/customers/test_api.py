@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from customers.api import CustomerUpdateSerializer
 from customers.models import AccountManagerAssignment, Customer, Purchase, Segment
 from loyalty.models import Offer
 from tests.factories import (
@@ -546,3 +547,8 @@ def test_deleting_a_segment_another_app_points_at_is_a_409_not_a_500(admin_user)
     assert response.status_code == 409
     assert "still used by offers" in response.json()["detail"]
     assert Segment.objects.filter(pk=aimed_at.pk).exists()
+
+
+def test_the_api_changes_the_fields_the_services_accept():
+    # The serializer declares each field's type, so it cannot read the list itself.
+    assert set(CustomerUpdateSerializer().fields) == {*Customer.EDITABLE_FIELDS, "tags"}

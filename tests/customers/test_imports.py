@@ -13,7 +13,13 @@ from kombu.exceptions import OperationalError
 
 from customers import hooks
 from customers.errors import NotAllowed
-from customers.imports import ImportFileError, import_job_create, import_job_run, template_csv
+from customers.imports import (
+    ImportFileError,
+    PurchaseImporter,
+    import_job_create,
+    import_job_run,
+    template_csv,
+)
 from customers.models import (
     AccountManagerAssignment,
     Customer,
@@ -408,17 +414,15 @@ def test_progress_is_saved_while_rows_are_checked(admin_user):
 
 
 def test_a_clash_between_checking_and_writing_imports_nothing(admin_user, monkeypatch):
-    from customers.imports import _PurchaseImporter
-
     customer = CustomerFactory()
-    preload = _PurchaseImporter.preload
+    preload = PurchaseImporter.preload
 
     def preload_then_clash(self, rows):
         preload(self, rows)
         # Someone records INV-2 after the import looked for existing references.
         PurchaseFactory(customer=customer, reference="INV-2")
 
-    monkeypatch.setattr(_PurchaseImporter, "preload", preload_then_clash)
+    monkeypatch.setattr(PurchaseImporter, "preload", preload_then_clash)
     text = PURCHASES_HEADER + (
         f"{customer.pk},,INV-1,1,EUR,2026-02-01,\n{customer.pk},,INV-2,1,EUR,2026-02-01,\n"
     )
@@ -429,7 +433,7 @@ def test_a_clash_between_checking_and_writing_imports_nothing(admin_user, monkey
 
 
 def test_errors_stored_are_capped_but_counted(admin_user, monkeypatch):
-    monkeypatch.setattr("customers.imports.MAX_REPORTED_ERRORS", 3)
+    monkeypatch.setattr("customers.imports.jobs.MAX_REPORTED_ERRORS", 3)
     job = run(admin_user, "customers", "name,stage\n" + "A,bad\n" * 5)
     assert [e["line"] for e in job.errors] == [2, 3, 4, None]
     assert "2 more bad rows" in job.errors[-1]["message"]

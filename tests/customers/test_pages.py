@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers import views as customer_views
 from customers.models import AccountManagerAssignment, Customer, Purchase, Tag
+from customers.views import customers as customer_views
 from tests.factories import CustomerFactory, PurchaseFactory, SegmentFactory
 
 

@@ -1,134 +1,35 @@
-"""Staff pages on customers: thin views over customers.selectors and customers.services."""
-
-import base64
-import binascii
-import csv
-import json
-import re
-from collections import defaultdict
-from itertools import islice
+"""Staff pages on customers: the list, and the forms that add, change and reassign a
+customer or record a purchase. Thin views over customers.selectors and customers.services."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Q, QuerySet
-from django.http import StreamingHttpResponse
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
-from .errors import ApplicationError
-from .filters import SORT_CHOICES, SORTS
-from .forms import CustomerForm, PurchaseForm, ReassignForm, add_application_error
-from .models import Customer
-from .permissions import staff_required
-from .selectors import (
+from ..errors import ApplicationError
+from ..filters import SORT_CHOICES, sort_or_default
+from ..forms import CustomerForm, PurchaseForm, ReassignForm
+from ..pagination import BadCursor, capped_count, customer_page, decode_cursor, encode_cursor
+from ..permissions import staff_required
+from ..selectors import (
     CUSTOMER_LIST_FIELDS,
     customer_filterset,
     customer_get,
     customer_list_rows,
     tag_names,
 )
-from .services import customer_create, customer_reassign, customer_update, purchase_record
+from ..services import customer_create, customer_reassign, customer_update, purchase_record
+from ..web import add_application_error, wants_fragment
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
 # A text search is checked row by row after the trigram index (GIN cannot count on its
 # own), so its count stops earlier: "1,000+" is as useful to a person as "31,942".
 SEARCH_COUNT_CAP = 1_000
-DEFAULT_SORT = "name"
 FILTER_LABELS = {"segment": "Segment", "stage": "Stage", "status": "Status", "account_manager": "Manager"}
-
-
-
-
-def wants_fragment(request) -> bool:
-    """An HTMX swap gets a fragment; a boosted link or a history restore needs the page."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-
-
-# Keyset pagination: the page after (sort value, id) is an indexed range scan, so the
-# thousandth page costs what the first does (OFFSET would read every row before it).
-
-
-class BadCursor(ValueError):
-    pass
-
-
-def _sort_fields(sort: str) -> tuple[str, bool, bool]:
-    """(field name, descending, nullable) of the sort's leading field; `id` breaks ties."""
-    first = SORTS[sort][0]
-    name = first.lstrip("-")
-    return name, first.startswith("-"), Customer._meta.get_field(name).null
-
-
-def sorted_customers(qs: QuerySet[Customer], sort: str) -> QuerySet[Customer]:
-    name, desc, nullable = _sort_fields(sort)
-    if nullable:
-        # The same place for empty values on SQLite and PostgreSQL, and in the cursor.
-        lead = F(name).desc(nulls_last=True) if desc else F(name).asc(nulls_last=True)
-    else:
-        lead = F(name).desc() if desc else F(name).asc()
-    return qs.order_by(lead, "-id" if desc else "id")
-
-
-def encode_cursor(sort: str, customer: Customer) -> str:
-    name, _, _ = _sort_fields(sort)
-    value = getattr(customer, name)
-    if value is not None and not isinstance(value, str):
-        value = value.isoformat()
-    raw = json.dumps([sort, value, customer.pk]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(sort: str, cursor: str):
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        cursor_sort, value, last_id = json.loads(raw)
-        if cursor_sort != sort or not isinstance(last_id, int):
-            raise BadCursor
-        name, _, _ = _sort_fields(sort)
-        if value is not None:
-            value = Customer._meta.get_field(name).to_python(value)
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, ValidationError) as exc:
-        raise BadCursor from exc
-    return value, last_id
-
-
-def customer_page(
-    qs: QuerySet[Customer], sort: str, cursor: tuple | None, limit: int
-) -> list[Customer]:
-    """Up to `limit` customers after the cursor (sort value, id) in the order of `sort`.
-    Each query is a plain range scan on (field, id); empty values of a nullable field come
-    last in both directions and are read as their own run, ordered by id."""
-    name, desc, nullable = _sort_fields(sort)
-    op = "lt" if desc else "gt"
-    by_id = "-id" if desc else "id"
-    empties = qs.filter(**{f"{name}__isnull": True}).order_by(by_id)
-    if cursor is not None and cursor[0] is None:  # already in the run of empty values
-        return list(empties.filter(**{f"id__{op}": cursor[1]})[:limit])
-    ranged = qs.order_by(f"-{name}" if desc else name, by_id)
-    if cursor is not None:
-        value, last_id = cursor
-        # The redundant bound lets the database start the index scan at the cursor.
-        ranged = ranged.filter(
-            Q(**{f"{name}__{op}e": value})
-            & (Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"id__{op}": last_id}))
-        )
-    if not nullable:
-        return list(ranged[:limit])
-    rows = list(ranged.filter(**{f"{name}__isnull": False})[:limit])
-    if len(rows) < limit:
-        rows += list(empties[: limit - len(rows)])
-    return rows
-
-
-def capped_count(qs: QuerySet[Customer], cap: int = COUNT_CAP) -> int:
-    """COUNT over a LIMITed subquery: cheap on a million rows, exact up to the cap."""
-    return qs.order_by().values("pk")[: cap + 1].count()
 
 
 def _query_without(request, *drop: str) -> str:
@@ -183,9 +84,7 @@ def _results_total(qs, *, searching: bool, counting: bool, first_page_rows: int 
 
 @staff_required
 def customer_list(request):
-    sort = request.GET.get("sort") or DEFAULT_SORT
-    if sort not in SORTS:
-        sort = DEFAULT_SORT
+    sort = sort_or_default(request.GET.get("sort"))
     filterset = customer_filterset(actor=request.user, data=request.GET)
     qs = filterset.qs
     cursor = request.GET.get("cursor", "")
@@ -244,104 +143,6 @@ def customer_list(request):
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv rows."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-# A spreadsheet runs a cell starting with these as a formula; phone numbers stay as they are.
-_FORMULA_START = re.compile(r"^[=@\t\r]|^[+-](?![\d\s().]*$)")
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if _FORMULA_START.match(text) else text
-
-
-EXPORT_HEADER = [
-    "id",
-    "name",
-    "kind",
-    "email",
-    "phone",
-    "company",
-    "segment",
-    "stage",
-    "status",
-    "acquired_on",
-    "account_manager",
-    "tags",
-]
-
-
-EXPORT_COLUMNS = (
-    "pk",
-    "name",
-    "kind",
-    "email",
-    "phone",
-    "company",
-    "segment__name",
-    "stage",
-    "status",
-    "acquired_on",
-    "account_manager__username",
-)
-EXPORT_CHUNK = 2000
-
-
-def export_rows(qs: QuerySet[Customer]):
-    """Plain tuples in chunks, with the tags of each chunk read in one query: no model
-    instances and no query per row, so a million customers stream in constant memory."""
-    rows = qs.values_list(*EXPORT_COLUMNS).iterator(chunk_size=EXPORT_CHUNK)
-    tag_links = Customer.tags.through.objects
-    while chunk := list(islice(rows, EXPORT_CHUNK)):
-        tags: dict[int, list[str]] = defaultdict(list)
-        for customer_id, tag in tag_links.filter(
-            customer_id__in=[r[0] for r in chunk]
-        ).values_list("customer_id", "tag__name"):
-            tags[customer_id].append(tag)
-        for pk, name, kind, email, phone, company, segment, stage, status, acquired, manager in chunk:
-            yield [
-                pk,
-                _cell(name),
-                kind,
-                _cell(email),
-                _cell(phone),
-                _cell(company),
-                _cell(segment or ""),
-                stage,
-                status,
-                acquired.isoformat() if acquired else "",
-                _cell(manager or ""),
-                _cell(";".join(sorted(tags.get(pk, ())))),
-            ]
-
-
-@staff_required
-def customer_export(request):
-    sort = request.GET.get("sort") or DEFAULT_SORT
-    if sort not in SORTS:
-        sort = DEFAULT_SORT
-    filterset = customer_filterset(actor=request.user, data=request.GET)
-    qs = sorted_customers(filterset.qs, sort)
-    writer = csv.writer(_Echo())
-
-    def stream():
-        yield writer.writerow(EXPORT_HEADER)
-        for row in export_rows(qs):
-            yield writer.writerow(row)
-
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return StreamingHttpResponse(
-        stream(),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="customers-{stamp}.csv"'},
-    )
 
 
 @staff_required

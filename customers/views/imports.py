@@ -1,6 +1,5 @@
 """Admin pages to upload a CSV, watch its import progress and read the bad rows."""
 
-
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -8,11 +7,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from .errors import ApplicationError
-from .imports import bad_row_count, import_job_create, read_upload, template_csv
-from .models import ImportJob, ImportKind, ImportMode, ImportStatus
-from .permissions import admin_required
-from .tasks import import_enqueue, import_send
+from ..errors import ApplicationError
+from ..imports import bad_row_count, import_job_create, read_upload, template_csv
+from ..models import ImportJob, ImportKind, ImportMode, ImportStatus
+from ..permissions import admin_required
+from ..tasks import import_enqueue, import_send
 
 
 class ImportForm(forms.Form):

@@ -1,0 +1,34 @@
+"""Staff pages of the customers app: the customer list and forms, the CSV export, and the
+admins' import pages. Helpers other apps' pages use are in customers.web."""
+
+from .customers import (
+    customer_create_view,
+    customer_edit_view,
+    customer_list,
+    customer_reassign_view,
+    purchase_create_view,
+)
+from .export import customer_export
+from .imports import (
+    import_create,
+    import_detail,
+    import_list,
+    import_progress,
+    import_send_again,
+    import_template,
+)
+
+__all__ = [
+    "customer_create_view",
+    "customer_edit_view",
+    "customer_export",
+    "customer_list",
+    "customer_reassign_view",
+    "import_create",
+    "import_detail",
+    "import_list",
+    "import_progress",
+    "import_send_again",
+    "import_template",
+    "purchase_create_view",
+]

@@ -1,0 +1,36 @@
+"""Helpers the staff pages of every app use: HTMX fragment detection and form plumbing.
+
+They live here, not in one app's views, so relationships and crm reach for them
+without importing another app's pages.
+"""
+
+import datetime as dt
+
+from django import forms
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .errors import ApplicationError
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def wants_fragment(request: HttpRequest) -> bool:
+    """An HTMX swap gets a fragment; a boosted link or a history restore needs the page."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def add_application_error(form: forms.Form, exc: ApplicationError) -> None:
+    """Show a service's refusal next to the field it names, or above the form."""
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+def datetime_local_widget() -> forms.DateTimeInput:
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL)
+
+
+def now_local() -> dt.datetime:
+    """The initial value of a datetime-local field: now, to the minute, where the company is."""
+    return timezone.localtime().replace(second=0, microsecond=0)
