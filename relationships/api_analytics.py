@@ -1,8 +1,8 @@
 """The /api/v1/ endpoints for retention analytics and risk: flags, metrics, snapshots,
 model fits, nightly runs, relationship strategies and defections.
 
-Thin: reads go through relationships.analytics_selectors (scoped: a row outside the
-caller's book is a 404), writes through relationships.analytics_services.
+Thin: reads go through relationships.selectors (scoped: a row outside the caller's
+book is a 404), writes through relationships.services.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from customers.api import VisibleCustomerField
 from customers.models import Segment
 from customers.permissions import AdminWritesStaffReads, IsAdminRole
 
-from . import analytics_selectors as selectors
-from . import analytics_services as services
+from . import selectors, services
 from .models import (
     CustomerMetrics,
     Defection,

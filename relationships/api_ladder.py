@@ -1,6 +1,6 @@
 """The /api/v1/ endpoints for the ladder of loyalty: rule suggestions (list, decide) and
-moves by hand. Thin over relationships.ladder (reads, scoped by the caller's book) and
-relationships.services (writes)."""
+moves by hand. Thin over relationships.selectors (reads, scoped by the caller's book)
+and relationships.services (writes)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from rest_framework.response import Response
 from customers.api import VisibleCustomerField
 from customers.models import Stage, StageChange
 
-from . import ladder as selectors
-from . import services
+from . import selectors, services
 from .models import LadderSuggestion
 
 

@@ -65,7 +65,6 @@ from .analytics.clv import (
 from .analytics.retention import churn_dates, periods_back, retention_figures
 from .analytics.risk import Reasons, risk_scores, value_at_risk
 from .analytics.valuation import strategic_score, value_tiers
-from .ladder import ladder_suggestions_refresh
 from .models import (
     CustomerMetrics,
     CutKind,
@@ -86,6 +85,7 @@ from .models import (
     Sentiment,
     StrategicAssessment,
 )
+from .services.ladder_rules import ladder_suggestions_refresh
 
 BATCH = 2000
 LOCK_KEY = 727_001  # pg advisory lock id of the nightly run
@@ -959,7 +959,7 @@ def _dashboard_summary(c: dict[str, np.ndarray], managers: np.ndarray, stages: n
     manager's book (as assigned at the run), stored on the run so the dashboard reads
     them instead of aggregating up to a million rows per view. Same buckets as
     analytics_selectors counts live (CLV as stored: rounded to cents)."""
-    from .analytics_selectors import CLV_EDGES
+    from .selectors.analytics import CLV_EDGES
 
     fin = np.asarray(c["financial_band"], dtype=np.int64)
     strat = np.asarray(c["strategic_band"], dtype=np.int64)

@@ -17,17 +17,17 @@ from customers.permissions import admin_required, staff_required
 from customers.selectors import customer_get
 from customers.views import wants_fragment
 
-from . import defection_report as report
-from .analytics_selectors import ladder_counts
-from .ladder import (
+from . import selectors as report
+from .models import ActionStatus, LadderSuggestion, SuggestionStatus
+from .practice_forms import ActionForm, LadderMoveForm, PlanForm
+from .selectors import (
     customers_on_rung,
+    ladder_counts,
     open_suggestions,
     stage_history,
     stage_moves_this_month,
     suggestions_visible_to,
 )
-from .models import ActionStatus, LadderSuggestion, SuggestionStatus
-from .practice_forms import ActionForm, LadderMoveForm, PlanForm
 from .services import action_add, action_mark_done, ladder_move, ladder_suggestion_decide, plan_save
 
 SUGGESTION_LIMIT = 50  # a morning's worth; the API pages through the rest

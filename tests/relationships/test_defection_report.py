@@ -6,8 +6,8 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
-from relationships.defection_report import defection_report
 from relationships.models import DefectionReason
+from relationships.selectors import defection_report
 from tests.factories import DefectionFactory, InteractionFactory, SegmentFactory
 
 TODAY = dt.date(2026, 6, 15)
