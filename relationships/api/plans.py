@@ -11,8 +11,8 @@ from rest_framework.response import Response
 
 from customers.permissions import AdminWritesStaffReads
 
-from . import selectors, services
-from .models import CorrectiveAction, CorrectivePlan, DefectionReason, PlanStatus
+from .. import selectors, services
+from ..models import CorrectiveAction, CorrectivePlan, DefectionReason, PlanStatus
 
 
 class DefectionReportViewSet(viewsets.ViewSet):
@@ -158,9 +158,3 @@ class CorrectiveActionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
     def done(self, request, pk=None):
         marked = services.action_mark_done(actor=request.user, action=self.get_object())
         return Response(self.get_serializer(marked).data)
-
-
-def register(router) -> None:
-    router.register("defection-report", DefectionReportViewSet, basename="api-defection-report")
-    router.register("corrective-plans", CorrectivePlanViewSet, basename="api-corrective-plan")
-    router.register("corrective-actions", CorrectiveActionViewSet, basename="api-corrective-action")

@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from customers.api import VisibleCustomerField
 from customers.models import Stage, StageChange
 
-from . import selectors, services
-from .models import LadderSuggestion
+from .. import selectors, services
+from ..models import LadderSuggestion
 
 
 class LadderSuggestionSerializer(serializers.ModelSerializer):
@@ -84,10 +84,3 @@ class LadderMoveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             actor=request.user, customer=data["customer"], to_stage=data["to_stage"], reason=data["reason"]
         )
         return Response(self.get_serializer(change).data, status=status.HTTP_201_CREATED)
-
-
-def register(router) -> None:
-    router.register("ladder-suggestions", LadderSuggestionViewSet, basename="api-ladder-suggestion")
-    router.register("ladder-moves", LadderMoveViewSet, basename="api-ladder-move")
-
-
