@@ -10,7 +10,6 @@ urlpatterns = [
     path("", include("customers.import_urls")),
     path("", include("crm.analytics_urls")),
     path("", include("relationships.urls")),
-    path("", include("relationships.practice_urls")),
     path("", include("loyalty.urls")),
     path("api/v1/", include("crm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

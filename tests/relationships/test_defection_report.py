@@ -122,7 +122,7 @@ def test_api_gives_the_same_numbers(client, manager_a, customer_a, customer_b):
 
 
 def test_stacked_chart_blocks_are_proportional_to_counts():
-    from relationships.practice_views import stacked_chart
+    from relationships.views.charts import stacked_chart
 
     grid = [
         {"month": dt.date(2026, 1, 1), "counts": [1, 1], "total": 2},
