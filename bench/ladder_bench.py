@@ -33,8 +33,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from customers.models import Customer  # noqa: E402
-from relationships.ladder import ladder_suggestions_refresh  # noqa: E402
 from relationships.models import LadderSuggestion  # noqa: E402
+from relationships.services import ladder_suggestions_refresh  # noqa: E402
 
 
 def main() -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from django.shortcuts import render
 
 from customers.permissions import staff_required
-from relationships.analytics_selectors import (
+from relationships.models import CutKind
+from relationships.nightly import risk_threshold
+from relationships.selectors import (
     at_risk_queue,
     clv_histogram,
     dashboard_ladder_counts,
@@ -17,8 +19,6 @@ from relationships.analytics_selectors import (
     retention_trend,
     value_tier_grid,
 )
-from relationships.models import CutKind
-from relationships.nightly import risk_threshold
 
 CHART_W, CHART_H, PAD = 640, 220, 36
 QUEUE_LIMIT = 200  # the top of the queue by value at risk; nobody calls more in a morning

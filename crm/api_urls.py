@@ -7,19 +7,9 @@ from crm.api_auth import ObtainAuthToken
 from customers import api as customers_api
 from loyalty import api as loyalty_api
 from relationships import api as relationships_api
-from relationships import api_analytics as relationships_analytics_api
-from relationships import api_ladder as relationships_ladder_api
-from relationships import api_plans as relationships_plans_api
 
 router = DefaultRouter()
-for module in (
-    customers_api,
-    relationships_api,
-    relationships_analytics_api,
-    relationships_ladder_api,
-    relationships_plans_api,
-    loyalty_api,
-):
+for module in (customers_api, relationships_api, loyalty_api):
     module.register(router)
 
 urlpatterns = [

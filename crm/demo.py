@@ -23,7 +23,6 @@ from loyalty.models import (
 )
 from loyalty.services import STEPS as LOYALTY_STEPS
 from loyalty.services import config_save, nightly_step_run, points_backfill, tiers_recompute
-from relationships.analytics_services import strategy_save
 from relationships.models import (
     NightlyRun,
     PurchaseRhythm,
@@ -33,6 +32,7 @@ from relationships.models import (
     RunStatus,
 )
 from relationships.nightly import nightly_run
+from relationships.services import strategy_save
 
 T = RelationshipType
 STRATEGIES = {

@@ -9,7 +9,6 @@ urlpatterns = [
     path("", include("customers.urls")),
     path("", include("crm.analytics_urls")),
     path("", include("relationships.urls")),
-    path("", include("relationships.practice_urls")),
     path("", include("loyalty.urls")),
     path("api/v1/", include("crm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

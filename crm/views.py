@@ -16,9 +16,13 @@ from customers.selectors import (
 )
 from customers.web import wants_fragment
 from loyalty.selectors import customer_loyalty_panel
-from relationships.analytics_selectors import customer_risk_panel
 from relationships.forms import InteractionForm
-from relationships.selectors import TimelineCursor, customer_timeline, timeline_row
+from relationships.selectors import (
+    TimelineCursor,
+    customer_risk_panel,
+    customer_timeline,
+    timeline_row,
+)
 
 # The first screen of the timeline; older entries come through the "Load more" cursor.
 TIMELINE_PAGE = 20

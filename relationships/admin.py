@@ -5,7 +5,6 @@ from django.contrib import admin
 
 from customers.admin_mixins import ReadOnlyAdmin
 
-from .analytics_services import defection_record
 from .models import (
     CorrectiveAction,
     CorrectivePlan,
@@ -23,6 +22,7 @@ from .models import (
     RiskFlag,
     StrategicAssessment,
 )
+from .services import defection_record
 
 
 @admin.register(Interaction)

@@ -1,9 +1,23 @@
 from django.urls import path
 
-from . import views
+from .views import defections, interactions, ladder, plans
 
 urlpatterns = [
-    path("customers/<int:pk>/interactions/", views.interaction_log_view, name="interaction-log"),
-    path("follow-ups/", views.follow_up_list, name="follow-up-list"),
-    path("follow-ups/<int:pk>/done/", views.follow_up_done, name="follow-up-done"),
+    path("customers/<int:pk>/interactions/", interactions.interaction_log_view, name="interaction-log"),
+    path("follow-ups/", interactions.follow_up_list, name="follow-up-list"),
+    path("follow-ups/<int:pk>/done/", interactions.follow_up_done, name="follow-up-done"),
+    path("ladder/", ladder.ladder, name="ladder"),
+    path(
+        "ladder/suggestions/<int:pk>/decide/",
+        ladder.ladder_suggestion_decide_view,
+        name="ladder-suggestion-decide",
+    ),
+    path("customers/<int:pk>/ladder/", ladder.customer_ladder, name="customer-ladder"),
+    path("analytics/defections/", defections.defection_report_view, name="defection-report"),
+    path("plans/", plans.plan_list, name="plan-list"),
+    path("plans/new/", plans.plan_create, name="plan-create"),
+    path("plans/<int:pk>/", plans.plan_detail, name="plan-detail"),
+    path("plans/<int:pk>/edit/", plans.plan_edit, name="plan-edit"),
+    path("plans/<int:pk>/actions/", plans.plan_action_add, name="plan-action-add"),
+    path("plans/actions/<int:pk>/done/", plans.plan_action_done, name="plan-action-done"),
 ]

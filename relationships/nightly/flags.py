@@ -13,8 +13,8 @@ from django.db.models import Count
 
 from customers.models import Purchase
 
-from ..ladder import ladder_suggestions_refresh
 from ..models import Interaction, InteractionKind, RiskFlag, RunMode, Sentiment
+from ..services.ladder_rules import ladder_suggestions_refresh
 from .context import BATCH, RunContext, positions, risk_threshold
 from .pg_copy import REASONS, copy_rows
 from .sql import is_postgres, to_money

@@ -8,7 +8,7 @@ import numpy as np
 from ..analytics.clv import bgnbd_expected_purchases_at, bgnbd_p_alive, clv_discounted
 from ..analytics.risk import risk_scores, value_at_risk
 from ..analytics.valuation import strategic_score, value_tiers
-from ..analytics_selectors import CLV_EDGES
+from ..selectors.analytics import CLV_EDGES
 from .context import RunContext
 
 
@@ -113,7 +113,7 @@ def _dashboard_summary(c: dict[str, np.ndarray], managers: np.ndarray, stages: n
     book and of each account
     manager's book (as assigned at the run), stored on the run so the dashboard reads
     them instead of aggregating up to a million rows per view. Same buckets as
-    analytics_selectors counts live (CLV as stored: rounded to cents)."""
+    selectors.analytics counts live (CLV as stored: rounded to cents)."""
     fin = np.asarray(c["financial_band"], dtype=np.int64)
     strat = np.asarray(c["strategic_band"], dtype=np.int64)
     buyers = np.asarray(c["purchase_count"]) > 0

@@ -8,10 +8,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from relationships.analytics_selectors import customer_risk_panel
-from relationships.analytics_services import defection_record
 from relationships.models import CustomerMetrics, DefectionReason, NightlyRun, RelationshipStrategy
 from relationships.nightly import nightly_run
+from relationships.selectors import customer_risk_panel
+from relationships.services import defection_record
 from tests.factories import CustomerFactory, PurchaseFactory, SegmentFactory
 
 RUN = dt.date(2026, 6, 1)
@@ -199,7 +199,7 @@ def test_admin_records_a_defection_through_the_service(client, scored, admin_use
 
 
 def test_clv_histogram_bins_on_a_1_2_5_scale(admin_user, manager_a):
-    from relationships.analytics_selectors import clv_histogram
+    from relationships.selectors import clv_histogram
 
     for clv in ("-5", "15", "19.99", "150"):
         CustomerMetrics.objects.create(

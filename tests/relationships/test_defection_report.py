@@ -6,8 +6,8 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
-from relationships.defection_report import defection_report
 from relationships.models import DefectionReason
+from relationships.selectors import defection_report
 from tests.factories import DefectionFactory, InteractionFactory, SegmentFactory
 
 TODAY = dt.date(2026, 6, 15)
@@ -122,7 +122,7 @@ def test_api_gives_the_same_numbers(client, manager_a, customer_a, customer_b):
 
 
 def test_stacked_chart_blocks_are_proportional_to_counts():
-    from relationships.practice_views import stacked_chart
+    from relationships.views.charts import stacked_chart
 
     grid = [
         {"month": dt.date(2026, 1, 1), "counts": [1, 1], "total": 2},

@@ -13,9 +13,8 @@ from django.utils import timezone
 from customers.errors import Conflict, NotAllowed, ValidationFailed
 from customers.models import StageChange
 from loyalty.models import LedgerEntry
-from relationships.ladder import ladder_suggestions_refresh
 from relationships.models import LadderSuggestion
-from relationships.services import ladder_move, ladder_suggestion_decide
+from relationships.services import ladder_move, ladder_suggestion_decide, ladder_suggestions_refresh
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,

@@ -11,7 +11,6 @@ from django_celery_beat.models import PeriodicTask
 
 from customers.errors import Conflict, NotAllowed
 from relationships import nightly
-from relationships.analytics_services import defection_record
 from relationships.models import (
     CustomerMetrics,
     DefectionReason,
@@ -23,6 +22,7 @@ from relationships.models import (
 )
 from relationships.nightly import write
 from relationships.nightly.context import LOCK_KEY
+from relationships.services import defection_record
 from relationships.tasks import nightly_run as nightly_task
 from tests.factories import CustomerFactory, InteractionFactory, PurchaseFactory, SegmentFactory
 
@@ -311,7 +311,7 @@ def test_a_rerun_keeps_each_customers_metrics_row(book):
 
 
 def test_the_dashboard_counts_come_from_the_run(book, admin_user, manager_a, manager_b):
-    from relationships import analytics_selectors as sel
+    from relationships.selectors import analytics as sel
 
     run = nightly.nightly_run(run_date=RUN)
     stored = run.rows["dashboard"]

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from customers.errors import NotAllowed, ValidationFailed
-from relationships.defection_report import effect_sentence, plan_effect
 from relationships.models import CorrectiveAction, CorrectivePlan, DefectionReason
+from relationships.selectors import effect_sentence, plan_effect
 from relationships.services import action_add, action_mark_done, plan_save
 from tests.factories import (
     CorrectiveActionFactory,

@@ -7,7 +7,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from customers.errors import ApplicationError
-from relationships.ladder import ladder_suggestions_refresh
+from relationships.services import ladder_suggestions_refresh
 
 
 class Command(BaseCommand):

@@ -13,8 +13,8 @@ from rest_framework.response import Response
 
 from customers.api import AwareDateTimeField, PersonSerializer, VisibleCustomerField
 
-from . import selectors, services
-from .models import Channel, Interaction, InteractionKind, Sentiment
+from .. import selectors, services
+from ..models import Channel, Interaction, InteractionKind, Sentiment
 
 
 class InteractionSerializer(serializers.ModelSerializer):
@@ -116,8 +116,3 @@ class InteractionViewSet(
         interaction = self.get_object()
         done = services.follow_up_complete(actor=request.user, interaction=interaction)
         return Response(InteractionSerializer(done).data)
-
-
-def register(router) -> None:
-    """Add this app's viewsets to the /api/v1/ router."""
-    router.register("interactions", InteractionViewSet, basename="api-interaction")

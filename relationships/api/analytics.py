@@ -1,8 +1,8 @@
 """The /api/v1/ endpoints for retention analytics and risk: flags, metrics, snapshots,
 model fits, nightly runs, relationship strategies and defections.
 
-Thin: reads go through relationships.analytics_selectors (scoped: a row outside the
-caller's book is a 404), writes through relationships.analytics_services.
+Thin: reads go through relationships.selectors (scoped: a row outside the caller's
+book is a 404), writes through relationships.services.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from customers.api import VisibleCustomerField
 from customers.models import Segment
 from customers.permissions import AdminWritesStaffReads, IsAdminRole
 
-from . import analytics_selectors as selectors
-from . import analytics_services as services
-from .models import (
+from .. import selectors, services
+from ..models import (
     CustomerMetrics,
     Defection,
     DefectionReason,
@@ -301,15 +300,3 @@ class DefectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             exit_interview_notes=data.get("exit_interview_notes", ""),
         )
         return Response(self.get_serializer(defection).data, status=status.HTTP_201_CREATED)
-
-
-def register(router) -> None:
-    """Add the analytics viewsets to the /api/v1/ router."""
-    router.register("risk-flags", RiskFlagViewSet, basename="api-risk-flag")
-    router.register("customer-metrics", CustomerMetricsViewSet, basename="api-customer-metrics")
-    router.register("retention-snapshots", RetentionSnapshotViewSet, basename="api-retention-snapshot")
-    router.register("model-fits", ModelFitViewSet, basename="api-model-fit")
-    router.register("nightly-runs", NightlyRunViewSet, basename="api-nightly-run")
-    router.register("relationship-strategies", RelationshipStrategyViewSet, basename="api-relationship-strategy")
-    router.register("defection-reasons", DefectionReasonViewSet, basename="api-defection-reason")
-    router.register("defections", DefectionViewSet, basename="api-defection")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import (
     Case,
     Count,
@@ -17,8 +19,8 @@ from django.db.models import (
 from customers.models import Customer, Stage, User
 from customers.selectors import customer_is_visible_to, customers_visible_to
 
-from .analytics.valuation import TIER_ADVICE
-from .models import (
+from ..analytics.valuation import TIER_ADVICE
+from ..models import (
     CustomerMetrics,
     CutKind,
     Defection,
@@ -108,7 +110,7 @@ def customer_risk_panel(*, actor: User, customer: Customer) -> dict | None:
     return {"template": "relationships/_risk_panel.html", "data": data}
 
 
-def latest_run_date():
+def latest_run_date() -> dt.date | None:
     return RetentionSnapshot.objects.aggregate(d=Max("run_date"))["d"]
 
 

@@ -1,7 +1,7 @@
-"""The ladder of loyalty: rules that suggest moves up the ladder (set-based, one pass over
-the whole book), and the reads behind the Ladder page.
+"""The ladder of loyalty's rule engine: rules that suggest moves up the ladder
+(set-based, one pass over the whole book).
 
-Rules only suggest; an account manager accepts or dismisses (relationships.services).
+Rules only suggest; an account manager accepts or dismisses (services.ladder).
 The first purchase (prospect -> customer) is applied directly by customers.services.
 """
 
@@ -11,37 +11,20 @@ import datetime as dt
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import (
-    Case,
-    Count,
-    F,
-    IntegerField,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
+from django.db.models import Count, F, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from customers.errors import ValidationFailed
-from customers.models import Customer, CustomerStatus, Purchase, Stage, StageChange, User
-from customers.selectors import customers_visible_to
+from customers.models import Customer, CustomerStatus, Purchase, Stage
 from loyalty.models import LedgerEntry
 
-from .models import Interaction, InteractionKind, LadderSuggestion, Sentiment, SuggestionStatus
+from ..models import Interaction, InteractionKind, LadderSuggestion, Sentiment, SuggestionStatus
+from ..selectors.ladder import RANK, stage_rank
 
-RANK = {value: i for i, value in enumerate(Stage.values)}  # prospect 0 ... partner 5
 REPEAT_PURCHASES = 2  # two purchases or more make a client
 ADVOCACY_EVENTS = ("referral", "review")  # loyalty event codes that speak for us in public
 BATCH = 2000
-
-
-def stage_rank(field: str = "stage") -> Case:
-    return Case(
-        *[When(**{field: value}, then=Value(i)) for value, i in RANK.items()],
-        output_field=IntegerField(),
-    )
 
 
 def _grouped(qs: QuerySet, customer_path: str, *, minimum: int = 1) -> dict[int, tuple[str, int]]:
@@ -64,7 +47,7 @@ def _below(stage: str, customer_ids: list[int] | None = None) -> QuerySet[Custom
     return qs if customer_ids is None else qs.filter(pk__in=_only(customer_ids))
 
 
-def _only(customer_ids: list[int]):
+def _only(customer_ids: list[int]) -> RawSQL | list[int]:
     """Customer ids for an ``__in`` lookup: on PostgreSQL one array parameter (an IN list
     of 100,000 placeholders takes seconds to plan)."""
     if connection.vendor == "postgresql":
@@ -72,7 +55,9 @@ def _only(customer_ids: list[int]):
     return customer_ids
 
 
-def _from_counts(counts: dict, name: str, below: str, minimum: int, customer_ids) -> dict[int, tuple[str, int]]:
+def _from_counts(
+    counts: dict, name: str, below: str, minimum: int, customer_ids: list[int] | None
+) -> dict[int, tuple[str, int]]:
     """The _grouped() answer from the nightly run's per-customer arrays."""
     n = counts[name]
     keep = (counts["stage_rank"] < RANK[below]) & ~counts["defected"] & (n >= minimum)
@@ -213,48 +198,3 @@ def ladder_suggestions_refresh(
             batch_size=BATCH,
         )
     return len(new) + len(changed)
-
-
-# --- Reads for the Ladder page and API -------------------------------------------------
-
-
-def suggestions_visible_to(actor: User) -> QuerySet[LadderSuggestion]:
-    return LadderSuggestion.objects.filter(customer__in=customers_visible_to(actor))
-
-
-def open_suggestions(*, actor: User) -> QuerySet[LadderSuggestion]:
-    return (
-        suggestions_visible_to(actor)
-        .filter(status=SuggestionStatus.OPEN)
-        .select_related("customer", "customer__account_manager")
-        .order_by("-created_on", "-id")
-    )
-
-
-def stage_changes_visible_to(actor: User) -> QuerySet[StageChange]:
-    """Moves on the ladder of the customers the actor may see (page and API alike)."""
-    return StageChange.objects.filter(customer__in=customers_visible_to(actor))
-
-
-def stage_moves_this_month(*, actor: User, today: dt.date | None = None) -> dict:
-    """How many moves up and down the ladder since the first of this month (one query)."""
-    today = today or timezone.localdate()
-    start = timezone.make_aware(dt.datetime.combine(today.replace(day=1), dt.time()))
-    up = Q(**{"to_rank__gt": F("from_rank")})
-    counts = (
-        stage_changes_visible_to(actor).filter(changed_at__gte=start)
-        .annotate(from_rank=stage_rank("from_stage"), to_rank=stage_rank("to_stage"))
-        .aggregate(up=Count("id", filter=up), down=Count("id", filter=~up))
-    )
-    return {"up": counts["up"], "down": counts["down"], "since": today.replace(day=1)}
-
-
-def customers_on_rung(*, actor: User, stage: str, limit: int = 50) -> tuple[list[Customer], int]:
-    """Up to `limit` customers of the actor's book on one rung (by name), and how many in all."""
-    qs = customers_visible_to(actor).filter(stage=stage).select_related("account_manager").order_by("name", "id")
-    rows = list(qs[:limit])
-    return rows, len(rows) if len(rows) < limit else qs.count()
-
-
-def stage_history(*, customer) -> QuerySet[StageChange]:
-    return customer.stage_changes.select_related("changed_by").order_by("-changed_at", "-id")

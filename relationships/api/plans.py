@@ -1,5 +1,5 @@
 """The /api/v1/ endpoints for the defection and complaint report and corrective plans.
-Reads through relationships.defection_report (scoped by the caller's book), writes through
+Reads through relationships.selectors (scoped by the caller's book), writes through
 relationships.services. Admins write plans; staff read them; an action's owner marks it done."""
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ from rest_framework.response import Response
 
 from customers.permissions import AdminWritesStaffReads
 
-from . import defection_report as report
-from . import services
-from .models import CorrectiveAction, CorrectivePlan, DefectionReason, PlanStatus
-from .selectors import staff_users
+from .. import selectors, services
+from ..models import CorrectiveAction, CorrectivePlan, DefectionReason, PlanStatus
 
 
 class DefectionReportViewSet(viewsets.ViewSet):
@@ -22,7 +20,7 @@ class DefectionReportViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def list(self, request):
-        data = report.defection_report(actor=request.user)
+        data = selectors.defection_report(actor=request.user)
 
         def grid(rows):
             return [{"month": r["month"].isoformat(), "counts": r["counts"], "total": r["total"]} for r in rows]
@@ -42,7 +40,7 @@ class DefectionReportViewSet(viewsets.ViewSet):
 
 class CorrectiveActionSerializer(serializers.ModelSerializer):
     plan = serializers.PrimaryKeyRelatedField(queryset=CorrectivePlan.objects.all())
-    owner = serializers.PrimaryKeyRelatedField(queryset=staff_users())
+    owner = serializers.PrimaryKeyRelatedField(queryset=selectors.staff_users())
 
     class Meta:
         model = CorrectiveAction
@@ -54,8 +52,8 @@ class CorrectivePlanSerializer(serializers.ModelSerializer):
     causes = serializers.SlugRelatedField(
         slug_field="code", many=True, queryset=DefectionReason.objects.all()
     )
-    owner = serializers.PrimaryKeyRelatedField(queryset=staff_users())
-    recovery_team = serializers.PrimaryKeyRelatedField(many=True, queryset=staff_users(), required=False)
+    owner = serializers.PrimaryKeyRelatedField(queryset=selectors.staff_users())
+    recovery_team = serializers.PrimaryKeyRelatedField(many=True, queryset=selectors.staff_users(), required=False)
     status = serializers.ChoiceField(choices=PlanStatus.choices, default=PlanStatus.DRAFT)
     actions = CorrectiveActionSerializer(many=True, read_only=True)
 
@@ -77,7 +75,7 @@ class CorrectivePlanViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, vi
     ordering_fields = ["id", "created_at", "started_on"]
 
     def get_queryset(self):
-        return report.plans_visible_to(self.request.user).prefetch_related("recovery_team", "actions")
+        return selectors.plans_visible_to(self.request.user).prefetch_related("recovery_team", "actions")
 
     def _save(self, data: dict, plan=None):
         return services.plan_save(
@@ -110,14 +108,14 @@ class CorrectivePlanViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, vi
             "started_on": instance.started_on, **serializer.validated_data,
         }
         plan = self._save(merged, plan=instance)
-        return Response(self.get_serializer(report.plan_get(actor=request.user, pk=plan.pk)).data)
+        return Response(self.get_serializer(selectors.plan_get(actor=request.user, pk=plan.pk)).data)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def effect(self, request, pk=None):
         plan = self.get_object()
-        effect = report.plan_effect(actor=request.user, plan=plan)
-        body = {"sentence": report.effect_sentence(effect), "before": None, "after": None, "months": []}
+        effect = selectors.plan_effect(actor=request.user, plan=plan)
+        body = {"sentence": selectors.effect_sentence(effect), "before": None, "after": None, "months": []}
         if effect:
             body.update(
                 before=effect["before"], after=effect["after"], pivot=effect["pivot"].isoformat(),
@@ -143,7 +141,7 @@ class CorrectiveActionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
     ordering_fields = ["id", "due_on"]
 
     def get_queryset(self):
-        return report.actions_visible_to(self.request.user)
+        return selectors.actions_visible_to(self.request.user)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -160,9 +158,3 @@ class CorrectiveActionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
     def done(self, request, pk=None):
         marked = services.action_mark_done(actor=request.user, action=self.get_object())
         return Response(self.get_serializer(marked).data)
-
-
-def register(router) -> None:
-    router.register("defection-report", DefectionReportViewSet, basename="api-defection-report")
-    router.register("corrective-plans", CorrectivePlanViewSet, basename="api-corrective-plan")
-    router.register("corrective-actions", CorrectiveActionViewSet, basename="api-corrective-action")

@@ -14,7 +14,7 @@ from customers.models import Customer, CustomerStatus, Segment, User
 from customers.selectors import customers_visible_to
 from customers.services import customer_update
 
-from .models import (
+from ..models import (
     Defection,
     DefectionReason,
     PurchaseRhythm,

@@ -1,6 +1,6 @@
 """The /api/v1/ endpoints for the ladder of loyalty: rule suggestions (list, decide) and
-moves by hand. Thin over relationships.ladder (reads, scoped by the caller's book) and
-relationships.services (writes)."""
+moves by hand. Thin over relationships.selectors (reads, scoped by the caller's book)
+and relationships.services (writes)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from rest_framework.response import Response
 from customers.api import VisibleCustomerField
 from customers.models import Stage, StageChange
 
-from . import ladder as selectors
-from . import services
-from .models import LadderSuggestion
+from .. import selectors, services
+from ..models import LadderSuggestion
 
 
 class LadderSuggestionSerializer(serializers.ModelSerializer):
@@ -85,10 +84,3 @@ class LadderMoveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             actor=request.user, customer=data["customer"], to_stage=data["to_stage"], reason=data["reason"]
         )
         return Response(self.get_serializer(change).data, status=status.HTTP_201_CREATED)
-
-
-def register(router) -> None:
-    router.register("ladder-suggestions", LadderSuggestionViewSet, basename="api-ladder-suggestion")
-    router.register("ladder-moves", LadderMoveViewSet, basename="api-ladder-move")
-
-

@@ -1,4 +1,5 @@
-"""Reads on relationships, scoped by the same visibility rule as customers."""
+"""Reads on interactions, follow-ups and the customer timeline, scoped by the same
+visibility rule as customers."""
 
 from __future__ import annotations
 
@@ -12,18 +13,12 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.template.defaultfilters import floatformat
 from django.utils import dateformat, timezone
+from django.utils.dateparse import parse_datetime
 
-from customers.models import Customer, Role, User
+from customers.models import Customer, User
 from customers.selectors import customers_visible_to
 
-from .models import Channel, Interaction, InteractionKind, Sentiment
-
-
-def staff_users() -> QuerySet[User]:
-    """Active admins and account managers: who may own a corrective plan or action."""
-    return User.objects.filter(role__in=[Role.ADMIN, Role.ACCOUNT_MANAGER], is_active=True).order_by(
-        "first_name", "last_name", "username"
-    )
+from ..models import Channel, Interaction, InteractionKind, Sentiment
 
 
 def interactions_visible_to(actor: User) -> QuerySet[Interaction]:
@@ -84,8 +79,6 @@ class TimelineCursor:
 
     @classmethod
     def parse(cls, token: str) -> TimelineCursor:
-        from django.utils.dateparse import parse_datetime
-
         try:
             when, kind, pk = token.replace(" ", "+").split("~")
             occurred_at = parse_datetime(when)
@@ -98,7 +91,7 @@ class TimelineCursor:
             raise ValueError(f"Not a timeline position: {token!r}") from exc
 
 
-def _after_cursor(qs, kind: str, cursor: TimelineCursor | None):
+def _after_cursor(qs: QuerySet, kind: str, cursor: TimelineCursor | None) -> QuerySet:
     """Rows strictly after the cursor in (time, rank, id) descending order."""
     if cursor is None:
         return qs

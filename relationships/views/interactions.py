@@ -12,9 +12,9 @@ from customers.permissions import staff_required
 from customers.selectors import customer_get
 from customers.web import add_application_error, wants_fragment
 
-from .forms import InteractionForm
-from .selectors import TimelineEntry, follow_ups_due, interaction_get, timeline_row, today
-from .services import follow_up_complete, interaction_log
+from ..forms import InteractionForm
+from ..selectors import TimelineEntry, follow_ups_due, interaction_get, timeline_row, today
+from ..services import follow_up_complete, interaction_log
 
 UPCOMING_DAYS = 30
 

@@ -1,0 +1,77 @@
+"""Writes on interactions: logging one and closing its follow-up."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from customers.errors import NotAllowed, ValidationFailed
+from customers.models import Customer, User
+from customers.selectors import customers_visible_to
+
+from ..models import Channel, Interaction, InteractionKind, Sentiment
+
+
+@transaction.atomic
+def interaction_log(
+    *,
+    customer: Customer,
+    author: User,
+    channel: str,
+    kind: str,
+    subject: str,
+    notes: str = "",
+    occurred_at: dt.datetime | None = None,
+    sentiment: int = Sentiment.NEUTRAL,
+    follow_up_on: dt.date | None = None,
+) -> Interaction:
+    """Log a touchpoint. Staff may log only on customers they can see."""
+    if not author.is_staff_member:
+        raise NotAllowed("Only staff log interactions here.")
+    if not customers_visible_to(author).filter(pk=customer.pk).exists():
+        raise NotAllowed("This customer is not in your book.")
+    subject = (subject or "").strip()
+    if not subject:
+        raise ValidationFailed("Say in a few words what it was about.", field="subject")
+    if channel not in Channel.values:
+        raise ValidationFailed(f"Unknown channel {channel!r}.", field="channel")
+    if kind not in InteractionKind.values:
+        raise ValidationFailed(f"Unknown kind {kind!r}.", field="kind")
+    if sentiment not in Sentiment.values:
+        raise ValidationFailed("Sentiment runs from -2 to 2.", field="sentiment")
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    if timezone.is_naive(occurred_at):
+        raise ValidationFailed("The time must include a time zone.", field="occurred_at")
+    if occurred_at > now + dt.timedelta(minutes=5):
+        raise ValidationFailed("An interaction cannot happen in the future.", field="occurred_at")
+    if follow_up_on is not None and follow_up_on < occurred_at.date():
+        raise ValidationFailed(
+            "The follow-up must be on or after the interaction.", field="follow_up_on"
+        )
+    return Interaction.objects.create(
+        customer=customer,
+        author=author,
+        channel=channel,
+        kind=kind,
+        subject=subject[:200],
+        notes=notes or "",
+        occurred_at=occurred_at,
+        sentiment=sentiment,
+        follow_up_on=follow_up_on,
+    )
+
+
+@transaction.atomic
+def follow_up_complete(*, actor: User, interaction: Interaction) -> Interaction:
+    if not customers_visible_to(actor).filter(pk=interaction.customer_id).exists():
+        raise NotAllowed("This customer is not in your book.")
+    locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
+    if locked.follow_up_on is None:
+        raise ValidationFailed("This interaction has no follow-up.")
+    if locked.follow_up_done_at is None:
+        locked.follow_up_done_at = timezone.now()
+        locked.save(update_fields=["follow_up_done_at"])
+    return locked

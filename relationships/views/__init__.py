@@ -1,0 +1,1 @@
+"""Staff pages on relationships, one module per subject; relationships.urls routes to them."""

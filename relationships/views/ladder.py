@@ -1,0 +1,121 @@
+"""The ladder of loyalty pages: the funnel, this month's moves, rule suggestions to decide,
+and moving one customer by hand."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from customers.errors import ApplicationError
+from customers.models import Stage
+from customers.permissions import staff_required
+from customers.selectors import customer_get
+from customers.web import add_application_error, wants_fragment
+
+from ..forms import LadderMoveForm
+from ..models import LadderSuggestion, SuggestionStatus
+from ..selectors import (
+    customers_on_rung,
+    ladder_counts,
+    open_suggestions,
+    stage_history,
+    stage_moves_this_month,
+    suggestions_visible_to,
+)
+from ..services import ladder_move, ladder_suggestion_decide
+
+SUGGESTION_LIMIT = 50  # a morning's worth; the API pages through the rest
+
+
+@staff_required
+def ladder(request):
+    actor = request.user
+    counts = ladder_counts(actor=actor)
+    top = max((n for _, _, n in counts), default=0) or 1
+    funnel = [
+        {"value": v, "label": label, "count": n, "width": round(max(n / top * 100, 0.5), 1)}
+        for v, label, n in counts
+    ]
+    qs = open_suggestions(actor=actor)
+    suggestions = list(qs[:SUGGESTION_LIMIT])
+    total = len(suggestions) if len(suggestions) < SUGGESTION_LIMIT else qs.count()
+    rung = request.GET.get("stage")
+    on_rung, on_rung_total = (
+        customers_on_rung(actor=actor, stage=rung) if rung in Stage.values else ([], 0)
+    )
+    return render(
+        request,
+        "relationships/ladder.html",
+        {
+            "nav": "ladder",
+            "scope": "the whole book" if actor.is_admin else "your book",
+            "funnel": funnel,
+            "moves": stage_moves_this_month(actor=actor),
+            "suggestions": suggestions,
+            "total": total,
+            "rung": Stage(rung) if rung in Stage.values else None,
+            "on_rung": on_rung,
+            "on_rung_total": on_rung_total,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def ladder_suggestion_decide_view(request, pk: int):
+    try:
+        suggestion = suggestions_visible_to(request.user).select_related("customer").get(pk=pk)
+    except (LadderSuggestion.DoesNotExist, ValueError) as exc:
+        raise Http404("No such suggestion.") from exc
+    decision = request.POST.get("decision")
+    try:
+        if decision not in {"accept", "dismiss"}:
+            raise ApplicationError("Choose accept or dismiss.")
+        decided = ladder_suggestion_decide(
+            actor=request.user, suggestion=suggestion, accept=decision == "accept"
+        )
+    except ApplicationError as exc:
+        if wants_fragment(request):
+            return HttpResponse(exc.message, status=exc.status_code)
+        messages.error(request, exc.message)
+        return redirect("ladder")
+    if wants_fragment(request):
+        return HttpResponse("")  # the row is swapped for nothing
+    if decided.status == SuggestionStatus.ACCEPTED:
+        messages.success(request, f"{suggestion.customer} is now a {decided.get_to_stage_display().lower()}.")
+    else:
+        messages.success(request, f"Dismissed the suggestion for {suggestion.customer}.")
+    return redirect("ladder")
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def customer_ladder(request, pk: int):
+    customer = customer_get(actor=request.user, pk=pk)
+    form = LadderMoveForm(request.POST or None, initial={"to_stage": customer.stage})
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = ladder_move(actor=request.user, customer=customer, **form.cleaned_data)
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(
+                request, f"{customer} moved from {change.get_from_stage_display().lower()} "
+                f"to {change.get_to_stage_display().lower()}."
+            )
+            return redirect("customer-ladder", pk=customer.pk)
+    return render(
+        request,
+        "relationships/customer_ladder.html",
+        {
+            "nav": "customers",
+            "customer": customer,
+            "form": form,
+            "history": list(stage_history(customer=customer)[:50]),
+            "suggestion": suggestions_visible_to(request.user)
+            .filter(customer=customer, status=SuggestionStatus.OPEN)
+            .first(),
+        },
+    )
