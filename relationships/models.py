@@ -351,6 +351,14 @@ class ModelFit(models.Model):
     gg_v = models.FloatField(null=True, blank=True)
     holdout_days = models.PositiveIntegerField(default=0)
     holdout_mae = models.FloatField(null=True, blank=True)
+    # How far to trust the parameters: the summed log-likelihood at the estimate, whether
+    # the optimiser converged, the customers each model saw and the penalty it was given.
+    bgnbd_log_likelihood = models.FloatField(null=True, blank=True)
+    bgnbd_converged = models.BooleanField(null=True, blank=True)
+    gg_n_customers = models.PositiveIntegerField(default=0)
+    gg_log_likelihood = models.FloatField(null=True, blank=True)
+    gg_converged = models.BooleanField(null=True, blank=True)
+    penalizer = models.FloatField(default=0.0)
     note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -5,8 +5,18 @@ last full one."""
 from __future__ import annotations
 
 import numpy as np
+from django.conf import settings
 
-from ..analytics.clv import BgNbdParams, GammaGammaParams, fit_bgnbd, fit_gamma_gamma, holdout_error
+from ..analytics.clv import (
+    BgNbdParams,
+    FitResult,
+    GammaGammaParams,
+    bgnbd_expected_purchases,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    gamma_gamma_expected_spend,
+    holdout_error,
+)
 from ..models import ModelFit, RunMode
 from .context import FIT_SAMPLE, RunContext, holdout_days
 
@@ -17,6 +27,38 @@ def _rft(count, first, last, end_day):
     recency = np.maximum(last - first, 0)
     big_t = np.maximum(end_day - first, recency)
     return frequency, recency, big_t
+
+
+# A fit whose parameters run off towards the edges of what a float holds has found no
+# maximum inside the parameter space: the book is too small or too regular to identify
+# the model, and its predictions overflow.
+DEGENERATE_LOG = 15.0
+FALLBACK_PENALIZER = 0.001
+
+
+def _usable(result: FitResult, data: dict) -> bool:
+    params = np.array(list(vars(result.params).values()), dtype=float)
+    if not (result.converged and np.all(np.isfinite(params)) and np.all(np.abs(np.log(params)) < DEGENERATE_LOG)):
+        return False
+    with np.errstate(all="ignore"):
+        if isinstance(result.params, BgNbdParams):
+            predicted = bgnbd_expected_purchases(result.params, t=365.0, **data)
+        else:
+            predicted = gamma_gamma_expected_spend(result.params, **data)
+    return bool(np.all(np.isfinite(predicted)))
+
+
+def _fit_with_fallback(fitter, penalizer: float, **data) -> tuple[FitResult, str]:
+    """The plain (or configured) fit; where it finds no usable maximum, the same fit with a
+    small penalty, saying so: an unidentified model would put NaN or absurd numbers on
+    every customer."""
+    result = fitter(penalizer=penalizer, **data)
+    if penalizer >= FALLBACK_PENALIZER or _usable(result, data):
+        return result, ""
+    return fitter(penalizer=FALLBACK_PENALIZER, **data), (
+        "Too little data to identify the model without a penalty; "
+        f"fitted with penalty {FALLBACK_PENALIZER}."
+    )
 
 
 def _sample(mask: np.ndarray, seed: int) -> np.ndarray:
@@ -79,19 +121,35 @@ def fit_purchase_models(ctx: RunContext) -> dict:
     _summaries_for_models(ctx)
     frequency, recency, big_t, monetary = d["frequency"], d["recency"], d["T"], d["monetary"]
     seed = ctx.run_date.toordinal()
-    fit = {"bg": None, "gg": None, "mae": None, "note": ""}
+    penalizer = float(settings.CRM_MODEL_PENALIZER)
+    fit: dict = {"bg": None, "gg": None, "mae": None, "note": ""}
+    diagnostics: dict = {"penalizer": penalizer}
     sample = _sample(buyers, seed)
     repeaters = int((frequency[buyers] > 0).sum())
     if sample.size < 3 or repeaters < 2:
         fit["note"] = "Too few customers with purchases to fit the purchase model."
     else:
-        bg = fit_bgnbd(
-            frequency=frequency[sample], recency=recency[sample], T=big_t[sample], penalizer=0.001
+        bg_fit, bg_note = _fit_with_fallback(
+            fit_bgnbd, penalizer, frequency=frequency[sample], recency=recency[sample], T=big_t[sample]
         )
-        fit["bg"] = bg
+        fit["bg"] = bg_fit.params
+        fit["note"] = bg_note
+        diagnostics.update(
+            bgnbd_log_likelihood=bg_fit.log_likelihood,
+            bgnbd_converged=bg_fit.converged,
+            penalizer=bg_fit.penalizer,
+        )
         try:
-            fit["gg"] = fit_gamma_gamma(
-                frequency=frequency[sample], monetary_value=monetary[sample], penalizer=0.001
+            gg_fit, gg_note = _fit_with_fallback(
+                fit_gamma_gamma, penalizer, frequency=frequency[sample], monetary_value=monetary[sample]
+            )
+            fit["gg"] = gg_fit.params
+            fit["note"] = fit["note"] or gg_note
+            diagnostics.update(
+                gg_n_customers=gg_fit.n_customers,
+                gg_log_likelihood=gg_fit.log_likelihood,
+                gg_converged=gg_fit.converged,
+                penalizer=max(bg_fit.penalizer, gg_fit.penalizer),
             )
         except ValueError as exc:
             fit["note"] = f"Spend model not fitted: {exc}."
@@ -100,9 +158,9 @@ def fit_purchase_models(ctx: RunContext) -> dict:
         cal_sample = _sample(cal_buyers, seed + 1)
         if cal_sample.size >= 3 and int((d["cal_count"][cal_sample] > 1).sum()) >= 2:
             fc, rc, tc = _rft(d["cal_count"], d["cal_first"], d["cal_last"], cal_end_day)
-            cal_fit = fit_bgnbd(
-                frequency=fc[cal_sample], recency=rc[cal_sample], T=tc[cal_sample], penalizer=0.001
-            )
+            cal_fit = _fit_with_fallback(
+                fit_bgnbd, penalizer, frequency=fc[cal_sample], recency=rc[cal_sample], T=tc[cal_sample]
+            )[0].params
             fit["mae"] = holdout_error(
                 cal_fit,
                 frequency_cal=fc[cal_sample],
@@ -127,5 +185,11 @@ def fit_purchase_models(ctx: RunContext) -> dict:
         "holdout_days": holdout_days(),
         "holdout_mae": fit["mae"],
         "note": fit["note"][:300],
+        "bgnbd_log_likelihood": None,
+        "bgnbd_converged": None,
+        "gg_n_customers": 0,
+        "gg_log_likelihood": None,
+        "gg_converged": None,
+        **diagnostics,
     }
     return values

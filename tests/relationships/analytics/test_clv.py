@@ -175,7 +175,7 @@ def test_bgnbd_recovers_the_parameters_it_was_simulated_with():
     # (at CDNOW's 27-39 weeks its standard error is about 15% even at n = 10,000).
     x, t_x, big_t = simulate_bgnbd(truth, n=n, T=rng.uniform(52, 78, n), rng=rng)
 
-    fitted = fit_bgnbd(frequency=x, recency=t_x, T=big_t)
+    fitted = fit_bgnbd(frequency=x, recency=t_x, T=big_t).params
 
     assert fitted.r == pytest.approx(truth.r, rel=0.15)
     assert fitted.alpha == pytest.approx(truth.alpha, rel=0.15)
@@ -191,16 +191,16 @@ def test_bgnbd_fit_does_the_same_in_days():
     n = 5_000
     x, t_x, big_t = simulate_bgnbd(weekly, n=n, T=39.0, rng=rng)
 
-    in_weeks = fit_bgnbd(frequency=x, recency=t_x, T=big_t)
-    in_days = fit_bgnbd(frequency=x, recency=t_x * 7, T=big_t * 7)
+    in_weeks = fit_bgnbd(frequency=x, recency=t_x, T=big_t).params
+    in_days = fit_bgnbd(frequency=x, recency=t_x * 7, T=big_t * 7).params
 
     # Only the scale parameter alpha changes with the time unit.
     assert in_days.alpha == pytest.approx(in_weeks.alpha * 7, rel=0.02)
     assert in_days.r == pytest.approx(in_weeks.r, rel=0.02)
     assert in_days.b == pytest.approx(in_weeks.b, rel=0.05)
     # The penalty measures alpha in mean customer ages, so it too ignores the unit.
-    penalised_weeks = fit_bgnbd(frequency=x, recency=t_x, T=big_t, penalizer=0.01)
-    penalised_days = fit_bgnbd(frequency=x, recency=t_x * 7, T=big_t * 7, penalizer=0.01)
+    penalised_weeks = fit_bgnbd(frequency=x, recency=t_x, T=big_t, penalizer=0.01).params
+    penalised_days = fit_bgnbd(frequency=x, recency=t_x * 7, T=big_t * 7, penalizer=0.01).params
     assert penalised_days.alpha == pytest.approx(penalised_weeks.alpha * 7, rel=0.02)
     assert penalised_days.b == pytest.approx(penalised_weeks.b, rel=0.05)
     # And it does shrink: b is pulled well below its unpenalised estimate.
@@ -270,7 +270,7 @@ def test_gamma_gamma_recovers_the_parameters_it_was_simulated_with():
     frequency[:2000] = 0  # customers with no repeat purchase do not enter the fit
     monetary = simulate_gamma_gamma(CDNOW_SPEND, frequency, rng)
 
-    fitted = fit_gamma_gamma(frequency=frequency, monetary_value=monetary)
+    fitted = fit_gamma_gamma(frequency=frequency, monetary_value=monetary).params
 
     assert fitted.p == pytest.approx(CDNOW_SPEND.p, rel=0.2)
     assert fitted.q == pytest.approx(CDNOW_SPEND.q, rel=0.1)
@@ -367,3 +367,27 @@ def test_holdout_error_is_the_mean_absolute_miss_in_purchases():
     )
 
     assert error == pytest.approx((e0 + (2 - e1516)) / 2, rel=1e-8)
+
+
+def test_fits_report_their_log_likelihood_size_convergence_and_penalty():
+    rng = np.random.default_rng(3)
+    x, t_x, big_t = simulate_bgnbd(CDNOW, n=3_000, T=rng.uniform(52, 78, 3_000), rng=rng)
+
+    fit = fit_bgnbd(frequency=x, recency=t_x, T=big_t)
+    penalised = fit_bgnbd(frequency=x, recency=t_x, T=big_t, penalizer=0.01)
+
+    assert fit.converged
+    assert fit.n_customers == 3_000
+    assert fit.penalizer == 0.0
+    assert fit.log_likelihood == pytest.approx(bgnbd_log_likelihood(fit.params, x, t_x, big_t))
+    # The penalised fit is a worse fit of the data: the penalty is not in its likelihood.
+    assert penalised.penalizer == 0.01
+    assert penalised.log_likelihood < fit.log_likelihood
+
+    frequency = 1 + rng.poisson(3, size=3_000)
+    frequency[:500] = 0
+    spend = fit_gamma_gamma(
+        frequency=frequency, monetary_value=simulate_gamma_gamma(CDNOW_SPEND, frequency, rng)
+    )
+    assert spend.converged
+    assert spend.n_customers == 2_500  # customers without a repeat purchase do not enter
