@@ -135,11 +135,13 @@ class RelationshipStrategy(models.Model):
     relationship_types = models.JSONField(
         default=list,
         validators=[validate_relationship_types],
-        help_text="A list of relationship type codes, e.g. [\"long_term\", \"communities\"].",
+        help_text='A list of relationship type codes, e.g. ["long_term", "communities"].',
     )
     goal = models.CharField(max_length=20, choices=RelationshipGoal.choices)
     cost_to_serve_per_year = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("0.00"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
         help_text="What serving one customer of this segment costs per year.",
     )
     currency = models.CharField(max_length=3, default="EUR")
@@ -147,7 +149,8 @@ class RelationshipStrategy(models.Model):
         max_length=10, choices=PurchaseRhythm.choices, default=PurchaseRhythm.MARRIAGE
     )
     expected_gap_days = models.PositiveIntegerField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="For a marriage: the usual number of days between purchases.",
     )
     notes = models.TextField(blank=True)
@@ -253,10 +256,15 @@ class CustomerMetrics(models.Model):
     reasons = models.JSONField(default=list, blank=True)
     # Inputs an incremental night reuses for customers with nothing new (see nightly.py).
     revenue_12m = models.DecimalField(
-        max_digits=16, decimal_places=2, default=Decimal("0"), help_text="Revenue of the 365 days before the run date."
+        max_digits=16,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="Revenue of the 365 days before the run date.",
     )
     points_unused_since = models.DateTimeField(
-        null=True, blank=True, help_text="Since when loyalty points held have gone unused (none: no points)."
+        null=True,
+        blank=True,
+        help_text="Since when loyalty points held have gone unused (none: no points).",
     )
 
     class Meta:
@@ -435,7 +443,9 @@ class NightlyRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
     mode = models.CharField(max_length=12, choices=RunMode.choices, default=RunMode.FULL)
-    mode_reason = models.CharField(max_length=300, blank=True, help_text="Why the run took this mode.")
+    mode_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why the run took this mode."
+    )
     rows = models.JSONField(default=dict, blank=True, help_text="Rows written per step.")
     durations = models.JSONField(default=dict, blank=True, help_text="Seconds per step.")
     error = models.TextField(blank=True)
@@ -521,7 +531,9 @@ class LadderSuggestion(models.Model):
     """A rule's proposal to move a customer up the ladder of loyalty, waiting for the
     account manager to accept (the move is made) or dismiss it (never suggested again)."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ladder_suggestions")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="ladder_suggestions"
+    )
     from_stage = models.CharField(max_length=20, choices=Stage.choices)
     to_stage = models.CharField(max_length=20, choices=Stage.choices)
     rule = models.CharField(max_length=100)
@@ -623,7 +635,9 @@ class CorrectiveAction(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="corrective_actions"
     )
     due_on = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    status = models.CharField(
+        max_length=10, choices=ActionStatus.choices, default=ActionStatus.OPEN
+    )
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -147,7 +147,9 @@ def fit_bgnbd(*, frequency, recency, T, penalizer: float = 0.0) -> FitResult[BgN
             result = fallback
     r, alpha, a, b = np.exp(result.x)
     params = BgNbdParams(r=float(r), alpha=float(alpha), a=float(a), b=float(b))
-    ll = float(np.dot(weights, _bgnbd_ll_terms(params.r, params.alpha, params.a, params.b, ux, ut, uT)))
+    ll = float(
+        np.dot(weights, _bgnbd_ll_terms(params.r, params.alpha, params.a, params.b, ux, ut, uT))
+    )
     return FitResult(params, ll, int(n), _converged(result), penalizer)
 
 
@@ -197,7 +199,9 @@ def bgnbd_expected_purchases(params: BgNbdParams, *, t, frequency, recency, T) -
     return _expected_purchases(params, t, x, big_t, _alive_odds_denominator(params, x, t_x, big_t))
 
 
-def bgnbd_expected_purchases_at(params: BgNbdParams, *, ts, frequency, recency, T) -> list[np.ndarray]:
+def bgnbd_expected_purchases_at(
+    params: BgNbdParams, *, ts, frequency, recency, T
+) -> list[np.ndarray]:
     """``bgnbd_expected_purchases`` for each horizon in ``ts``: the same numbers, with what
     does not depend on the horizon computed once, and the horizons shared by two threads
     (scipy's and numpy's array functions release the GIL; a nightly run asks for 15

@@ -99,9 +99,18 @@ def risk_scores(
     )
     scores = np.minimum(gap_pts + alive_pts + complaint_pts + contact_pts + unused_pts, 100.0)
     parts = RiskParts(
-        gap=gap_pts, alive=alive_pts, complaints=complaint_pts, contact=contact_pts, unused=unused_pts,
-        ratio=ratio, since=since, usual=usual, p_alive=alive, complaint_count=complaints,
-        contact_days=contact, unused_days=unused,
+        gap=gap_pts,
+        alive=alive_pts,
+        complaints=complaint_pts,
+        contact=contact_pts,
+        unused=unused_pts,
+        ratio=ratio,
+        since=since,
+        usual=usual,
+        p_alive=alive,
+        complaint_count=complaints,
+        contact_days=contact,
+        unused_days=unused,
     )
     return scores, Reasons(parts, scores)
 
@@ -183,18 +192,36 @@ class Reasons(Sequence[list[str]]):
             for j, text in zip(hit.tolist(), texts(rows[hit]), strict=True):
                 out[j].append(text)
 
-        add(p.gap, lambda r: [
-            f"no purchase for {a:.1f}\u00d7 their usual gap ({b:.0f} days; usually {c:.0f})"
-            for a, b, c in zip(p.ratio[r].tolist(), p.since[r].tolist(), p.usual[r].tolist(), strict=True)
-        ])
+        add(
+            p.gap,
+            lambda r: [
+                f"no purchase for {a:.1f}\u00d7 their usual gap ({b:.0f} days; usually {c:.0f})"
+                for a, b, c in zip(
+                    p.ratio[r].tolist(), p.since[r].tolist(), p.usual[r].tolist(), strict=True
+                )
+            ],
+        )
         add(p.alive, lambda r: [f"P(alive) {a:.2f}" for a in p.p_alive[r].tolist()])
-        add(p.complaints, lambda r: [
-            f"{n} complaint{'s' if n != 1 else ''} in 30 days" for n in p.complaint_count[r].astype(int).tolist()
-        ])
-        add(p.contact, lambda r: [f"no contact from their manager in {a:.0f} days" for a in p.contact_days[r].tolist()])
-        add(p.unused, lambda r: [
-            f"points unused for {a / DAYS_PER_MONTH:.0f} months" for a in p.unused_days[r].tolist()
-        ])
+        add(
+            p.complaints,
+            lambda r: [
+                f"{n} complaint{'s' if n != 1 else ''} in 30 days"
+                for n in p.complaint_count[r].astype(int).tolist()
+            ],
+        )
+        add(
+            p.contact,
+            lambda r: [
+                f"no contact from their manager in {a:.0f} days" for a in p.contact_days[r].tolist()
+            ],
+        )
+        add(
+            p.unused,
+            lambda r: [
+                f"points unused for {a / DAYS_PER_MONTH:.0f} months"
+                for a in p.unused_days[r].tolist()
+            ],
+        )
         return where, out
 
 

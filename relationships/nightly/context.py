@@ -25,7 +25,11 @@ PERIODS = ((PeriodKind.MONTH, 12), (PeriodKind.QUARTER, 8), (PeriodKind.YEAR, 3)
 # rebuilds sort in memory). JIT stays on: it made the purchases pass ~10% faster (its
 # FILTER aggregates are expression evaluation). synchronous_commit: a crash right after
 # the commit can at worst lose the run itself (never corrupt anything); it is rerun.
-SESSION_SETTINGS = ("work_mem = '256MB'", "maintenance_work_mem = '256MB'", "synchronous_commit = off")
+SESSION_SETTINGS = (
+    "work_mem = '256MB'",
+    "maintenance_work_mem = '256MB'",
+    "synchronous_commit = off",
+)
 STAGE_RANK = {s: i for i, s in enumerate(Stage.values)}
 NAT = np.datetime64("NaT", "D")
 
@@ -65,9 +69,18 @@ class RunContext:
 
 # Summary arrays and what a customer with no rows gets.
 SUMMARY_DEFAULTS = {
-    "count": 0.0, "revenue": 0.0, "first": np.nan, "last": np.nan, "cal_count": 0.0,
-    "cal_first": np.nan, "cal_last": np.nan, "cal_revenue": 0.0, "revenue_12m": 0.0,
-    "complaints_30d": 0.0, "last_contact": np.nan, "points_unused_since": np.nan,
+    "count": 0.0,
+    "revenue": 0.0,
+    "first": np.nan,
+    "last": np.nan,
+    "cal_count": 0.0,
+    "cal_first": np.nan,
+    "cal_last": np.nan,
+    "cal_revenue": 0.0,
+    "revenue_12m": 0.0,
+    "complaints_30d": 0.0,
+    "last_contact": np.nan,
+    "points_unused_since": np.nan,
     "praise": 0.0,  # positive feedback interactions (the ladder's supporter rule)
 }
 

@@ -38,7 +38,11 @@ FALLBACK_PENALIZER = 0.001
 
 def _usable(result: FitResult, data: dict) -> bool:
     params = np.array(list(vars(result.params).values()), dtype=float)
-    if not (result.converged and np.all(np.isfinite(params)) and np.all(np.abs(np.log(params)) < DEGENERATE_LOG)):
+    if not (
+        result.converged
+        and np.all(np.isfinite(params))
+        and np.all(np.abs(np.log(params)) < DEGENERATE_LOG)
+    ):
         return False
     with np.errstate(all="ignore"):
         if isinstance(result.params, BgNbdParams):
@@ -99,7 +103,9 @@ def _reuse_fit(ctx: RunContext) -> int:
         for f in ModelFit._meta.concrete_fields
         if f.name not in {"id", "run_date", "created_at", "note"}
     }
-    values["note"] = f"Fitted by the full run of {source.run_date}; reused by this incremental night."
+    values["note"] = (
+        f"Fitted by the full run of {source.run_date}; reused by this incremental night."
+    )
     if source.run_date != ctx.run_date:  # (running the full night's date again keeps its fit)
         ModelFit.objects.update_or_create(run_date=ctx.run_date, defaults=values)
     return 0
@@ -130,7 +136,11 @@ def fit_purchase_models(ctx: RunContext) -> dict:
         fit["note"] = "Too few customers with purchases to fit the purchase model."
     else:
         bg_fit, bg_note = _fit_with_fallback(
-            fit_bgnbd, penalizer, frequency=frequency[sample], recency=recency[sample], T=big_t[sample]
+            fit_bgnbd,
+            penalizer,
+            frequency=frequency[sample],
+            recency=recency[sample],
+            T=big_t[sample],
         )
         fit["bg"] = bg_fit.params
         fit["note"] = bg_note
@@ -141,7 +151,10 @@ def fit_purchase_models(ctx: RunContext) -> dict:
         )
         try:
             gg_fit, gg_note = _fit_with_fallback(
-                fit_gamma_gamma, penalizer, frequency=frequency[sample], monetary_value=monetary[sample]
+                fit_gamma_gamma,
+                penalizer,
+                frequency=frequency[sample],
+                monetary_value=monetary[sample],
             )
             fit["gg"] = gg_fit.params
             fit["note"] = fit["note"] or gg_note
@@ -159,7 +172,11 @@ def fit_purchase_models(ctx: RunContext) -> dict:
         if cal_sample.size >= 3 and int((d["cal_count"][cal_sample] > 1).sum()) >= 2:
             fc, rc, tc = _rft(d["cal_count"], d["cal_first"], d["cal_last"], cal_end_day)
             cal_fit = _fit_with_fallback(
-                fit_bgnbd, penalizer, frequency=fc[cal_sample], recency=rc[cal_sample], T=tc[cal_sample]
+                fit_bgnbd,
+                penalizer,
+                frequency=fc[cal_sample],
+                recency=rc[cal_sample],
+                T=tc[cal_sample],
             )[0].params
             fit["mae"] = holdout_error(
                 cal_fit,

@@ -30,7 +30,9 @@ def step_flags(ctx: RunContext) -> int:
     eligible = ~d["defected_status"]
     over = (d["scores"] >= risk_threshold()) & eligible
     open_ids = np.array(
-        sorted(RiskFlag.objects.filter(cleared_on__isnull=True).values_list("customer_id", flat=True)),
+        sorted(
+            RiskFlag.objects.filter(cleared_on__isnull=True).values_list("customer_id", flat=True)
+        ),
         dtype=np.int64,
     )
     has_open = np.isin(ids, open_ids)
@@ -83,7 +85,11 @@ def _insert_flags_copy(ctx: RunContext, raise_idx: np.ndarray) -> int:
     }
     with connection.cursor() as cursor:
         sources = copy_rows(
-            cursor, "nightly_new_flags", columns, lambda: d["reasons"].given(raise_idx), money=frozenset({"var"})
+            cursor,
+            "nightly_new_flags",
+            columns,
+            lambda: d["reasons"].given(raise_idx),
+            money=frozenset({"var"}),
         )
         cursor.execute(
             f"INSERT INTO {RiskFlag._meta.db_table} "  # noqa: S608
@@ -103,10 +109,18 @@ def _refresh_open_flags(d: dict, keep_idx: np.ndarray) -> None:
     if not keep_idx.size:
         return
     if is_postgres():
-        columns = {"customer_id": d["ids"][keep_idx], "score": d["scores"][keep_idx], "var": np.round(d["var"][keep_idx], 2)}
+        columns = {
+            "customer_id": d["ids"][keep_idx],
+            "score": d["scores"][keep_idx],
+            "var": np.round(d["var"][keep_idx], 2),
+        }
         with connection.cursor() as cursor:
             sources = copy_rows(
-                cursor, "nightly_open_flags", columns, lambda: d["reasons"].given(keep_idx), money=frozenset({"var"})
+                cursor,
+                "nightly_open_flags",
+                columns,
+                lambda: d["reasons"].given(keep_idx),
+                money=frozenset({"var"}),
             )
             cursor.execute(
                 f"UPDATE {RiskFlag._meta.db_table} AS f "  # noqa: S608
@@ -138,24 +152,34 @@ def step_ladder(ctx: RunContext) -> int:
     so only that day's rows are added here (two index range scans instead of two passes
     over every purchase and interaction)."""
     only = ctx.changed.tolist() if ctx.mode == RunMode.INCREMENTAL else None
-    return ladder_suggestions_refresh(run_date=ctx.run_date, customer_ids=only, counts=_ladder_counts(ctx))
+    return ladder_suggestions_refresh(
+        run_date=ctx.run_date, customer_ids=only, counts=_ladder_counts(ctx)
+    )
 
 
 def _ladder_counts(ctx: RunContext) -> dict:
     d = ctx.data
     day_end = ctx.as_of + dt.timedelta(days=1)
     counts = {
-        "ids": d["ids"], "stage_rank": d["stage_rank"], "defected": d["defected_status"],
-        "purchases": d["count"].copy(), "praise": d["praise"].copy(),
+        "ids": d["ids"],
+        "stage_rank": d["stage_rank"],
+        "defected": d["defected_status"],
+        "purchases": d["count"].copy(),
+        "praise": d["praise"].copy(),
     }
     same_day = {
         "purchases": Purchase.objects.all(),
-        "praise": Interaction.objects.filter(kind=InteractionKind.FEEDBACK, sentiment__gte=Sentiment.POSITIVE),
+        "praise": Interaction.objects.filter(
+            kind=InteractionKind.FEEDBACK, sentiment__gte=Sentiment.POSITIVE
+        ),
     }
     for name, qs in same_day.items():
         rows = list(
             qs.filter(occurred_at__gte=ctx.as_of, occurred_at__lt=day_end)
-            .order_by().values("customer_id").annotate(n=Count("id")).values_list("customer_id", "n")
+            .order_by()
+            .values("customer_id")
+            .annotate(n=Count("id"))
+            .values_list("customer_id", "n")
         )
         if rows:
             found = np.array(rows, dtype=np.int64)

@@ -63,8 +63,11 @@ def incremental_max_share() -> float:
 
 def _watermark_tables() -> dict[str, type]:
     return {
-        "purchase": Purchase, "interaction": Interaction, "ledger": LedgerEntry,
-        "membership": Membership, "assignment": AccountManagerAssignment,
+        "purchase": Purchase,
+        "interaction": Interaction,
+        "ledger": LedgerEntry,
+        "membership": Membership,
+        "assignment": AccountManagerAssignment,
     }
 
 
@@ -74,7 +77,9 @@ def take_watermarks() -> dict:
     open) plus rows dated since this run's day."""
     qn = connection.ops.quote_name
     tables = _watermark_tables()
-    maxima = ", ".join(f"(SELECT COALESCE(MAX(id), 0) FROM {qn(m._meta.db_table)})" for m in tables.values())  # noqa: S608
+    maxima = ", ".join(
+        f"(SELECT COALESCE(MAX(id), 0) FROM {qn(m._meta.db_table)})" for m in tables.values()
+    )  # noqa: S608
     sql = f"SELECT {maxima}"
     values = fetch(sql, [])[0]
     marks = {k: int(v) for k, v in zip(tables, values, strict=True)}
@@ -85,7 +90,13 @@ def _config_fingerprint() -> str:
     """What every customer's numbers depend on besides their own rows: the segments'
     strategies and inactivity, and the thresholds. A change means a full night."""
     strategies = sorted(
-        (s.segment_id, s.rhythm, s.expected_gap_days, str(s.cost_to_serve_per_year), sorted(s.relationship_types or []))
+        (
+            s.segment_id,
+            s.rhythm,
+            s.expected_gap_days,
+            str(s.cost_to_serve_per_year),
+            sorted(s.relationship_types or []),
+        )
         for s in RelationshipStrategy.objects.all()
     )
     segments = sorted(Segment.objects.values_list("id", "inactivity_days"))
@@ -104,7 +115,9 @@ def _changed_customers(ctx: RunContext) -> np.ndarray:
     margin = id_margin()
     lo, hi = prev_as_of, as_of = run_date_as_of(prev.run_date), ctx.as_of
     year, month = dt.timedelta(days=365), dt.timedelta(days=30)
-    t = {name: connection.ops.quote_name(m._meta.db_table) for name, m in _watermark_tables().items()}
+    t = {
+        name: connection.ops.quote_name(m._meta.db_table) for name, m in _watermark_tables().items()
+    }
     cust = connection.ops.quote_name(Customer._meta.db_table)
     metrics = connection.ops.quote_name(CustomerMetrics._meta.db_table)
     # A row is new when its id is above the watermark, or a little below it (drawn before
@@ -136,10 +149,23 @@ def _changed_customers(ctx: RunContext) -> np.ndarray:
         return [marks[table], marks[table] - margin, since]
 
     params = [
-        *new_rows("purchase"), p(lo), p(hi), p(prev_as_of - year), p(as_of - year),
-        *new_rows("interaction"), p(lo), p(hi), InteractionKind.COMPLAINT, p(prev_as_of - month), p(as_of - month),
-        *new_rows("ledger"), p(lo), p(hi),
-        *new_rows("membership"), p(lo), p(hi),
+        *new_rows("purchase"),
+        p(lo),
+        p(hi),
+        p(prev_as_of - year),
+        p(as_of - year),
+        *new_rows("interaction"),
+        p(lo),
+        p(hi),
+        InteractionKind.COMPLAINT,
+        p(prev_as_of - month),
+        p(as_of - month),
+        *new_rows("ledger"),
+        p(lo),
+        p(hi),
+        *new_rows("membership"),
+        p(lo),
+        p(hi),
         *new_rows("assignment"),
         since,
         p(as_of),
@@ -155,13 +181,19 @@ def _incremental_blocker(ctx: RunContext) -> str:
         return "incremental nights need PostgreSQL (a demo book runs in full in seconds)"
     # The same date counts: running a night again after a correction or an import
     # starts from what that night stored.
-    done = NightlyRun.objects.filter(status=RunStatus.SUCCEEDED, run_date__lte=ctx.run_date).order_by("-run_date")
+    done = NightlyRun.objects.filter(
+        status=RunStatus.SUCCEEDED, run_date__lte=ctx.run_date
+    ).order_by("-run_date")
     ctx.previous = prev = done.first()
     if prev is None:
         return "no earlier successful run to start from"
     marks = (prev.rows or {}).get("watermarks") or {}
     state = NightlyState.objects.filter(run=prev).only("id", "version", "customers").first()
-    if marks.get("version") != WATERMARK_VERSION or state is None or state.version != WATERMARK_VERSION:
+    if (
+        marks.get("version") != WATERMARK_VERSION
+        or state is None
+        or state.version != WATERMARK_VERSION
+    ):
         return f"the run of {prev.run_date} kept no summaries to start from"
     if marks.get("config") != _config_fingerprint():
         return f"segments, strategies or thresholds changed since the run of {prev.run_date}"
@@ -211,11 +243,28 @@ def choose_mode(ctx: RunContext, requested: str) -> None:
 
 
 STATE_ARRAYS = (
-    "ids", "segment", "manager", "defected_status", "stage_rank", "acquired_on", "count", "revenue",
-    "first", "last", "revenue_12m", "complaints_30d", "last_contact", "points_unused_since", "praise",
+    "ids",
+    "segment",
+    "manager",
+    "defected_status",
+    "stage_rank",
+    "acquired_on",
+    "count",
+    "revenue",
+    "first",
+    "last",
+    "revenue_12m",
+    "complaints_30d",
+    "last_contact",
+    "points_unused_since",
+    "praise",
 )
 STATE_DEFAULTS = {
-    "segment": 0, "manager": 0, "defected_status": False, "stage_rank": 0.0, "acquired_on": NAT,
+    "segment": 0,
+    "manager": 0,
+    "defected_status": False,
+    "stage_rank": 0.0,
+    "acquired_on": NAT,
     **SUMMARY_DEFAULTS,
 }
 
@@ -232,7 +281,13 @@ def save_state(ctx: RunContext, run: NightlyRun) -> None:
         cursor.execute(
             f"INSERT INTO {table} (run_id, version, customers, arrays, created_at) "  # noqa: S608
             "VALUES (%s, %s, %s, %b, %s)",
-            [run.pk, WATERMARK_VERSION, int(ctx.data["ids"].size), buffer.getvalue(), timezone.now()],
+            [
+                run.pk,
+                WATERMARK_VERSION,
+                int(ctx.data["ids"].size),
+                buffer.getvalue(),
+                timezone.now(),
+            ],
         )
 
 

@@ -101,7 +101,9 @@ def _load_customers(ctx: RunContext, *, only: np.ndarray | None = None) -> None:
         d[name][where] = column[found]
 
 
-def _fill(ctx: RunContext, only: np.ndarray | None, row_ids: np.ndarray, values: dict[str, np.ndarray]) -> None:
+def _fill(
+    ctx: RunContext, only: np.ndarray | None, row_ids: np.ndarray, values: dict[str, np.ndarray]
+) -> None:
     """Put per-customer values into the book-wide arrays. ``only``: the customers the
     query covered (an incremental night); the ones it returned no row for are reset to
     the defaults first (say, their only purchase was deleted)."""
@@ -135,9 +137,7 @@ def _aggregate_purchases(ctx: RunContext, *, only: np.ndarray | None = None) -> 
     amt = "amount::float8" if is_postgres() else "amount"
     # Retention's month spans only on a full night (an incremental one keeps retention).
     months = retention_months(ctx) if only is None else []
-    month_sums = ", ".join(
-        f"SUM({amt}) FILTER (WHERE {occ} >= %s AND {occ} < %s)" for _ in months
-    )
+    month_sums = ", ".join(f"SUM({amt}) FILTER (WHERE {occ} >= %s AND {occ} < %s)" for _ in months)
     subset, subset_params = only_clause("customer_id", only)
     sql = f"""
         SELECT customer_id,
@@ -151,12 +151,27 @@ def _aggregate_purchases(ctx: RunContext, *, only: np.ndarray | None = None) -> 
         FROM {p} WHERE {occ} < %s {subset} GROUP BY customer_id
     """  # noqa: S608
     c, y, a = dt_param(cal_end), dt_param(year_ago), dt_param(as_of)
-    cols = ["count", "revenue", "first", "last", "cal_count", "cal_first", "cal_last", "cal_revenue", "revenue_12m"]
+    cols = [
+        "count",
+        "revenue",
+        "first",
+        "last",
+        "cal_count",
+        "cal_first",
+        "cal_last",
+        "cal_revenue",
+        "revenue_12m",
+    ]
     month_params = [dt_param(bound) for _, lo, hi in months for bound in (lo, hi)]
     rows = fetch_floats(
         sql, [c, c, c, c, y, *month_params, a, *subset_params], len(cols) + 1 + len(months)
     )
-    _fill(ctx, only, rows[:, 0].astype(np.int64), {name: rows[:, i + 1] for i, name in enumerate(cols)})
+    _fill(
+        ctx,
+        only,
+        rows[:, 0].astype(np.int64),
+        {name: rows[:, i + 1] for i, name in enumerate(cols)},
+    )
     if only is None:
         n = d["ids"].size
         idx = np.searchsorted(d["ids"], rows[:, 0].astype(np.int64))
@@ -166,14 +181,18 @@ def _aggregate_purchases(ctx: RunContext, *, only: np.ndarray | None = None) -> 
         d["month_index"] = [m for m, _, _ in months]
 
 
-def _aggregate_interactions(ctx: RunContext, *, only: np.ndarray | None = None, rows: np.ndarray | None = None) -> None:
+def _aggregate_interactions(
+    ctx: RunContext, *, only: np.ndarray | None = None, rows: np.ndarray | None = None
+) -> None:
     """ONE aggregate over interactions: complaints in 30 days, last contact by the
     customer's current account manager, praise (positive feedback, for the ladder).
     ``rows``: the query's answer, fetched already (see step_metrics)."""
     if rows is None:
         rows = fetch_floats(*_interactions_query(ctx, only), 4)
     _fill(
-        ctx, only, rows[:, 0].astype(np.int64),
+        ctx,
+        only,
+        rows[:, 0].astype(np.int64),
         {"complaints_30d": rows[:, 1], "last_contact": rows[:, 2], "praise": rows[:, 3]},
     )
 
@@ -191,8 +210,12 @@ def _interactions_query(ctx: RunContext, only: np.ndarray | None) -> tuple[str, 
         WHERE i.occurred_at < %s {subset} GROUP BY i.customer_id
     """  # noqa: S608
     params = [
-        InteractionKind.COMPLAINT, dt_param(month_ago), InteractionKind.FEEDBACK, Sentiment.POSITIVE,
-        dt_param(ctx.as_of), *subset_params,
+        InteractionKind.COMPLAINT,
+        dt_param(month_ago),
+        InteractionKind.FEEDBACK,
+        Sentiment.POSITIVE,
+        dt_param(ctx.as_of),
+        *subset_params,
     ]
     return sql, params
 
@@ -212,22 +235,34 @@ def _load_side_tables(ctx: RunContext) -> None:
         keys = np.array(sorted(values), dtype=np.int64)
         table = np.array([values[k] for k in keys.tolist()] + [default], dtype=float)
         where = np.searchsorted(keys, seg_ids)
-        hit = (where < keys.size) & (keys[np.minimum(where, max(keys.size - 1, 0))] == seg_ids) if keys.size else np.zeros(n, dtype=bool)
+        hit = (
+            (where < keys.size) & (keys[np.minimum(where, max(keys.size - 1, 0))] == seg_ids)
+            if keys.size
+            else np.zeros(n, dtype=bool)
+        )
         return table[np.where(hit, where, keys.size)]
 
     repeat_by_seg = {k: float(v.rhythm != PurchaseRhythm.FLING) for k, v in strategies.items()}
     d["expects_repeat"] = by_segment(repeat_by_seg, 1.0) > 0
-    d["expected_gap"] = by_segment({k: float(v.expected_gap_days or np.nan) for k, v in strategies.items()}, np.nan)
-    d["cost_to_serve"] = by_segment({k: float(v.cost_to_serve_per_year) for k, v in strategies.items()}, 0.0)
+    d["expected_gap"] = by_segment(
+        {k: float(v.expected_gap_days or np.nan) for k, v in strategies.items()}, np.nan
+    )
+    d["cost_to_serve"] = by_segment(
+        {k: float(v.cost_to_serve_per_year) for k, v in strategies.items()}, 0.0
+    )
     d["inactivity_days"] = by_segment({k: float(v) for k, v in inactivity.items()}, 365.0)
     d["segment_names"] = dict(Segment.objects.values_list("id", "name"))
-    d["manager_names"] = {u.pk: str(u) for u in User.objects.filter(pk__in=np.unique(d["manager"]).tolist())}
+    d["manager_names"] = {
+        u.pk: str(u) for u in User.objects.filter(pk__in=np.unique(d["manager"]).tolist())
+    }
 
     manual = np.full(n, np.nan)
     reference = np.zeros(n)
     size = np.full(n, np.nan)
     assessments = list(
-        StrategicAssessment.objects.values_list("customer_id", "score", "is_reference", "size_score")
+        StrategicAssessment.objects.values_list(
+            "customer_id", "score", "is_reference", "size_score"
+        )
     )
     if assessments:
         idx = np.searchsorted(ids, np.array([r[0] for r in assessments], dtype=np.int64))
@@ -268,7 +303,9 @@ def _points_unused_since(ctx: RunContext, *, only: np.ndarray | None = None) -> 
         GROUP BY m.customer_id
     """  # noqa: S608
     as_of = dt_param(ctx.as_of)
-    rows = fetch_floats(sql, [EntryKind.REDEEM, as_of, as_of, *subset_params, as_of, *subset_params], 4)
+    rows = fetch_floats(
+        sql, [EntryKind.REDEEM, as_of, as_of, *subset_params, as_of, *subset_params], 4
+    )
     rows = rows[rows[:, 1] > 0]  # holding points
     since = np.where(np.isnan(rows[:, 2]), rows[:, 3], rows[:, 2])
     _fill(ctx, only, rows[:, 0].astype(np.int64), {"points_unused_since": since})

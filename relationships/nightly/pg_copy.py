@@ -19,8 +19,14 @@ NUMERIC_NAN = 0xC000
 
 
 def _money_fields(k: str) -> list[tuple[str, str]]:
-    return [(f"l_{k}", ">i4"), (f"{k}_ndigits", ">i2"), (f"{k}_weight", ">i2"), (f"{k}_sign", ">u2"),
-            (f"{k}_dscale", ">i2"), (f"{k}_digits", ">i2", (NUMERIC_DIGITS,))]
+    return [
+        (f"l_{k}", ">i4"),
+        (f"{k}_ndigits", ">i2"),
+        (f"{k}_weight", ">i2"),
+        (f"{k}_sign", ">u2"),
+        (f"{k}_dscale", ">i2"),
+        (f"{k}_digits", ">i2", (NUMERIC_DIGITS,)),
+    ]
 
 
 def _put_money(rows: np.ndarray, k: str, values: np.ndarray) -> None:
@@ -32,7 +38,9 @@ def _put_money(rows: np.ndarray, k: str, values: np.ndarray) -> None:
     if amounts.size and amounts.max() >= 1e14:
         raise ValueError(f"{k}: an amount of {amounts.max():.2f} does not fit numeric(16, 2)")
     cents = np.rint(amounts * 100).astype(np.int64)
-    rows[f"{k}_sign"] = np.where(finite, np.where((values < 0) & (cents > 0), 0x4000, 0), NUMERIC_NAN)
+    rows[f"{k}_sign"] = np.where(
+        finite, np.where((values < 0) & (cents > 0), 0x4000, 0), NUMERIC_NAN
+    )
     digits = np.empty((values.size, NUMERIC_DIGITS), dtype=np.int64)
     digits[:, -1] = cents % 100 * 100  # the cents, as the first fractional base-10000 digit
     whole = cents // 100
@@ -42,7 +50,9 @@ def _put_money(rows: np.ndarray, k: str, values: np.ndarray) -> None:
     rows[f"{k}_digits"] = digits
 
 
-def copy_numbers(cursor, name: str, columns: dict[str, np.ndarray], money: frozenset[str] = frozenset()) -> None:
+def copy_numbers(
+    cursor, name: str, columns: dict[str, np.ndarray], money: frozenset[str] = frozenset()
+) -> None:
     """Create temporary table ``name`` (pos bigint: 1..n, then one float8 per column, NaN
     for NULL, or numeric for the ``money`` ones) and fill it with ONE binary COPY whose
     rows numpy lays out at once (fixed width), so no Python object is made per row: a
@@ -101,7 +111,10 @@ def copy_rows(
 
     def as_params() -> list[str]:
         where, texts = reasons()
-        return ["{" + ",".join(map(str, (where + 1).tolist())) + "}", json.dumps(texts, ensure_ascii=False)]
+        return [
+            "{" + ",".join(map(str, (where + 1).tolist())) + "}",
+            json.dumps(texts, ensure_ascii=False),
+        ]
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         params = pool.submit(as_params)

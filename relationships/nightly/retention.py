@@ -35,7 +35,9 @@ def step_retention(ctx: RunContext) -> int:
     # A defected customer with no defection record churned when they last bought.
     defected = d["defected_on"].copy()
     no_record = d["defected_status"] & np.isnat(defected)
-    defected[no_record] = np.where(np.isnat(last_purchase[no_record]), acquired[no_record], last_purchase[no_record])
+    defected[no_record] = np.where(
+        np.isnat(last_purchase[no_record]), acquired[no_record], last_purchase[no_record]
+    )
     churned = churn_dates(
         last_purchase=last_purchase,
         acquired=acquired,
@@ -109,7 +111,10 @@ def _retention_windows(ctx: RunContext) -> list[tuple[dt.date, dt.date]]:
     for bounds in _retention_periods(ctx).values():
         for start, end in bounds:
             length = (end - start).days + 1
-            windows += [(start, end), (start - dt.timedelta(days=length), start - dt.timedelta(days=1))]
+            windows += [
+                (start, end),
+                (start - dt.timedelta(days=length), start - dt.timedelta(days=1)),
+            ]
     return windows
 
 
@@ -119,7 +124,9 @@ def retention_months(ctx: RunContext) -> list[tuple[int, dt.datetime, dt.datetim
     a run of consecutive spans. Fewer columns than one per month (the yearly windows
     need no monthly detail), and each is a FILTER that every purchase row is tested on."""
     windows = _retention_windows(ctx)
-    edges = sorted({month_index(lo) for lo, _ in windows} | {month_index(hi) + 1 for _, hi in windows})
+    edges = sorted(
+        {month_index(lo) for lo, _ in windows} | {month_index(hi) + 1 for _, hi in windows}
+    )
 
     def month_start(m: int) -> dt.datetime:
         return dt.datetime(m // 12, m % 12 + 1, 1, tzinfo=dt.UTC)
@@ -143,7 +150,9 @@ def _monthly_revenue(d: dict) -> Callable:
 
 def _cuts(d: dict, acquired: np.ndarray) -> list[tuple[str, str, str, np.ndarray]]:
     n = d["ids"].size
-    cuts: list[tuple[str, str, str, np.ndarray]] = [(CutKind.ALL, "", "Whole book", np.ones(n, dtype=bool))]
+    cuts: list[tuple[str, str, str, np.ndarray]] = [
+        (CutKind.ALL, "", "Whole book", np.ones(n, dtype=bool))
+    ]
     for seg_id in np.unique(d["segment"]):
         name = d["segment_names"].get(int(seg_id), "No segment")
         cuts.append((CutKind.SEGMENT, str(int(seg_id)), name, d["segment"] == seg_id))
@@ -151,7 +160,9 @@ def _cuts(d: dict, acquired: np.ndarray) -> list[tuple[str, str, str, np.ndarray
     for code in RelationshipType.values:
         segs = [k for k, s in d["strategies"].items() if code in (s.relationship_types or [])]
         if segs:
-            cuts.append((CutKind.RELATIONSHIP_TYPE, code, labels[code], np.isin(d["segment"], segs)))
+            cuts.append(
+                (CutKind.RELATIONSHIP_TYPE, code, labels[code], np.isin(d["segment"], segs))
+            )
     managers = d["manager_names"]
     for mgr in np.unique(d["manager"]):
         label = managers.get(int(mgr), "No account manager")
@@ -161,5 +172,7 @@ def _cuts(d: dict, acquired: np.ndarray) -> list[tuple[str, str, str, np.ndarray
     )
     for year in np.unique(year_keys):
         if year:
-            cuts.append((CutKind.COHORT, str(int(year)), f"Acquired in {int(year)}", year_keys == year))
+            cuts.append(
+                (CutKind.COHORT, str(int(year)), f"Acquired in {int(year)}", year_keys == year)
+            )
     return cuts

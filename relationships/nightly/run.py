@@ -72,7 +72,9 @@ def nightly_run(
     when possible and full otherwise: weekly, on a new month, after a configuration
     change, or when more than a tenth of the book changed."""
     if mode not in {"auto", RunMode.FULL, RunMode.INCREMENTAL}:
-        raise ValidationFailed(f"Unknown mode {mode!r}: use auto, full or incremental.", field="mode")
+        raise ValidationFailed(
+            f"Unknown mode {mode!r}: use auto, full or incremental.", field="mode"
+        )
     run_date = run_date or timezone.localdate()
     _check_run_date(run_date)
     if mode == RunMode.INCREMENTAL and not is_postgres():
@@ -102,7 +104,13 @@ def nightly_run(
             t0 = time.perf_counter()
             choose_mode(ctx, mode)
             ctx.durations["choose_mode"] = round(time.perf_counter() - t0, 3)
-            _mark(run_date, status=RunStatus.RUNNING, started_at=started, mode=ctx.mode, mode_reason=ctx.mode_reason[:300])
+            _mark(
+                run_date,
+                status=RunStatus.RUNNING,
+                started_at=started,
+                mode=ctx.mode,
+                mode_reason=ctx.mode_reason[:300],
+            )
             try:
                 for name, step in STEPS.items():
                     if progress:
@@ -122,7 +130,11 @@ def nightly_run(
                 # Fresh statistics so the at-risk queue and dashboards plan for today's rows.
                 # An incremental night changes too few metrics and no snapshots to matter.
                 t0 = time.perf_counter()
-                analyzed = (RiskFlag,) if ctx.mode == RunMode.INCREMENTAL else (CustomerMetrics, RiskFlag, RetentionSnapshot)
+                analyzed = (
+                    (RiskFlag,)
+                    if ctx.mode == RunMode.INCREMENTAL
+                    else (CustomerMetrics, RiskFlag, RetentionSnapshot)
+                )
                 with connection.cursor() as cursor:
                     for model in analyzed:
                         cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
@@ -132,7 +144,11 @@ def nightly_run(
                 status=RunStatus.SUCCEEDED,
                 started_at=started,
                 finished_at=timezone.now(),
-                rows={**ctx.rows, "dashboard": ctx.data.get("dashboard"), "watermarks": marks_kept(ctx)},
+                rows={
+                    **ctx.rows,
+                    "dashboard": ctx.data.get("dashboard"),
+                    "watermarks": marks_kept(ctx),
+                },
                 durations=ctx.durations,
                 error="",
             )

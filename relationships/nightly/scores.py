@@ -33,8 +33,13 @@ def step_scores(ctx: RunContext) -> int:
             expected[h][b] = values
         if gg is not None:
             revenue_value[b] = clv_discounted(
-                bg, gg, frequency=x[b], recency=t_x[b], T=big_t[b],
-                monetary_value=d["monetary"][b], months=12,
+                bg,
+                gg,
+                frequency=x[b],
+                recency=t_x[b],
+                T=big_t[b],
+                monetary_value=d["monetary"][b],
+                months=12,
             )
         else:
             revenue_value[b] = expected[365][b] * d["monetary"][b]
@@ -46,7 +51,9 @@ def step_scores(ctx: RunContext) -> int:
 
     since_last = np.where(buyers, end_day - d["last"], np.nan)
     # The customer's own rhythm once it is seen twice; before that, the segment's promise.
-    own_gap = np.where(d["count"] >= 2, (d["last"] - d["first"]) / np.maximum(d["count"] - 1, 1), np.nan)
+    own_gap = np.where(
+        d["count"] >= 2, (d["last"] - d["first"]) / np.maximum(d["count"] - 1, 1), np.nan
+    )
     usual_gap = np.where(d["count"] >= 3, own_gap, d["expected_gap"])
     usual_gap = np.where(np.isnan(usual_gap), own_gap, usual_gap)
     # No contact on record counts from the customer's first purchase (or not at all).
@@ -73,8 +80,13 @@ def step_scores(ctx: RunContext) -> int:
     )
     fin_band, strat_band = value_tiers(financial=financial, strategic=strategic)
     d.update(
-        p_alive=p_alive, clv=clv, var=var, scores=scores, reasons=reasons,
-        fin_band=fin_band, strat_band=strat_band,
+        p_alive=p_alive,
+        clv=clv,
+        var=var,
+        scores=scores,
+        reasons=reasons,
+        fin_band=fin_band,
+        strat_band=strat_band,
     )
 
     # Every column as a float array (NaN for NULL); the PostgreSQL path ships them as
@@ -117,7 +129,9 @@ def _dashboard_summary(c: dict[str, np.ndarray], managers: np.ndarray, stages: n
     fin = np.asarray(c["financial_band"], dtype=np.int64)
     strat = np.asarray(c["strategic_band"], dtype=np.int64)
     buyers = np.asarray(c["purchase_count"]) > 0
-    bucket = np.searchsorted(np.array(CLV_EDGES, dtype=float), np.asarray(c["clv_12m"]), side="right")
+    bucket = np.searchsorted(
+        np.array(CLV_EDGES, dtype=float), np.asarray(c["clv_12m"]), side="right"
+    )
 
     def counts(*keys: np.ndarray) -> list[list[int]]:
         """Rows per distinct key tuple: the keys folded into one int64 (np.unique on a
@@ -140,16 +154,25 @@ def _dashboard_summary(c: dict[str, np.ndarray], managers: np.ndarray, stages: n
 
     stage = np.asarray(stages, dtype=np.int64)
     summary: dict = {
-        "tiers": counts(fin, strat), "clv": counts(bucket[buyers]), "stages": counts(stage), "managers": {},
+        "tiers": counts(fin, strat),
+        "clv": counts(bucket[buyers]),
+        "stages": counts(stage),
+        "managers": {},
     }
     by_manager = summary["managers"]
     for m, st, k in counts(managers, stage):
         if m:
-            by_manager.setdefault(str(m), {"tiers": [], "clv": [], "stages": []})["stages"].append([st, k])
+            by_manager.setdefault(str(m), {"tiers": [], "clv": [], "stages": []})["stages"].append(
+                [st, k]
+            )
     for m, f, s, k in counts(managers, fin, strat):
         if m:
-            by_manager.setdefault(str(m), {"tiers": [], "clv": [], "stages": []})["tiers"].append([f, s, k])
+            by_manager.setdefault(str(m), {"tiers": [], "clv": [], "stages": []})["tiers"].append(
+                [f, s, k]
+            )
     for m, b, k in counts(managers[buyers], bucket[buyers]):
         if m:
-            by_manager.setdefault(str(m), {"tiers": [], "clv": [], "stages": []})["clv"].append([b, k])
+            by_manager.setdefault(str(m), {"tiers": [], "clv": [], "stages": []})["clv"].append(
+                [b, k]
+            )
     return summary

@@ -43,7 +43,9 @@ def fetch(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def fetch_floats(sql: str, params: list, ncols: int, raw: psycopg.Connection | None = None) -> np.ndarray:
+def fetch_floats(
+    sql: str, params: list, ncols: int, raw: psycopg.Connection | None = None
+) -> np.ndarray:
     """Run a SELECT of ``ncols`` numeric columns and return an (n, ncols) float array,
     NaN for NULL. On PostgreSQL each row is packed server-side as one binary float8 array
     (array_send: a fixed 20-byte header, then a length and a big-endian float8 per value),

@@ -19,11 +19,29 @@ from .pg_copy import REASONS, copy_rows
 from .sql import is_postgres, to_money
 
 METRIC_FIELDS = [
-    "computed_for", "first_purchase_at", "last_purchase_at", "purchase_count", "revenue",
-    "usual_gap_days", "days_since_last_purchase", "complaints_30d", "last_manager_contact_at",
-    "p_alive", "expected_purchases_30d", "expected_purchases_90d", "expected_purchases_365d",
-    "clv_12m", "value_at_risk", "financial_value", "strategic_value", "financial_band",
-    "strategic_band", "risk_score", "reasons", "revenue_12m", "points_unused_since",
+    "computed_for",
+    "first_purchase_at",
+    "last_purchase_at",
+    "purchase_count",
+    "revenue",
+    "usual_gap_days",
+    "days_since_last_purchase",
+    "complaints_30d",
+    "last_manager_contact_at",
+    "p_alive",
+    "expected_purchases_30d",
+    "expected_purchases_90d",
+    "expected_purchases_365d",
+    "clv_12m",
+    "value_at_risk",
+    "financial_value",
+    "strategic_value",
+    "financial_band",
+    "strategic_band",
+    "risk_score",
+    "reasons",
+    "revenue_12m",
+    "points_unused_since",
 ]
 
 
@@ -33,7 +51,9 @@ def step_write_metrics(ctx: RunContext) -> int:
     _write_metrics_copy), which then lasts only until the commit soon after it."""
     d = ctx.data
     if not is_postgres():
-        return _write_metrics_orm(ctx, _as_python(d["metric_columns"]), d["reasons"].take(np.arange(d["ids"].size)))
+        return _write_metrics_orm(
+            ctx, _as_python(d["metric_columns"]), d["reasons"].take(np.arange(d["ids"].size))
+        )
     if ctx.mode == RunMode.INCREMENTAL:
         # The customers re-aggregated tonight, and those whose flag was raised or cleared
         # (the customer page and the at-risk queue tell the same story). The others keep
@@ -46,8 +66,13 @@ def step_write_metrics(ctx: RunContext) -> int:
 
 MONEY_COLUMNS = frozenset({"revenue", "revenue_12m", "clv_12m", "value_at_risk", "financial_value"})
 INT_COLUMNS = {
-    "customer_id", "purchase_count", "days_since_last_purchase", "complaints_30d",
-    "financial_band", "strategic_band", "risk_score",
+    "customer_id",
+    "purchase_count",
+    "days_since_last_purchase",
+    "complaints_30d",
+    "financial_band",
+    "strategic_band",
+    "risk_score",
 }
 
 
@@ -150,7 +175,9 @@ def _write_metrics_copy(
         return 0
     picked = rows if rows is not None else np.arange(len(reasons))
     with connection.cursor() as cursor:
-        sources = copy_rows(cursor, "nightly_metrics", c, lambda: reasons.given(picked), money=MONEY_COLUMNS)
+        sources = copy_rows(
+            cursor, "nightly_metrics", c, lambda: reasons.given(picked), money=MONEY_COLUMNS
+        )
         secondary = []
         if rows is None:
             cursor.execute(
@@ -187,7 +214,9 @@ def _write_metrics_copy(
 
     def finish(written: int) -> int:
         with connection.cursor() as cursor:
-            if written < n:  # customers with no row yet (an anti-join of the whole book: skipped when none)
+            if (
+                written < n
+            ):  # customers with no row yet (an anti-join of the whole book: skipped when none)
                 cursor.execute(
                     f"INSERT INTO {qn(table)} (customer_id, {', '.join(exprs)}) "  # noqa: S608
                     f"SELECT s.customer_id::bigint, {', '.join(exprs.values())} FROM {sources} "

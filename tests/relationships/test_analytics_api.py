@@ -32,7 +32,9 @@ def scored(manager_a, manager_b):
     for customer in (alpha, bravo):
         for k in range(12):
             PurchaseFactory(
-                customer=customer, amount=Decimal("200"), occurred_at=AS_OF - dt.timedelta(days=200 + 30 * k)
+                customer=customer,
+                amount=Decimal("200"),
+                occurred_at=AS_OF - dt.timedelta(days=200 + 30 * k),
             )
     for name in ("Steady One", "Steady Two"):
         steady = CustomerFactory(name=name, segment=segment)
@@ -77,8 +79,16 @@ def test_nightly_runs_are_for_admins(scored, admin_user, manager_a):
 
 def test_strategies_admin_writes_staff_reads(scored, admin_user, manager_a):
     other = SegmentFactory(name="Walk-ins")
-    body = {"segment": other.pk, "relationship_types": ["transactional", "self_service"], "goal": "acquire", "rhythm": "fling"}
-    assert api(manager_a).post("/api/v1/relationship-strategies/", body, format="json").status_code == 403
+    body = {
+        "segment": other.pk,
+        "relationship_types": ["transactional", "self_service"],
+        "goal": "acquire",
+        "rhythm": "fling",
+    }
+    assert (
+        api(manager_a).post("/api/v1/relationship-strategies/", body, format="json").status_code
+        == 403
+    )
     created = api(admin_user).post("/api/v1/relationship-strategies/", body, format="json")
     assert created.status_code == 201
     assert created.json()["relationship_types"] == ["transactional", "self_service"]
@@ -97,31 +107,52 @@ def test_strategies_admin_writes_staff_reads(scored, admin_user, manager_a):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"relationship_types": ["telepathy"], "goal": "retain", "expected_gap_days": 30}, "relationship_types"),
+        (
+            {"relationship_types": ["telepathy"], "goal": "retain", "expected_gap_days": 30},
+            "relationship_types",
+        ),
         ({"relationship_types": ["long_term"], "goal": "retain"}, "expected_gap_days"),
-        ({"relationship_types": [], "goal": "retain", "expected_gap_days": 30}, "relationship_types"),
-        ({"relationship_types": ["long_term"], "goal": "world peace", "expected_gap_days": 30}, "goal"),
+        (
+            {"relationship_types": [], "goal": "retain", "expected_gap_days": 30},
+            "relationship_types",
+        ),
+        (
+            {"relationship_types": ["long_term"], "goal": "world peace", "expected_gap_days": 30},
+            "goal",
+        ),
     ],
 )
 def test_bad_strategy_is_a_400_naming_the_field(admin_user, body, field):
     segment = SegmentFactory(name="Fresh")
-    response = api(admin_user).post("/api/v1/relationship-strategies/", {"segment": segment.pk, **body}, format="json")
+    response = api(admin_user).post(
+        "/api/v1/relationship-strategies/", {"segment": segment.pk, **body}, format="json"
+    )
     assert response.status_code == 400
     assert field in response.json()
 
 
 def test_defection_recorded_for_own_customer_only(scored, manager_a):
-    body = {"customer": scored["alpha"].pk, "reason": "competitor", "exit_interview_notes": "Went to Rival Ltd."}
+    body = {
+        "customer": scored["alpha"].pk,
+        "reason": "competitor",
+        "exit_interview_notes": "Went to Rival Ltd.",
+    }
     created = api(manager_a).post("/api/v1/defections/", body, format="json")
     assert created.status_code == 201
     scored["alpha"].refresh_from_db()
     assert scored["alpha"].status == "defected"
-    foreign = api(manager_a).post("/api/v1/defections/", {**body, "customer": scored["bravo"].pk}, format="json")
+    foreign = api(manager_a).post(
+        "/api/v1/defections/", {**body, "customer": scored["bravo"].pk}, format="json"
+    )
     assert foreign.status_code == 400
     assert "customer" in foreign.json()
-    unknown = api(manager_a).post("/api/v1/defections/", {**body, "reason": "aliens"}, format="json")
+    unknown = api(manager_a).post(
+        "/api/v1/defections/", {**body, "reason": "aliens"}, format="json"
+    )
     assert unknown.status_code == 400
-    assert [d["reason"] for d in api(manager_a).get("/api/v1/defections/").json()["results"]] == ["competitor"]
+    assert [d["reason"] for d in api(manager_a).get("/api/v1/defections/").json()["results"]] == [
+        "competitor"
+    ]
 
 
 def test_customers_cannot_use_the_analytics_api(scored, customer_user):

@@ -31,7 +31,10 @@ def lapse(customer, amount="250.00"):
 def scored(manager_a, manager_b):
     segment = SegmentFactory(name="Subscribers")
     RelationshipStrategy.objects.create(
-        segment=segment, relationship_types=["long_term", "communities"], goal="retain", expected_gap_days=30
+        segment=segment,
+        relationship_types=["long_term", "communities"],
+        goal="retain",
+        expected_gap_days=30,
     )
     alpha = CustomerFactory(name="Alpha Lapsed", segment=segment, account_manager=manager_a)
     bravo = CustomerFactory(name="Bravo Lapsed", segment=segment, account_manager=manager_b)
@@ -88,7 +91,7 @@ def test_dashboard_shows_charts_model_and_runs_to_admin(client, scored, admin_us
     assert "Nightly runs" in page
     assert "Succeeded" in page
     run = NightlyRun.objects.get()
-    assert f"{run.get_mode_display()}<br><span class=\"muted\">{run.mode_reason}" in page
+    assert f'{run.get_mode_display()}<br><span class="muted">{run.mode_reason}' in page
     assert "Competitor" in page
     assert "Cohorts" in page
     assert "Long-term" in page  # the relationship-type cut
@@ -123,7 +126,9 @@ def test_risk_panel_for_the_360_page(scored, manager_a, manager_b):
     assert customer_risk_panel(actor=manager_b, customer=scored["alpha"]) is None
 
 
-def test_risk_panel_reads_metrics_strategy_and_flag_in_one_query(scored, manager_a, django_assert_num_queries):
+def test_risk_panel_reads_metrics_strategy_and_flag_in_one_query(
+    scored, manager_a, django_assert_num_queries
+):
     with django_assert_num_queries(1):
         panel = customer_risk_panel(actor=manager_a, customer=scored["alpha"])
     assert panel["data"]["strategy"].segment.name == "Subscribers"
@@ -150,8 +155,16 @@ def test_risk_panel_without_flag_strategy_or_segment(scored, manager_a):
 @pytest.mark.parametrize(
     "model",
     [
-        "interaction", "relationshipstrategy", "strategicassessment", "customermetrics", "riskflag",
-        "modelfit", "retentionsnapshot", "nightlyrun", "defectionreason", "defection",
+        "interaction",
+        "relationshipstrategy",
+        "strategicassessment",
+        "customermetrics",
+        "riskflag",
+        "modelfit",
+        "retentionsnapshot",
+        "nightlyrun",
+        "defectionreason",
+        "defection",
     ],
 )
 def test_admin_lists_every_analytics_model(client, scored, admin_user, model):

@@ -27,15 +27,29 @@ def _book(customer_a, customer_b, manager_a, manager_b):
     customer_b.segment = SegmentFactory(name="Wholesale")
     customer_b.save()
     DefectionFactory(customer=customer_a, reason=_reason("price"), defected_on=dt.date(2026, 1, 10))
-    DefectionFactory(customer=customer_a, reason=_reason("service"), defected_on=dt.date(2026, 1, 20))
-    DefectionFactory(customer=customer_a, reason=_reason("price"), defected_on=dt.date(2025, 6, 30))  # too old
+    DefectionFactory(
+        customer=customer_a, reason=_reason("service"), defected_on=dt.date(2026, 1, 20)
+    )
+    DefectionFactory(
+        customer=customer_a, reason=_reason("price"), defected_on=dt.date(2025, 6, 30)
+    )  # too old
     DefectionFactory(customer=customer_b, reason=_reason("price"), defected_on=dt.date(2026, 3, 5))
     complaint = {"kind": "complaint", "author": manager_a}
-    InteractionFactory(customer=customer_a, root_cause=_reason("price"), occurred_at=_at(dt.date(2026, 1, 5)), **complaint)
-    InteractionFactory(customer=customer_a, occurred_at=_at(dt.date(2026, 3, 2)), **complaint)
-    InteractionFactory(customer=customer_a, kind="feedback", author=manager_a, occurred_at=_at(dt.date(2026, 3, 2)))
     InteractionFactory(
-        customer=customer_b, kind="complaint", author=manager_b, root_cause=_reason("service"),
+        customer=customer_a,
+        root_cause=_reason("price"),
+        occurred_at=_at(dt.date(2026, 1, 5)),
+        **complaint,
+    )
+    InteractionFactory(customer=customer_a, occurred_at=_at(dt.date(2026, 3, 2)), **complaint)
+    InteractionFactory(
+        customer=customer_a, kind="feedback", author=manager_a, occurred_at=_at(dt.date(2026, 3, 2))
+    )
+    InteractionFactory(
+        customer=customer_b,
+        kind="complaint",
+        author=manager_b,
+        root_cause=_reason("service"),
         occurred_at=_at(dt.date(2026, 3, 10)),
     )
 
@@ -44,7 +58,9 @@ def _month(data, key, month):
     return next(r for r in data[key] if r["month"] == month)
 
 
-def test_admin_report_counts_by_month_and_segment(admin_user, manager_a, manager_b, customer_a, customer_b):
+def test_admin_report_counts_by_month_and_segment(
+    admin_user, manager_a, manager_b, customer_a, customer_b
+):
     _book(customer_a, customer_b, manager_a, manager_b)
 
     data = defection_report(actor=admin_user, today=TODAY)
@@ -64,7 +80,9 @@ def test_admin_report_counts_by_month_and_segment(admin_user, manager_a, manager
     assert segments["Wholesale"]["top_complaint_cause"] == "Service"
 
 
-def test_manager_report_covers_only_their_book(admin_user, manager_a, manager_b, customer_a, customer_b):
+def test_manager_report_covers_only_their_book(
+    admin_user, manager_a, manager_b, customer_a, customer_b
+):
     _book(customer_a, customer_b, manager_a, manager_b)
 
     data = defection_report(actor=manager_a, today=TODAY)
@@ -75,7 +93,9 @@ def test_manager_report_covers_only_their_book(admin_user, manager_a, manager_b,
     assert "Service" not in data["complaint_causes"]
 
 
-def test_report_page_draws_charts_and_tables_for_the_managers_book(client, manager_a, manager_b, customer_a, customer_b):
+def test_report_page_draws_charts_and_tables_for_the_managers_book(
+    client, manager_a, manager_b, customer_a, customer_b
+):
     customer_a.segment = SegmentFactory(name="Retail")
     customer_a.save()
     customer_b.segment = SegmentFactory(name="Wholesale")
@@ -117,7 +137,9 @@ def test_api_gives_the_same_numbers(client, manager_a, customer_a, customer_b):
 
     assert body["defection_reasons"] == ["Price"]
     assert body["defections_by_month"][-1]["counts"] == [2]
-    assert body["defections_by_month"][-1]["month"] == timezone.localdate().replace(day=1).isoformat()
+    assert (
+        body["defections_by_month"][-1]["month"] == timezone.localdate().replace(day=1).isoformat()
+    )
     assert [s["defections"] for s in body["segments"]] == [2]
 
 
@@ -135,4 +157,7 @@ def test_stacked_chart_blocks_are_proportional_to_counts():
     assert [b["h"] for b in first["blocks"]] == [74.0, 74.0]  # the tallest bar fills 148 px
     assert [(b["label"], b["h"]) for b in second["blocks"]] == [("Service", 74.0)]
     assert first["blocks"][0]["color"] != first["blocks"][1]["color"]
-    assert stacked_chart([{"month": dt.date(2026, 1, 1), "counts": [0], "total": 0}], ["Price"]) is None
+    assert (
+        stacked_chart([{"month": dt.date(2026, 1, 1), "counts": [0], "total": 0}], ["Price"])
+        is None
+    )

@@ -57,13 +57,22 @@ def book(manager_a, manager_b):
     # Monthly buyers whose last purchase is 10 to 85 days old: silence grows each night,
     # so some cross the risk threshold in the days after the full night.
     for k in range(16):
-        c = CustomerFactory(name=f"Buyer {k}", segment=repeat, account_manager=manager_a if k % 2 else manager_b)
+        c = CustomerFactory(
+            name=f"Buyer {k}", segment=repeat, account_manager=manager_a if k % 2 else manager_b
+        )
         last = FULL - dt.timedelta(days=10 + 5 * k)
         for m in range(8):
             buy(c, at(last - dt.timedelta(days=30 * m)))
         customers[k] = c
-    InteractionFactory(customer=customers[3], author=manager_b, kind="complaint", occurred_at=at(FULL - dt.timedelta(days=28)))
-    MembershipFactory(customer=customers[4], balance=300, joined_at=at(FULL - dt.timedelta(days=200)))
+    InteractionFactory(
+        customer=customers[3],
+        author=manager_b,
+        kind="complaint",
+        occurred_at=at(FULL - dt.timedelta(days=28)),
+    )
+    MembershipFactory(
+        customer=customers[4], balance=300, joined_at=at(FULL - dt.timedelta(days=200))
+    )
     return customers
 
 
@@ -101,8 +110,15 @@ def test_an_incremental_night_gives_what_a_full_recompute_gives(book, manager_b,
     # What happened since: a purchase, a complaint, one customer handed to another
     # manager, and (by itself) Buyer 3's complaint leaving the 30-day window.
     buy(book[14], at(night - dt.timedelta(days=1)), "75.00")
-    InteractionFactory(customer=book[6], author=manager_b, kind="complaint", occurred_at=at(night - dt.timedelta(days=2)))
-    Customer.objects.filter(pk=book[9].pk).update(account_manager=manager_b, updated_at=timezone.now())
+    InteractionFactory(
+        customer=book[6],
+        author=manager_b,
+        kind="complaint",
+        occurred_at=at(night - dt.timedelta(days=2)),
+    )
+    Customer.objects.filter(pk=book[9].pk).update(
+        account_manager=manager_b, updated_at=timezone.now()
+    )
 
     run = nightly.nightly_run(run_date=night)
     assert run.mode == "incremental", run.mode_reason
@@ -113,22 +129,36 @@ def test_an_incremental_night_gives_what_a_full_recompute_gives(book, manager_b,
     incremental_metrics, incremental_flags = metrics_of(changed), open_flags()
     # Time alone moved other customers over the threshold tonight: flagged all the same.
     assert any(raised == night for *_, raised in incremental_flags.values())
-    untouched = CustomerMetrics.objects.exclude(customer__in=changed).exclude(customer__in=incremental_flags)
+    untouched = CustomerMetrics.objects.exclude(customer__in=changed).exclude(
+        customer__in=incremental_flags
+    )
     assert set(untouched.values_list("computed_for", flat=True)) == {FULL}
 
     full = nightly.nightly_run(run_date=night, mode="full")
     assert full.mode == "full"
     # Everything but what the purchase model predicts: the full night refits the model,
     # the incremental one reuses the last full night's (test_..._reuses_the_full_nights_model).
-    predicted = {"expected_purchases_30d", "expected_purchases_90d", "expected_purchases_365d", "clv_12m", "value_at_risk"}
+    predicted = {
+        "expected_purchases_30d",
+        "expected_purchases_90d",
+        "expected_purchases_365d",
+        "clv_12m",
+        "value_at_risk",
+    }
     recomputed = metrics_of(changed)
     assert recomputed.keys() == incremental_metrics.keys()
     for customer_id, row in recomputed.items():
-        differ = {k: v for k, v in row.items() if k not in predicted and incremental_metrics[customer_id][k] != v}
+        differ = {
+            k: v
+            for k, v in row.items()
+            if k not in predicted and incremental_metrics[customer_id][k] != v
+        }
         assert differ == {}, customer_id
     # The same customers flagged, since the same nights; the numbers agree for the ones
     # the incremental night wrote (the others carry their last full night's numbers).
-    assert {k: v[3] for k, v in open_flags().items()} == {k: v[3] for k, v in incremental_flags.items()}
+    assert {k: v[3] for k, v in open_flags().items()} == {
+        k: v[3] for k, v in incremental_flags.items()
+    }
     written = {c.pk for c in changed} | {k for k, v in incremental_flags.items() if v[3] == night}
     for customer_id, (score, reasons, value, _) in open_flags().items():
         if customer_id in written:
@@ -150,7 +180,11 @@ def test_a_flagged_customers_page_matches_the_queue_on_an_incremental_night(book
         metrics = CustomerMetrics.objects.get(customer_id=flag.customer_id)
         # Raised tonight: tonight's numbers; open since the full night: that night's.
         assert metrics.computed_for == (night if flag.raised_on == night else FULL)
-        assert (metrics.risk_score, metrics.reasons, metrics.value_at_risk) == (flag.score, flag.reasons, flag.value_at_risk)
+        assert (metrics.risk_score, metrics.reasons, metrics.value_at_risk) == (
+            flag.score,
+            flag.reasons,
+            flag.value_at_risk,
+        )
 
 
 @postgres_only
@@ -158,8 +192,15 @@ def test_an_incremental_night_reuses_the_full_nights_model(book):
     full_night(FULL)
     nightly.nightly_run(run_date=FULL + dt.timedelta(days=1))
 
-    fitted, reused = ModelFit.objects.get(run_date=FULL), ModelFit.objects.get(run_date=FULL + dt.timedelta(days=1))
-    assert (reused.bgnbd_r, reused.bgnbd_alpha, reused.gg_p) == (fitted.bgnbd_r, fitted.bgnbd_alpha, fitted.gg_p)
+    fitted, reused = (
+        ModelFit.objects.get(run_date=FULL),
+        ModelFit.objects.get(run_date=FULL + dt.timedelta(days=1)),
+    )
+    assert (reused.bgnbd_r, reused.bgnbd_alpha, reused.gg_p) == (
+        fitted.bgnbd_r,
+        fitted.bgnbd_alpha,
+        fitted.gg_p,
+    )
     assert f"full run of {FULL}" in reused.note
 
 
@@ -226,7 +267,9 @@ def test_an_unknown_mode_is_refused(db):
 
 @postgres_only
 def test_customers_added_or_deleted_since_are_scored_or_dropped(book, manager_a):
-    prospect = CustomerFactory(name="Prospect", stage="prospect", segment=book[0].segment, account_manager=manager_a)
+    prospect = CustomerFactory(
+        name="Prospect", stage="prospect", segment=book[0].segment, account_manager=manager_a
+    )
     full_night(FULL)
     prospect.delete()  # (customers with purchases cannot be deleted)
     newcomer = CustomerFactory(name="Newcomer", segment=book[0].segment, account_manager=manager_a)
@@ -239,7 +282,9 @@ def test_customers_added_or_deleted_since_are_scored_or_dropped(book, manager_a)
     assert (metrics.purchase_count, metrics.revenue) == (1, Decimal("300.00"))
     assert CustomerMetrics.objects.count() == 17  # 16 buyers and the newcomer; the prospect is gone
     # Only the latest night's summaries are kept.
-    assert list(NightlyState.objects.values_list("run__run_date", flat=True)) == [FULL + dt.timedelta(days=3)]
+    assert list(NightlyState.objects.values_list("run__run_date", flat=True)) == [
+        FULL + dt.timedelta(days=3)
+    ]
 
 
 @postgres_only
@@ -251,8 +296,12 @@ def test_a_row_committed_after_the_watermark_with_a_lower_id_is_found(book, sett
     settings.CRM_NIGHTLY_ID_MARGIN = 10_000
     full_night(FULL)
     long_ago = at(FULL - dt.timedelta(days=40))
-    for model, stamp in ((Purchase, "created_at"), (Interaction, "created_at"), (LedgerEntry, "created_at"),
-                         (AccountManagerAssignment, "started_at")):
+    for model, stamp in (
+        (Purchase, "created_at"),
+        (Interaction, "created_at"),
+        (LedgerEntry, "created_at"),
+        (AccountManagerAssignment, "started_at"),
+    ):
         model.objects.update(**{stamp: long_ago})  # entered well before the night
     late = buy(book[8], at(FULL - dt.timedelta(days=50)), "10.00")  # backdated, entered now
     # Its id was drawn before the night's watermark was taken; it committed after.

@@ -33,7 +33,12 @@ def _open(customer):
 def _referral(customer, key="ref-1", code="referral"):
     membership = MembershipFactory(customer=customer)
     LedgerEntry.objects.create(
-        membership=membership, kind="earn", points=50, remaining=50, idempotency_key=key, event_code=code
+        membership=membership,
+        kind="earn",
+        points=50,
+        remaining=50,
+        idempotency_key=key,
+        event_code=code,
     )
 
 
@@ -111,11 +116,20 @@ def test_refresh_is_idempotent_for_a_date(customer_a, customer_b):
     PurchaseFactory.create_batch(2, customer=customer_b)
 
     first = ladder_suggestions_refresh(run_date=TODAY)
-    rows = list(LadderSuggestion.objects.order_by("pk").values_list("pk", "customer", "to_stage", "reason"))
+    rows = list(
+        LadderSuggestion.objects.order_by("pk").values_list("pk", "customer", "to_stage", "reason")
+    )
     second = ladder_suggestions_refresh(run_date=TODAY)
 
     assert (first, second) == (2, 0)
-    assert list(LadderSuggestion.objects.order_by("pk").values_list("pk", "customer", "to_stage", "reason")) == rows
+    assert (
+        list(
+            LadderSuggestion.objects.order_by("pk").values_list(
+                "pk", "customer", "to_stage", "reason"
+            )
+        )
+        == rows
+    )
 
 
 def test_open_suggestion_is_raised_when_a_higher_rule_applies(customer_a):
@@ -178,24 +192,35 @@ def test_command_refuses_a_bad_date_and_reports_its_count(customer_a, capsys):
 
 
 def test_manager_moves_own_customer_and_the_move_is_recorded(manager_a, customer_a):
-    change = ladder_move(actor=manager_a, customer=customer_a, to_stage="partner", reason="Signed a joint venture")
+    change = ladder_move(
+        actor=manager_a, customer=customer_a, to_stage="partner", reason="Signed a joint venture"
+    )
 
     customer_a.refresh_from_db()
     assert customer_a.stage == "partner"
     assert (change.from_stage, change.to_stage, change.changed_by, change.reason) == (
-        "customer", "partner", manager_a, "Signed a joint venture",
+        "customer",
+        "partner",
+        manager_a,
+        "Signed a joint venture",
     )
 
 
 def test_move_down_is_allowed_with_a_reason(manager_a, customer_a):
-    ladder_move(actor=manager_a, customer=customer_a, to_stage="prospect", reason="Refunded everything")
+    ladder_move(
+        actor=manager_a, customer=customer_a, to_stage="prospect", reason="Refunded everything"
+    )
     customer_a.refresh_from_db()
     assert customer_a.stage == "prospect"
 
 
 @pytest.mark.parametrize(
     ("to_stage", "reason", "field"),
-    [("client", "  ", "reason"), ("king", "Because", "to_stage"), ("customer", "Already", "to_stage")],
+    [
+        ("client", "  ", "reason"),
+        ("king", "Because", "to_stage"),
+        ("customer", "Already", "to_stage"),
+    ],
 )
 def test_bad_move_is_refused_and_nothing_written(manager_a, customer_a, to_stage, reason, field):
     with pytest.raises(ValidationFailed) as exc:
@@ -223,7 +248,11 @@ def test_accepting_moves_the_customer_with_the_rules_reason(manager_a, customer_
     change = StageChange.objects.get()
     assert customer_a.stage == "client"
     assert (decided.status, decided.decided_by) == ("accepted", manager_a)
-    assert (change.rule, change.reason, change.changed_by) == (suggestion.rule, suggestion.reason, manager_a)
+    assert (change.rule, change.reason, change.changed_by) == (
+        suggestion.rule,
+        suggestion.reason,
+        manager_a,
+    )
 
 
 def test_deciding_twice_is_a_conflict(manager_a, customer_a):
@@ -255,7 +284,9 @@ def test_one_open_suggestion_per_customer_is_enforced_by_the_database(customer_a
 # --- Pages ---------------------------------------------------------------------------------
 
 
-def test_ladder_page_shows_funnel_moves_and_only_own_suggestions(client, manager_a, customer_a, customer_b):
+def test_ladder_page_shows_funnel_moves_and_only_own_suggestions(
+    client, manager_a, customer_a, customer_b
+):
     mine = LadderSuggestionFactory(customer=customer_a)
     LadderSuggestionFactory(customer=customer_b)
     ladder_move(actor=manager_a, customer=customer_a, to_stage="client", reason="Up")
@@ -277,7 +308,9 @@ def test_accept_from_the_ladder_page(client, manager_a, customer_a):
     suggestion = LadderSuggestionFactory(customer=customer_a)
     client.force_login(manager_a)
 
-    response = client.post(reverse("ladder-suggestion-decide", args=[suggestion.pk]), {"decision": "accept"})
+    response = client.post(
+        reverse("ladder-suggestion-decide", args=[suggestion.pk]), {"decision": "accept"}
+    )
 
     assert response.status_code == 302
     customer_a.refresh_from_db()
@@ -290,7 +323,9 @@ def test_dismiss_over_htmx_removes_the_row(client, manager_a, customer_a):
     client.force_login(manager_a)
 
     response = client.post(
-        reverse("ladder-suggestion-decide", args=[suggestion.pk]), {"decision": "dismiss"}, HTTP_HX_REQUEST="true"
+        reverse("ladder-suggestion-decide", args=[suggestion.pk]),
+        {"decision": "dismiss"},
+        HTTP_HX_REQUEST="true",
     )
 
     assert (response.status_code, response.content) == (200, b"")
@@ -301,7 +336,9 @@ def test_dismiss_over_htmx_removes_the_row(client, manager_a, customer_a):
 def test_page_decision_on_another_managers_suggestion_is_404(client, manager_a, customer_b):
     suggestion = LadderSuggestionFactory(customer=customer_b)
     client.force_login(manager_a)
-    response = client.post(reverse("ladder-suggestion-decide", args=[suggestion.pk]), {"decision": "accept"})
+    response = client.post(
+        reverse("ladder-suggestion-decide", args=[suggestion.pk]), {"decision": "accept"}
+    )
     assert response.status_code == 404
     suggestion.refresh_from_db()
     assert suggestion.status == "open"
@@ -310,7 +347,11 @@ def test_page_decision_on_another_managers_suggestion_is_404(client, manager_a, 
 def test_page_bad_decision_says_so(client, manager_a, customer_a):
     suggestion = LadderSuggestionFactory(customer=customer_a)
     client.force_login(manager_a)
-    response = client.post(reverse("ladder-suggestion-decide", args=[suggestion.pk]), {"decision": "maybe"}, follow=True)
+    response = client.post(
+        reverse("ladder-suggestion-decide", args=[suggestion.pk]),
+        {"decision": "maybe"},
+        follow=True,
+    )
     assert "Choose accept or dismiss." in response.content.decode()
     suggestion.refresh_from_db()
     assert suggestion.status == "open"
@@ -325,7 +366,9 @@ def test_customer_ladder_page_moves_by_hand_and_shows_history(client, manager_a,
     assert "This field is required." in missing.content.decode()
     assert not StageChange.objects.exists()
 
-    response = client.post(url, {"to_stage": "client", "reason": "Second order came in"}, follow=True)
+    response = client.post(
+        url, {"to_stage": "client", "reason": "Second order came in"}, follow=True
+    )
     page = response.content.decode()
     assert 'id="current-stage">Client<' in page
     assert "Second order came in" in page
@@ -335,7 +378,12 @@ def test_customer_ladder_page_moves_by_hand_and_shows_history(client, manager_a,
 def test_customer_ladder_page_of_another_managers_customer_is_404(client, manager_a, customer_b):
     client.force_login(manager_a)
     assert client.get(reverse("customer-ladder", args=[customer_b.pk])).status_code == 404
-    assert client.post(reverse("customer-ladder", args=[customer_b.pk]), {"to_stage": "client", "reason": "x"}).status_code == 404
+    assert (
+        client.post(
+            reverse("customer-ladder", args=[customer_b.pk]), {"to_stage": "client", "reason": "x"}
+        ).status_code
+        == 404
+    )
     assert not StageChange.objects.exists()
 
 
@@ -350,17 +398,33 @@ def test_api_lists_own_suggestions_and_decides(client, manager_a, customer_a, cu
     listed = client.get("/api/v1/ladder-suggestions/?status=open").json()["results"]
     assert [s["id"] for s in listed] == [mine.pk]
 
-    bad = client.post(f"/api/v1/ladder-suggestions/{mine.pk}/decide/", {"decision": "perhaps"}, content_type="application/json")
+    bad = client.post(
+        f"/api/v1/ladder-suggestions/{mine.pk}/decide/",
+        {"decision": "perhaps"},
+        content_type="application/json",
+    )
     assert bad.status_code == 400
     assert "decision" in bad.json()
 
-    ok = client.post(f"/api/v1/ladder-suggestions/{mine.pk}/decide/", {"decision": "accept"}, content_type="application/json")
+    ok = client.post(
+        f"/api/v1/ladder-suggestions/{mine.pk}/decide/",
+        {"decision": "accept"},
+        content_type="application/json",
+    )
     assert ok.status_code == 200
     assert ok.json()["status"] == "accepted"
-    again = client.post(f"/api/v1/ladder-suggestions/{mine.pk}/decide/", {"decision": "accept"}, content_type="application/json")
+    again = client.post(
+        f"/api/v1/ladder-suggestions/{mine.pk}/decide/",
+        {"decision": "accept"},
+        content_type="application/json",
+    )
     assert again.status_code == 409
 
-    other = client.post(f"/api/v1/ladder-suggestions/{theirs.pk}/decide/", {"decision": "accept"}, content_type="application/json")
+    other = client.post(
+        f"/api/v1/ladder-suggestions/{theirs.pk}/decide/",
+        {"decision": "accept"},
+        content_type="application/json",
+    )
     assert other.status_code == 404
 
 
@@ -368,13 +432,27 @@ def test_api_moves_by_hand_with_clear_errors(client, manager_a, customer_a, cust
     client.force_login(manager_a)
     url = "/api/v1/ladder-moves/"
 
-    ok = client.post(url, {"customer": customer_a.pk, "to_stage": "advocate", "reason": "Spoke at our event"}, content_type="application/json")
+    ok = client.post(
+        url,
+        {"customer": customer_a.pk, "to_stage": "advocate", "reason": "Spoke at our event"},
+        content_type="application/json",
+    )
     assert ok.status_code == 201
     assert (ok.json()["from_stage"], ok.json()["to_stage"]) == ("customer", "advocate")
 
-    no_reason = client.post(url, {"customer": customer_a.pk, "to_stage": "client"}, content_type="application/json")
-    same = client.post(url, {"customer": customer_a.pk, "to_stage": "advocate", "reason": "x"}, content_type="application/json")
-    foreign = client.post(url, {"customer": customer_b.pk, "to_stage": "client", "reason": "x"}, content_type="application/json")
+    no_reason = client.post(
+        url, {"customer": customer_a.pk, "to_stage": "client"}, content_type="application/json"
+    )
+    same = client.post(
+        url,
+        {"customer": customer_a.pk, "to_stage": "advocate", "reason": "x"},
+        content_type="application/json",
+    )
+    foreign = client.post(
+        url,
+        {"customer": customer_b.pk, "to_stage": "client", "reason": "x"},
+        content_type="application/json",
+    )
     assert (no_reason.status_code, same.status_code, foreign.status_code) == (400, 400, 400)
     assert "reason" in no_reason.json()
     assert "to_stage" in same.json()
@@ -383,7 +461,9 @@ def test_api_moves_by_hand_with_clear_errors(client, manager_a, customer_a, cust
     assert [m["id"] for m in client.get(url).json()["results"]] == [ok.json()["id"]]
 
 
-def test_clicking_a_rung_lists_own_customers_with_a_move_link(client, manager_a, customer_a, customer_b):
+def test_clicking_a_rung_lists_own_customers_with_a_move_link(
+    client, manager_a, customer_a, customer_b
+):
     customer_b.stage = customer_a.stage = "client"
     customer_a.save()
     customer_b.save()
@@ -452,7 +532,9 @@ def test_the_nightly_run_suggests_what_the_rules_suggest_on_their_own(manager_a)
     PurchaseFactory.create_batch(2, customer=two_buys, occurred_at=morning - dt.timedelta(days=20))
     PurchaseFactory(customer=one_buy_then_one_today, occurred_at=morning - dt.timedelta(days=3))
     PurchaseFactory(customer=one_buy_then_one_today, occurred_at=morning)  # on the run's date
-    InteractionFactory(customer=praised_today, author=manager_a, kind="feedback", sentiment=2, occurred_at=morning)
+    InteractionFactory(
+        customer=praised_today, author=manager_a, kind="feedback", sentiment=2, occurred_at=morning
+    )
     PurchaseFactory.create_batch(3, customer=defected, occurred_at=morning - dt.timedelta(days=9))
     defected.status = "defected"
     defected.save()

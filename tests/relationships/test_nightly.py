@@ -32,7 +32,9 @@ AS_OF = timezone.make_aware(dt.datetime(2026, 6, 1))
 
 def buy(customer, days_before, amount="100.00"):
     return PurchaseFactory(
-        customer=customer, amount=Decimal(amount), occurred_at=AS_OF - dt.timedelta(days=days_before)
+        customer=customer,
+        amount=Decimal(amount),
+        occurred_at=AS_OF - dt.timedelta(days=days_before),
     )
 
 
@@ -59,10 +61,26 @@ def book(manager_a, manager_b):
     for k in range(6):
         buy(unhappy, 5 + 30 * k)
     for days in (3, 12):
-        InteractionFactory(customer=unhappy, author=manager_b, kind="complaint", occurred_at=AS_OF - dt.timedelta(days=days))
-    InteractionFactory(customer=unhappy, author=manager_b, kind="complaint", occurred_at=AS_OF - dt.timedelta(days=45))
+        InteractionFactory(
+            customer=unhappy,
+            author=manager_b,
+            kind="complaint",
+            occurred_at=AS_OF - dt.timedelta(days=days),
+        )
+    InteractionFactory(
+        customer=unhappy,
+        author=manager_b,
+        kind="complaint",
+        occurred_at=AS_OF - dt.timedelta(days=45),
+    )
     InteractionFactory(customer=loyal, author=manager_a, occurred_at=AS_OF - dt.timedelta(days=20))
-    return {"loyal": loyal, "lapsed": lapsed, "traveller": traveller, "unhappy": unhappy, "prospect": prospect}
+    return {
+        "loyal": loyal,
+        "lapsed": lapsed,
+        "traveller": traveller,
+        "unhappy": unhappy,
+        "prospect": prospect,
+    }
 
 
 def snapshot_of_results():
@@ -117,7 +135,16 @@ def test_run_stores_each_customers_numbers(book):
     assert fit.n_customers == 4
     run = NightlyRun.objects.get(run_date=RUN)
     assert run.status == "succeeded"
-    steps = {"choose_mode", "metrics", "model_fit", "scores", "flags", "retention", "ladder", "write_metrics"}
+    steps = {
+        "choose_mode",
+        "metrics",
+        "model_fit",
+        "scores",
+        "flags",
+        "retention",
+        "ladder",
+        "write_metrics",
+    }
     if connection.vendor == "postgresql":
         steps |= {"keep_state", "analyze"}
     assert set(run.durations) == steps
@@ -131,7 +158,9 @@ def test_only_repeat_customers_gone_quiet_are_flagged_for_their_own_manager(book
     assert [f.customer for f in flags] == [book["lapsed"]]
     assert flags[0].account_manager == manager_a
     assert flags[0].raised_on == RUN
-    assert flags[0].value_at_risk == CustomerMetrics.objects.get(customer=book["lapsed"]).value_at_risk
+    assert (
+        flags[0].value_at_risk == CustomerMetrics.objects.get(customer=book["lapsed"]).value_at_risk
+    )
     # A one-off traveller of a "fling" segment is not a failure.
     traveller = CustomerMetrics.objects.get(customer=book["traveller"])
     assert not any("usual gap" in r or "P(alive)" in r for r in traveller.reasons)
@@ -181,7 +210,10 @@ def test_an_earlier_date_than_the_last_good_run_is_refused(book):
         nightly.nightly_run(run_date=RUN - dt.timedelta(days=1))
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite uses the run row as its lock; PostgreSQL an advisory lock")
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="SQLite uses the run row as its lock; PostgreSQL an advisory lock",
+)
 def test_a_second_run_while_one_is_going_is_refused(book):
     NightlyRun.objects.create(run_date=RUN, status="running")
     with pytest.raises(nightly.NightlyRunBusy):
@@ -229,7 +261,12 @@ def test_retention_snapshots_cover_periods_and_cuts(book, manager_a):
 
 def test_recording_a_defection_marks_the_customer_defected(book, manager_a, manager_b):
     reason = DefectionReason.objects.get(code="price")
-    defection_record(actor=manager_a, customer=book["lapsed"], reason=reason, exit_interview_notes="Cheaper offer.")
+    defection_record(
+        actor=manager_a,
+        customer=book["lapsed"],
+        reason=reason,
+        exit_interview_notes="Cheaper offer.",
+    )
     book["lapsed"].refresh_from_db()
     assert book["lapsed"].status == "defected"
     with pytest.raises(NotAllowed):
@@ -244,7 +281,11 @@ def test_a_run_while_another_holds_the_lock_is_refused_and_changes_nothing(book)
 
     settings = connection.settings_dict
     other = psycopg.connect(
-        host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"], dbname=settings["NAME"], autocommit=True
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        dbname=settings["NAME"],
+        autocommit=True,
     )
     try:
         other.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
@@ -279,7 +320,9 @@ def test_loyalty_points_left_unused_are_a_reason(book):
     MembershipFactory(customer=book["unhappy"], balance=0, joined_at=AS_OF - dt.timedelta(days=200))
     nightly.nightly_run(run_date=RUN)
 
-    assert "points unused for 7 months" in CustomerMetrics.objects.get(customer=book["loyal"]).reasons
+    assert (
+        "points unused for 7 months" in CustomerMetrics.objects.get(customer=book["loyal"]).reasons
+    )
     assert not any(
         "points" in r for r in CustomerMetrics.objects.get(customer=book["unhappy"]).reasons
     )
@@ -298,7 +341,10 @@ def test_a_run_failing_while_rewriting_metrics_leaves_the_previous_rows(book, mo
     assert dict(CustomerMetrics.objects.values_list("customer_id", "id")) == ids_before
     if connection.vendor == "postgresql":  # the indexes dropped for the rewrite are back
         with connection.cursor() as cursor:
-            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [CustomerMetrics._meta.db_table])
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename = %s",
+                [CustomerMetrics._meta.db_table],
+            )
             assert {"metrics_risk", "metrics_value_at_risk"} <= {r[0] for r in cursor.fetchall()}
 
 
@@ -307,7 +353,9 @@ def test_a_rerun_keeps_each_customers_metrics_row(book):
     ids = dict(CustomerMetrics.objects.values_list("customer_id", "id"))
     nightly.nightly_run(run_date=RUN + dt.timedelta(days=1))
     assert dict(CustomerMetrics.objects.values_list("customer_id", "id")) == ids
-    assert set(CustomerMetrics.objects.values_list("computed_for", flat=True)) == {RUN + dt.timedelta(days=1)}
+    assert set(CustomerMetrics.objects.values_list("computed_for", flat=True)) == {
+        RUN + dt.timedelta(days=1)
+    }
 
 
 def test_the_dashboard_counts_come_from_the_run(book, admin_user, manager_a, manager_b):
@@ -321,7 +369,9 @@ def test_the_dashboard_counts_come_from_the_run(book, admin_user, manager_a, man
     assert sum(n for _, _, n in stored["tiers"]) == 5
     assert sel.clv_histogram(actor=admin_user)["total"] == 4  # the prospect has no purchases
     alices = stored["managers"][str(manager_a.pk)]
-    assert {(f, s): n for f, s, n in alices["tiers"]} == sel._tier_counts(sel.metrics_visible_to(manager_a))
+    assert {(f, s): n for f, s, n in alices["tiers"]} == sel._tier_counts(
+        sel.metrics_visible_to(manager_a)
+    )
     assert dict(alices["clv"]) == sel._clv_counts(sel.metrics_visible_to(manager_a))
 
     assert sel.dashboard_ladder_counts(actor=admin_user) == sel.ladder_counts(actor=admin_user)
@@ -329,13 +379,20 @@ def test_the_dashboard_counts_come_from_the_run(book, admin_user, manager_a, man
 
     # The page reads the stored counts; a manager missing from them is counted live.
     run.rows["dashboard"] = {
-        "tiers": [[0, 0, 41]], "clv": [[1, 42]], "managers": {str(manager_a.pk): {"tiers": [[2, 2, 7]], "clv": []}},
+        "tiers": [[0, 0, 41]],
+        "clv": [[1, 42]],
+        "managers": {str(manager_a.pk): {"tiers": [[2, 2, 7]], "clv": []}},
     }
     run.save()
     grid = sel.value_tier_grid(actor=admin_user)
     assert [cell["count"] for row in grid for cell in row if cell["count"]] == [41]
     assert sel.clv_histogram(actor=admin_user)["total"] == 42
-    assert [cell["count"] for row in sel.value_tier_grid(actor=manager_a) for cell in row if cell["count"]] == [7]
+    assert [
+        cell["count"]
+        for row in sel.value_tier_grid(actor=manager_a)
+        for cell in row
+        if cell["count"]
+    ] == [7]
     assert sum(cell["count"] for row in sel.value_tier_grid(actor=manager_b) for cell in row) == 2
     assert sel.dashboard_ladder_counts(actor=manager_b) == sel.ladder_counts(actor=manager_b)
 
@@ -343,11 +400,16 @@ def test_the_dashboard_counts_come_from_the_run(book, admin_user, manager_a, man
 def test_a_runs_time_is_its_wall_time_not_the_sum_of_overlapping_steps(db):
     start = timezone.make_aware(dt.datetime(2026, 6, 1, 2, 0))
     finished = NightlyRun.objects.create(
-        run_date=RUN, status="succeeded", started_at=start, finished_at=start + dt.timedelta(seconds=42.5),
+        run_date=RUN,
+        status="succeeded",
+        started_at=start,
+        finished_at=start + dt.timedelta(seconds=42.5),
         durations={"write_metrics": 14.0, "retention": 8.0, "metrics": 21.0, "scores": 1.5},
     )
     running = NightlyRun.objects.create(
-        run_date=RUN + dt.timedelta(days=1), started_at=start, durations={"metrics": 3.0, "scores": 1.25}
+        run_date=RUN + dt.timedelta(days=1),
+        started_at=start,
+        durations={"metrics": 3.0, "scores": 1.25},
     )
     assert finished.total_seconds == 42.5  # write_metrics and retention overlap
     assert running.total_seconds == 4.25  # not finished: the steps done so far

@@ -29,11 +29,28 @@ def staged(columns, money, reasons=NO_REASONS):
 
 @pytest.mark.django_db
 def test_money_arrives_to_the_cent_and_numbers_as_they_were():
-    amounts = [0.0, 0.01, -0.01, 1234.5, -98765.43, 99_999_999_999_999.98, np.nan, -0.004, 0.1 + 0.2]
-    rows = staged({"amount": np.array(amounts), "score": np.array([7.0, np.nan, 1, 2, 3, 4, 5, 6, 0.25])}, {"amount"})
+    amounts = [
+        0.0,
+        0.01,
+        -0.01,
+        1234.5,
+        -98765.43,
+        99_999_999_999_999.98,
+        np.nan,
+        -0.004,
+        0.1 + 0.2,
+    ]
+    rows = staged(
+        {"amount": np.array(amounts), "score": np.array([7.0, np.nan, 1, 2, 3, 4, 5, 6, 0.25])},
+        {"amount"},
+    )
 
     assert [r[0] for r in rows[:6]] == [
-        Decimal("0.00"), Decimal("0.01"), Decimal("-0.01"), Decimal("1234.50"), Decimal("-98765.43"),
+        Decimal("0.00"),
+        Decimal("0.01"),
+        Decimal("-0.01"),
+        Decimal("1234.50"),
+        Decimal("-98765.43"),
         Decimal("99999999999999.98"),
     ]
     assert rows[6][0].is_nan()
@@ -55,12 +72,20 @@ def test_an_amount_too_large_for_the_column_is_refused_not_cut():
 def test_rows_without_reasons_get_an_empty_list():
     reasons = (np.array([1, 3]), [["P(alive) 0.31"], ["2 complaints in 30 days", "P(alive) 0.10"]])
     rows = staged({"x": np.arange(4.0)}, set(), reasons)
-    assert [json.loads(r[1]) for r in rows] == [[], ["P(alive) 0.31"], [], ["2 complaints in 30 days", "P(alive) 0.10"]]
+    assert [json.loads(r[1]) for r in rows] == [
+        [],
+        ["P(alive) 0.31"],
+        [],
+        ["2 complaints in 30 days", "P(alive) 0.10"],
+    ]
 
 
 @pytest.mark.django_db
 def test_metrics_pages_leave_room_for_the_nightly_rewrite():
     """Fill factor 45: each night's new row versions fit beside the old ones (HOT updates)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reloptions FROM pg_class WHERE oid = %s::regclass", [CustomerMetrics._meta.db_table])
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE oid = %s::regclass",
+            [CustomerMetrics._meta.db_table],
+        )
         assert "fillfactor=45" in cursor.fetchone()[0]

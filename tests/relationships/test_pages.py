@@ -9,15 +9,27 @@ from tests.factories import InteractionFactory
 
 
 def log_data(**overrides):
-    data = {"channel": "phone", "kind": "support", "subject": "Printer jammed", "notes": "Sent a tech.", "sentiment": "-1", "occurred_at": "", "follow_up_on": ""}
+    data = {
+        "channel": "phone",
+        "kind": "support",
+        "subject": "Printer jammed",
+        "notes": "Sent a tech.",
+        "sentiment": "-1",
+        "occurred_at": "",
+        "follow_up_on": "",
+    }
     data.update(overrides)
     return data
 
 
-def test_htmx_log_returns_fresh_form_and_entry_for_the_top_of_the_timeline(client, manager_a, customer_a):
+def test_htmx_log_returns_fresh_form_and_entry_for_the_top_of_the_timeline(
+    client, manager_a, customer_a
+):
     InteractionFactory(customer=customer_a, author=manager_a, subject="Older call")
     client.force_login(manager_a)
-    response = client.post(reverse("interaction-log", args=[customer_a.pk]), log_data(), HTTP_HX_REQUEST="true")
+    response = client.post(
+        reverse("interaction-log", args=[customer_a.pk]), log_data(), HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" not in html
@@ -38,7 +50,9 @@ def test_htmx_log_returns_fresh_form_and_entry_for_the_top_of_the_timeline(clien
 
 def test_plain_post_logs_and_redirects_back(client, manager_a, customer_a):
     client.force_login(manager_a)
-    response = client.post(reverse("interaction-log", args=[customer_a.pk]), log_data(follow_up_on="2099-01-01"))
+    response = client.post(
+        reverse("interaction-log", args=[customer_a.pk]), log_data(follow_up_on="2099-01-01")
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("customer-detail", args=[customer_a.pk])
     assert Interaction.objects.get().follow_up_on == dt.date(2099, 1, 1)
@@ -47,7 +61,9 @@ def test_plain_post_logs_and_redirects_back(client, manager_a, customer_a):
 def test_bad_input_rerenders_the_form_with_errors_and_writes_nothing(client, manager_a, customer_a):
     client.force_login(manager_a)
     url = reverse("interaction-log", args=[customer_a.pk])
-    response = client.post(url, log_data(subject="", channel="pigeon", sentiment="7"), HTTP_HX_REQUEST="true")
+    response = client.post(
+        url, log_data(subject="", channel="pigeon", sentiment="7"), HTTP_HX_REQUEST="true"
+    )
     html = response.content.decode()
     assert response.status_code == 200  # htmx swaps 2xx answers
     assert html.lstrip().startswith('<form id="interaction-form"')
@@ -60,33 +76,67 @@ def test_bad_input_rerenders_the_form_with_errors_and_writes_nothing(client, man
 def test_service_refusal_shows_on_the_field(client, manager_a, customer_a):
     client.force_login(manager_a)
     future = (timezone.localtime() + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
-    response = client.post(reverse("interaction-log", args=[customer_a.pk]), log_data(occurred_at=future))
+    response = client.post(
+        reverse("interaction-log", args=[customer_a.pk]), log_data(occurred_at=future)
+    )
     assert "An interaction cannot happen in the future." in response.content.decode()
-    response = client.post(reverse("interaction-log", args=[customer_a.pk]), log_data(occurred_at="2026-03-01T10:00", follow_up_on="2026-02-01"))
+    response = client.post(
+        reverse("interaction-log", args=[customer_a.pk]),
+        log_data(occurred_at="2026-03-01T10:00", follow_up_on="2026-02-01"),
+    )
     assert "The follow-up must be on or after the interaction." in response.content.decode()
     assert not Interaction.objects.exists()
 
 
 def test_cannot_log_on_another_book(client, manager_a, customer_b):
     client.force_login(manager_a)
-    response = client.post(reverse("interaction-log", args=[customer_b.pk]), log_data(), HTTP_HX_REQUEST="true")
+    response = client.post(
+        reverse("interaction-log", args=[customer_b.pk]), log_data(), HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 404
     assert not Interaction.objects.exists()
 
 
 def test_customer_role_cannot_log(client, customer_user, customer_a):
     client.force_login(customer_user)
-    assert client.post(reverse("interaction-log", args=[customer_a.pk]), log_data()).status_code == 403
+    assert (
+        client.post(reverse("interaction-log", args=[customer_a.pk]), log_data()).status_code == 403
+    )
     assert not Interaction.objects.exists()
 
 
 def test_follow_ups_are_grouped_and_scoped(client, manager_a, manager_b, customer_a, customer_b):
     today = timezone.localdate()
-    InteractionFactory(customer=customer_a, author=manager_a, subject="Overdue thing", occurred_at=timezone.now() - dt.timedelta(days=9), follow_up_on=today - dt.timedelta(days=3))
-    InteractionFactory(customer=customer_a, author=manager_a, subject="Today thing", occurred_at=timezone.now() - dt.timedelta(days=2), follow_up_on=today)
-    InteractionFactory(customer=customer_a, author=manager_a, subject="Soon thing", follow_up_on=today + dt.timedelta(days=4))
-    InteractionFactory(customer=customer_a, author=manager_a, subject="Done thing", follow_up_on=today, follow_up_done_at=timezone.now())
-    InteractionFactory(customer=customer_b, author=manager_b, subject="Bob's thing", follow_up_on=today)
+    InteractionFactory(
+        customer=customer_a,
+        author=manager_a,
+        subject="Overdue thing",
+        occurred_at=timezone.now() - dt.timedelta(days=9),
+        follow_up_on=today - dt.timedelta(days=3),
+    )
+    InteractionFactory(
+        customer=customer_a,
+        author=manager_a,
+        subject="Today thing",
+        occurred_at=timezone.now() - dt.timedelta(days=2),
+        follow_up_on=today,
+    )
+    InteractionFactory(
+        customer=customer_a,
+        author=manager_a,
+        subject="Soon thing",
+        follow_up_on=today + dt.timedelta(days=4),
+    )
+    InteractionFactory(
+        customer=customer_a,
+        author=manager_a,
+        subject="Done thing",
+        follow_up_on=today,
+        follow_up_done_at=timezone.now(),
+    )
+    InteractionFactory(
+        customer=customer_b, author=manager_b, subject="Bob's thing", follow_up_on=today
+    )
     client.force_login(manager_a)
     html = client.get(reverse("follow-up-list")).content.decode()
     sections = dict(re.findall(r'id="group-(\w+)">(.*?)</section>', html, flags=re.S))
@@ -99,7 +149,9 @@ def test_follow_ups_are_grouped_and_scoped(client, manager_a, manager_b, custome
 
 
 def test_mark_done_over_htmx_removes_the_row(client, manager_a, customer_a):
-    item = InteractionFactory(customer=customer_a, author=manager_a, follow_up_on=timezone.localdate())
+    item = InteractionFactory(
+        customer=customer_a, author=manager_a, follow_up_on=timezone.localdate()
+    )
     client.force_login(manager_a)
     response = client.post(reverse("follow-up-done", args=[item.pk]), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
@@ -110,7 +162,9 @@ def test_mark_done_over_htmx_removes_the_row(client, manager_a, customer_a):
 
 
 def test_mark_done_without_htmx_redirects(client, manager_a, customer_a):
-    item = InteractionFactory(customer=customer_a, author=manager_a, follow_up_on=timezone.localdate())
+    item = InteractionFactory(
+        customer=customer_a, author=manager_a, follow_up_on=timezone.localdate()
+    )
     client.force_login(manager_a)
     response = client.post(reverse("follow-up-done", args=[item.pk]))
     assert response.status_code == 302
@@ -118,7 +172,9 @@ def test_mark_done_without_htmx_redirects(client, manager_a, customer_a):
 
 
 def test_mark_done_on_another_book_is_404(client, manager_a, manager_b, customer_b):
-    item = InteractionFactory(customer=customer_b, author=manager_b, follow_up_on=timezone.localdate())
+    item = InteractionFactory(
+        customer=customer_b, author=manager_b, follow_up_on=timezone.localdate()
+    )
     client.force_login(manager_a)
     assert client.post(reverse("follow-up-done", args=[item.pk])).status_code == 404
     item.refresh_from_db()

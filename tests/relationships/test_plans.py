@@ -31,7 +31,9 @@ def _plan(started_on, owner, status="active"):
 
 
 def _ten_year_old_customers(manager, n=10):
-    return [CustomerFactory(account_manager=manager, acquired_on=dt.date(2024, 1, 1)) for _ in range(n)]
+    return [
+        CustomerFactory(account_manager=manager, acquired_on=dt.date(2024, 1, 1)) for _ in range(n)
+    ]
 
 
 def _defect(customer, code, day):
@@ -64,7 +66,10 @@ def test_before_and_after_rates_are_computed_by_hand(admin_user, manager_a):
     assert [r["defections"] for r in effect["months"]] == [0, 0, 2, 0, 1, 0, 0, 0, 1, 0, 0, 0]
     assert effect["before"] == pytest.approx(3 / 51)
     assert effect["after"] == pytest.approx(1 / 38)
-    assert effect_sentence(effect) == "Defections for price and service: 5.9% a month before, 2.6% after."
+    assert (
+        effect_sentence(effect)
+        == "Defections for price and service: 5.9% a month before, 2.6% after."
+    )
 
 
 def test_rates_are_scoped_to_the_managers_book(admin_user, manager_a, manager_b):
@@ -174,7 +179,10 @@ def test_admin_creates_a_plan_and_adds_an_action_inline(client, admin_user, mana
     assert response.status_code == 302
     assert response["Location"] == reverse("plan-detail", args=[plan.pk])
 
-    client.post(reverse("plan-action-add", args=[plan.pk]), {"description": "Review the price list", "owner": manager_a.pk})
+    client.post(
+        reverse("plan-action-add", args=[plan.pk]),
+        {"description": "Review the price list", "owner": manager_a.pk},
+    )
     page = client.get(reverse("plan-detail", args=[plan.pk])).content.decode()
     assert "Review the price list" in page
     assert "Defections for price and service" in page
@@ -185,7 +193,12 @@ def test_plan_form_errors_are_shown_and_nothing_saved(client, admin_user):
     client.force_login(admin_user)
     response = client.post(
         reverse("plan-create"),
-        {"title": "Half a plan", "causes": [_reason("price").pk], "owner": admin_user.pk, "status": "active"},
+        {
+            "title": "Half a plan",
+            "causes": [_reason("price").pk],
+            "owner": admin_user.pk,
+            "status": "active",
+        },
     )
     assert response.status_code == 200
     assert "An active or done plan needs the day it started." in response.content.decode()
@@ -195,7 +208,9 @@ def test_plan_form_errors_are_shown_and_nothing_saved(client, admin_user):
 def test_bad_action_is_refused_on_the_page(client, admin_user):
     plan = _plan(dt.date(2026, 1, 1), admin_user)
     client.force_login(admin_user)
-    response = client.post(reverse("plan-action-add", args=[plan.pk]), {"description": "", "owner": admin_user.pk})
+    response = client.post(
+        reverse("plan-action-add", args=[plan.pk]), {"description": "", "owner": admin_user.pk}
+    )
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()
     assert not CorrectiveAction.objects.exists()
@@ -240,7 +255,13 @@ def test_api_plans_admin_writes_staff_reads(client, admin_user, manager_a):
     assert "started_on" in bad.json()
     ok = client.post(
         "/api/v1/corrective-plans/",
-        {"title": "Price", "causes": ["price", "service"], "owner": admin_user.pk, "status": "active", "started_on": "2026-01-01"},
+        {
+            "title": "Price",
+            "causes": ["price", "service"],
+            "owner": admin_user.pk,
+            "status": "active",
+            "started_on": "2026-01-01",
+        },
         content_type="application/json",
     )
     assert ok.status_code == 201
@@ -255,7 +276,12 @@ def test_api_plans_admin_writes_staff_reads(client, admin_user, manager_a):
     assert action.status_code == 201
 
     client.force_login(manager_a)
-    assert client.get(f"/api/v1/corrective-plans/{plan_id}/").json()["actions"][0]["description"] == "Match competitor prices"
+    assert (
+        client.get(f"/api/v1/corrective-plans/{plan_id}/").json()["actions"][0]["description"]
+        == "Match competitor prices"
+    )
     assert "sentence" in client.get(f"/api/v1/corrective-plans/{plan_id}/effect/").json()
-    done = client.post(f"/api/v1/corrective-actions/{action.json()['id']}/done/", content_type="application/json")
+    done = client.post(
+        f"/api/v1/corrective-actions/{action.json()['id']}/done/", content_type="application/json"
+    )
     assert done.json()["status"] == "done"

@@ -43,8 +43,13 @@ def test_timeline_row_shows_what_the_template_filters_showed(manager_a, customer
     when = dt.datetime(2026, 3, 29, 0, 45, tzinfo=dt.UTC)  # 02:45 in UTC, 01:45 local before DST
     purchase = PurchaseFactory(customer=customer_a, amount=Decimal("1234567.5"), occurred_at=when)
     interaction = InteractionFactory(
-        customer=customer_a, author=manager_a, occurred_at=when, kind="training", sentiment=-2,
-        channel="on_site", follow_up_on=dt.date(2026, 4, 2),
+        customer=customer_a,
+        author=manager_a,
+        occurred_at=when,
+        kind="training",
+        sentiment=-2,
+        channel="on_site",
+        follow_up_on=dt.date(2026, 4, 2),
     )
     old = Template(
         "{% load humanize %}{{ o.amount|floatformat:2|intcomma }}|{{ o.occurred_at|date:'c' }}|"
@@ -59,6 +64,13 @@ def test_timeline_row_shows_what_the_template_filters_showed(manager_a, customer
     assert row["when"] == "2026-03-29 01:45"
     assert irow["when"] == "2026-03-29 01:45"
     assert (irow["icon"], irow["kind_label"], irow["sentiment"], irow["sentiment_label"]) == (
-        "✎", "Training", 0, "Very negative"
+        "✎",
+        "Training",
+        0,
+        "Very negative",
     )
-    assert (irow["channel_label"], irow["author"], irow["follow_up_on"]) == ("On site", "Alice Anders", "2026-04-02")
+    assert (irow["channel_label"], irow["author"], irow["follow_up_on"]) == (
+        "On site",
+        "Alice Anders",
+        "2026-04-02",
+    )

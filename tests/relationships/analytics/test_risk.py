@@ -166,5 +166,7 @@ def test_reasons_taken_in_bulk_are_the_reasons_one_by_one():
     order = [5, 0, 3, 3, 2, 1, 4]
     one_by_one = [list(reasons[i]) for i in order]
     assert reasons.take(order) == one_by_one
-    assert one_by_one[2][0].startswith("no purchase for 4.0\u00d7 their usual gap (200 days; usually 50)")
+    assert one_by_one[2][0].startswith(
+        "no purchase for 4.0\u00d7 their usual gap (200 days; usually 50)"
+    )
     assert len(one_by_one[2]) == 5  # every signal, in the documented order
