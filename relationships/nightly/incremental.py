@@ -78,8 +78,9 @@ def take_watermarks() -> dict:
     qn = connection.ops.quote_name
     tables = _watermark_tables()
     maxima = ", ".join(
-        f"(SELECT COALESCE(MAX(id), 0) FROM {qn(m._meta.db_table)})" for m in tables.values()
-    )  # noqa: S608
+        f"(SELECT COALESCE(MAX(id), 0) FROM {qn(m._meta.db_table)})"  # noqa: S608 (our table names)
+        for m in tables.values()
+    )
     sql = f"SELECT {maxima}"
     values = fetch(sql, [])[0]
     marks = {k: int(v) for k, v in zip(tables, values, strict=True)}
