@@ -124,7 +124,7 @@ def retention_months(ctx: RunContext) -> list[tuple[int, dt.datetime, dt.datetim
     )
 
     def month_start(m: int) -> dt.datetime:
-        return timezone.make_aware(dt.datetime(m // 12, m % 12 + 1, 1))
+        return dt.datetime(m // 12, m % 12 + 1, 1, tzinfo=timezone.get_current_timezone())
 
     return [(lo, month_start(lo), month_start(hi)) for lo, hi in itertools.pairwise(edges)]
 
