@@ -154,6 +154,12 @@ def period_bounds(kind: str, containing: dt.date) -> tuple[dt.date, dt.date]:
     )
 
 
+def previous_period(kind: str, start: dt.date) -> tuple[dt.date, dt.date]:
+    """The calendar period before the one starting on ``start``: the previous month,
+    quarter or year, whatever its length (February before March, not "31 days back")."""
+    return period_bounds(kind, start - dt.timedelta(days=1))
+
+
 def periods_back(kind: str, end: dt.date, n: int) -> list[tuple[dt.date, dt.date]]:
     """The ``n`` periods ending with the one that contains ``end``, oldest first."""
     if n < 0:

@@ -9,8 +9,9 @@ import itertools
 from collections.abc import Callable
 
 import numpy as np
+from django.utils import timezone
 
-from ..analytics.retention import churn_dates, periods_back, retention_figures
+from ..analytics.retention import churn_dates, periods_back, previous_period, retention_figures
 from ..models import CutKind, RelationshipType, RetentionSnapshot, RunMode
 from .context import BATCH, PERIODS, RunContext, month_index, to_dates
 from .write import settle
@@ -59,10 +60,8 @@ def step_retention(ctx: RunContext) -> int:
     snapshots: list[RetentionSnapshot] = []
     for kind, bounds in periods.items():
         for start, end in bounds:
-            length = (end - start).days + 1
-            prev_start = start - dt.timedelta(days=length)
             rev_curr = month_rev(start, end)
-            rev_prev = month_rev(prev_start, start - dt.timedelta(days=1))
+            rev_prev = month_rev(*previous_period(kind, start))
             for cut_kind, cut_key, label, idx, cut_acquired, cut_churned in cuts:
                 figures = retention_figures(
                     acquired=cut_acquired,
@@ -106,20 +105,16 @@ def _retention_periods(ctx: RunContext) -> dict[str, list[tuple[dt.date, dt.date
 
 def _retention_windows(ctx: RunContext) -> list[tuple[dt.date, dt.date]]:
     """Every (start, end) whose revenue step_retention asks for: each period and the
-    period of the same length before it."""
+    calendar period before it."""
     windows = []
-    for bounds in _retention_periods(ctx).values():
+    for kind, bounds in _retention_periods(ctx).items():
         for start, end in bounds:
-            length = (end - start).days + 1
-            windows += [
-                (start, end),
-                (start - dt.timedelta(days=length), start - dt.timedelta(days=1)),
-            ]
+            windows += [(start, end), previous_period(kind, start)]
     return windows
 
 
 def retention_months(ctx: RunContext) -> list[tuple[int, dt.datetime, dt.datetime]]:
-    """The spans of whole calendar months (UTC) whose revenue the retention step needs,
+    """The spans of whole calendar months (in the book's time zone) whose revenue the retention step needs,
     as (first month index, start, end): cut at every edge of a window, so each window is
     a run of consecutive spans. Fewer columns than one per month (the yearly windows
     need no monthly detail), and each is a FILTER that every purchase row is tested on."""
@@ -129,7 +124,7 @@ def retention_months(ctx: RunContext) -> list[tuple[int, dt.datetime, dt.datetim
     )
 
     def month_start(m: int) -> dt.datetime:
-        return dt.datetime(m // 12, m % 12 + 1, 1, tzinfo=dt.UTC)
+        return dt.datetime(m // 12, m % 12 + 1, 1, tzinfo=timezone.get_current_timezone())
 
     return [(lo, month_start(lo), month_start(hi)) for lo, hi in itertools.pairwise(edges)]
 

@@ -10,6 +10,7 @@ from relationships.analytics.retention import (
     lifetime_from_retention,
     period_bounds,
     periods_back,
+    previous_period,
     retention_figures,
 )
 
@@ -227,3 +228,26 @@ def test_churn_dates_feed_retention_figures():
 
     assert (figures.at_start, figures.retained, figures.lost) == (2, 1, 1)
     assert figures.retention_rate == pytest.approx(0.5)
+
+
+def test_previous_period_is_the_calendar_period_before_whatever_its_length():
+    assert previous_period("month", dt.date(2024, 3, 1)) == (
+        dt.date(2024, 2, 1),
+        dt.date(2024, 2, 29),
+    )
+    assert previous_period("month", dt.date(2023, 3, 1)) == (
+        dt.date(2023, 2, 1),
+        dt.date(2023, 2, 28),
+    )
+    assert previous_period("quarter", dt.date(2026, 7, 1)) == (
+        dt.date(2026, 4, 1),
+        dt.date(2026, 6, 30),
+    )
+    assert previous_period("quarter", dt.date(2026, 1, 1)) == (
+        dt.date(2025, 10, 1),
+        dt.date(2025, 12, 31),
+    )
+    assert previous_period("year", dt.date(2024, 1, 1)) == (
+        dt.date(2023, 1, 1),
+        dt.date(2023, 12, 31),
+    )
