@@ -104,7 +104,8 @@ class RiskFlagAdmin(ReadOnlyAdmin):
 @admin.register(ModelFit)
 class ModelFitAdmin(ReadOnlyAdmin):
     list_display = ("run_date", "n_customers", "bgnbd_r", "bgnbd_alpha", "bgnbd_a", "bgnbd_b",
-                    "gg_p", "gg_q", "gg_v", "holdout_days", "holdout_mae")
+                    "gg_p", "gg_q", "gg_v", "holdout_days", "holdout_mae", "bgnbd_converged",
+                    "gg_converged", "penalizer")
     date_hierarchy = "run_date"
 
 

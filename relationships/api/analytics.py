@@ -139,7 +139,9 @@ class ModelFitSerializer(serializers.ModelSerializer):
         model = ModelFit
         fields = [
             "id", "run_date", "n_customers", "bgnbd_r", "bgnbd_alpha", "bgnbd_a", "bgnbd_b",
-            "gg_p", "gg_q", "gg_v", "holdout_days", "holdout_mae", "note", "created_at",
+            "gg_p", "gg_q", "gg_v", "holdout_days", "holdout_mae",
+            "bgnbd_log_likelihood", "bgnbd_converged", "gg_n_customers", "gg_log_likelihood",
+            "gg_converged", "penalizer", "note", "created_at",
         ]
         read_only_fields = fields
 

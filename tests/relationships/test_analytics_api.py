@@ -75,6 +75,12 @@ def test_nightly_runs_are_for_admins(scored, admin_user, manager_a):
     assert runs[0]["mode_reason"]  # why not incremental: the first night, or SQLite
     fits = api(manager_a).get("/api/v1/model-fits/").json()["results"]
     assert fits[0]["holdout_days"] == 90
+    # Four customers buying like clockwork identify no model: the fit says it fell back
+    # to a small penalty instead of storing overflowing numbers.
+    assert fits[0]["penalizer"] == 0.001
+    assert "without a penalty" in fits[0]["note"]
+    assert fits[0]["bgnbd_converged"] is True
+    assert fits[0]["bgnbd_log_likelihood"] < 0
 
 
 def test_strategies_admin_writes_staff_reads(scored, admin_user, manager_a):
