@@ -39,7 +39,7 @@ from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from crm import demo_book as demo  # noqa: E402
+from crm import demo  # noqa: E402
 from customers.models import Customer, Segment, User  # noqa: E402
 
 GOALS_MS = {"list": 100.0, "detail": 50.0}

@@ -7,7 +7,8 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from crm import demo_book as demo
+from crm import demo
+from crm.demo import run as demo_run
 from customers.models import (
     AccountManagerAssignment,
     Customer,
@@ -165,7 +166,7 @@ def test_bench_customer_has_exactly_a_thousand_history_rows():
 
 
 def test_a_failed_run_leaves_no_half_seeded_book(monkeypatch):
-    real = demo.generate_batch
+    real = demo_run.generate_batch
     calls = []
 
     def fail_on_second_batch(*args, **kwargs):
@@ -174,7 +175,7 @@ def test_a_failed_run_leaves_no_half_seeded_book(monkeypatch):
             raise RuntimeError("disk full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(demo, "generate_batch", fail_on_second_batch)
+    monkeypatch.setattr(demo_run, "generate_batch", fail_on_second_batch)
     with pytest.raises(RuntimeError, match="disk full"):
         seed("--customers", "50", "--batch-size", "20")
 
@@ -185,7 +186,7 @@ def test_a_failed_run_leaves_no_half_seeded_book(monkeypatch):
 
 @pytest.mark.postgres(reason="COPY and index rebuilds are PostgreSQL only")
 def test_postgres_bulk_path_rebuilds_indexes_and_keeps_sequences(monkeypatch):
-    monkeypatch.setattr(demo, "REBUILD_INDEXES_FROM_ROWS", 0)
+    monkeypatch.setattr(demo_run, "REBUILD_INDEXES_FROM_ROWS", 0)
 
     def index_names():
         with connection.cursor() as c:

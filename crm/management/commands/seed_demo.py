@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from crm import demo_book as demo
+from crm import demo
 from customers.models import Customer
 
 

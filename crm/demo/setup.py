@@ -5,6 +5,7 @@ apps' own services and is skipped when its data already exists."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import transaction
@@ -75,8 +76,39 @@ STRATEGIES = {
 }
 
 
-def demo_setup(*, actor: User, log=print) -> None:
+TIERS = [
+    # name, threshold, multiplier, perks
+    ("Member", "0", "1.00", "Points on every purchase."),
+    ("Silver", "2000", "1.25", "25% more points; priority support."),
+    ("Gold", "10000", "1.50", "50% more points; a named contact; invitations."),
+]
+REWARDS = [("Coffee voucher", 300), ("Training day", 5000), ("Free month", 12000)]
+
+
+def demo_setup(*, actor: User, log: Callable[[str], None] = print) -> None:
     segments = {s.name: s for s in Segment.objects.filter(name__in=STRATEGIES)}
+    _strategies(actor=actor, segments=segments)
+    log("Relationship strategies: one per segment.")
+
+    if not Program.objects.exists():
+        with transaction.atomic():
+            program = _program(actor=actor, segments=list(segments.values()))
+            _program_catalogue(actor=actor, program=program)
+            earned = points_backfill(program=program, actor=actor)
+            tiers_recompute(run_date=timezone.localdate())
+        log(f"Loyalty program 'KeepCRM Rewards': {earned:,} past purchases earned stars.")
+
+    today = timezone.localdate()
+    # Tonight's loyalty steps too, so points older than the policy have expired.
+    for step in LOYALTY_STEPS:
+        nightly_step_run(step=step, run_date=today)
+    if not NightlyRun.objects.filter(run_date=today, status=RunStatus.SUCCEEDED).exists():
+        run = nightly_run(run_date=today)
+        log(f"Nightly run of {run.run_date}: {run.rows.get('flags_raised', 0)} customers flagged at risk.")
+
+
+def _strategies(*, actor: User, segments: dict[str, Segment]) -> None:
+    """One relationship strategy per demo segment that has none yet."""
     done = set(RelationshipStrategy.objects.values_list("segment__name", flat=True))
     for name, (types, goal, rhythm, gap, cost) in STRATEGIES.items():
         if name in segments and name not in done:
@@ -89,77 +121,64 @@ def demo_setup(*, actor: User, log=print) -> None:
                 expected_gap_days=gap,
                 cost_to_serve_per_year=Decimal(cost),
             )
-    log("Relationship strategies: one per segment.")
 
-    if not Program.objects.exists():
-        with transaction.atomic():
-            program = config_save(
-                actor=actor,
-                obj=Program(
-                    name="KeepCRM Rewards",
-                    points_name="stars",
-                    currency="EUR",
-                    points_per_unit=Decimal("1"),
-                    starts_on=timezone.localdate().replace(year=timezone.localdate().year - 3),
-                    join_on_first_purchase=True,
-                    expiry_policy=ExpiryPolicy.MONTHS_AFTER_EARNING,
-                    expiry_months=24,
-                    tier_basis=TierBasis.POINTS_EARNED,
-                    qualification_days=365,
-                    downgrade_policy=DowngradePolicy.END_OF_WINDOW,
-                ),
-                m2m={"eligible_segments": list(segments.values())},
-            )
-            tiers = [
-                ("Member", "0", "1.00", "Points on every purchase."),
-                ("Silver", "2000", "1.25", "25% more points; priority support."),
-                ("Gold", "10000", "1.50", "50% more points; a named contact; invitations."),
-            ]
-            for name, threshold, multiplier, perks in tiers:
-                config_save(
-                    actor=actor,
-                    obj=Tier(
-                        program=program,
-                        name=name,
-                        threshold=Decimal(threshold),
-                        multiplier=Decimal(multiplier),
-                        perks=perks,
-                    ),
-                )
-            config_save(
-                actor=actor,
-                obj=EarningRule(
-                    program=program,
-                    name="1 star per euro",
-                    kind=RuleKind.PER_MONEY,
-                    priority=10,
-                    points_per_unit=Decimal("1"),
-                ),
-            )
-            config_save(
-                actor=actor,
-                obj=EarningRule(
-                    program=program,
-                    name="Referral bonus",
-                    kind=RuleKind.EVENT,
-                    priority=20,
-                    event_code="referral",
-                    points=500,
-                ),
-            )
-            for name, cost in (("Coffee voucher", 300), ("Training day", 5000), ("Free month", 12000)):
-                config_save(actor=actor, obj=Reward(program=program, name=name, cost=cost))
-            earned = points_backfill(program=program, actor=actor)
-            tiers_recompute(run_date=timezone.localdate())
-        log(f"Loyalty program 'KeepCRM Rewards': {earned:,} past purchases earned stars.")
 
-    today = timezone.localdate()
-    # Tonight's loyalty steps too, so points older than the policy have expired.
-    for step in LOYALTY_STEPS:
-        nightly_step_run(step=step, run_date=today)
-    if not NightlyRun.objects.filter(run_date=today, status=RunStatus.SUCCEEDED).exists():
-        run = nightly_run(run_date=today)
-        log(f"Nightly run of {run.run_date}: {run.rows.get('flags_raised', 0)} customers flagged at risk.")
+def _program(*, actor: User, segments: list[Segment]) -> Program:
+    return config_save(
+        actor=actor,
+        obj=Program(
+            name="KeepCRM Rewards",
+            points_name="stars",
+            currency="EUR",
+            points_per_unit=Decimal("1"),
+            starts_on=timezone.localdate().replace(year=timezone.localdate().year - 3),
+            join_on_first_purchase=True,
+            expiry_policy=ExpiryPolicy.MONTHS_AFTER_EARNING,
+            expiry_months=24,
+            tier_basis=TierBasis.POINTS_EARNED,
+            qualification_days=365,
+            downgrade_policy=DowngradePolicy.END_OF_WINDOW,
+        ),
+        m2m={"eligible_segments": segments},
+    )
+
+
+def _program_catalogue(*, actor: User, program: Program) -> None:
+    """The program's tiers, its earning rules and its rewards."""
+    for name, threshold, multiplier, perks in TIERS:
+        config_save(
+            actor=actor,
+            obj=Tier(
+                program=program,
+                name=name,
+                threshold=Decimal(threshold),
+                multiplier=Decimal(multiplier),
+                perks=perks,
+            ),
+        )
+    config_save(
+        actor=actor,
+        obj=EarningRule(
+            program=program,
+            name="1 star per euro",
+            kind=RuleKind.PER_MONEY,
+            priority=10,
+            points_per_unit=Decimal("1"),
+        ),
+    )
+    config_save(
+        actor=actor,
+        obj=EarningRule(
+            program=program,
+            name="Referral bonus",
+            kind=RuleKind.EVENT,
+            priority=20,
+            event_code="referral",
+            points=500,
+        ),
+    )
+    for name, cost in REWARDS:
+        config_save(actor=actor, obj=Reward(program=program, name=name, cost=cost))
 
 
 def demo_admin() -> User | None:
