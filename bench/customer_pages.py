@@ -178,8 +178,7 @@ def main() -> None:
         f"(django.test.Client), DEBUG off, {connection.vendor}.\n"
     )
     header = (
-        f"{'Page':<48} {'median':>8} {'p99':>8} {'goal':>7} {'queries':>7} "
-        f"{'py cpu':>8} {'sql':>8}"
+        f"{'Page':<48} {'median':>8} {'p99':>8} {'goal':>7} {'queries':>7} {'py cpu':>8} {'sql':>8}"
     )
     print(header)
     print("-" * len(header))

@@ -56,8 +56,14 @@ def reset(program: Program) -> None:
     m, e, t = Membership._meta.db_table, LedgerEntry._meta.db_table, "loyalty_tierchange"
     with connection.cursor() as cur:
         # Bench-only teardown of its own program: the app itself never deletes ledger rows.
-        cur.execute(f"DELETE FROM {t} WHERE membership_id IN (SELECT id FROM {m} WHERE program_id = %s)", [program.pk])  # noqa: S608
-        cur.execute(f"DELETE FROM {e} WHERE membership_id IN (SELECT id FROM {m} WHERE program_id = %s)", [program.pk])  # noqa: S608
+        cur.execute(
+            f"DELETE FROM {t} WHERE membership_id IN (SELECT id FROM {m} WHERE program_id = %s)",  # noqa: S608
+            [program.pk],
+        )
+        cur.execute(
+            f"DELETE FROM {e} WHERE membership_id IN (SELECT id FROM {m} WHERE program_id = %s)",  # noqa: S608
+            [program.pk],
+        )
         cur.execute(f"DELETE FROM {m} WHERE program_id = %s", [program.pk])  # noqa: S608
     Program.objects.filter(pk=program.pk).delete()
     LoyaltyRun.objects.all().delete()
@@ -67,7 +73,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reset", action="store_true", help="Drop the bench program's data first.")
     parser.add_argument(
-        "--nightly-only", action="store_true", help="Skip the backfill (already done): time the nightly steps."
+        "--nightly-only",
+        action="store_true",
+        help="Skip the backfill (already done): time the nightly steps.",
     )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -82,9 +90,9 @@ def main() -> None:
     if existing and args.reset:
         timed("reset the bench program", lambda: reset(existing))
         existing = None
-    admin = User.objects.filter(role=Role.ADMIN, is_active=True).first() or User.objects.create_user(
-        "bench-admin", role=Role.ADMIN
-    )
+    admin = User.objects.filter(
+        role=Role.ADMIN, is_active=True
+    ).first() or User.objects.create_user("bench-admin", role=Role.ADMIN)
     first = Purchase.objects.order_by("occurred_at").values_list("occurred_at", flat=True).first()
     program = existing or Program.objects.create(
         name=NAME,
@@ -108,11 +116,20 @@ def main() -> None:
         )
     earned = 0
     if not args.nightly_only:
-        earned = timed("backfill earning for every purchase", lambda: points_backfill(program=program, actor=admin))
-        timed("backfill again (each purchase earns once)", lambda: points_backfill(program=program, actor=admin))
+        earned = timed(
+            "backfill earning for every purchase",
+            lambda: points_backfill(program=program, actor=admin),
+        )
+        timed(
+            "backfill again (each purchase earns once)",
+            lambda: points_backfill(program=program, actor=admin),
+        )
     members = Membership.objects.filter(program=program).count()
-    print(f"Memberships: {members:,}; lots earned this run: {earned:,}; lots in the ledger: "
-          f"{LedgerEntry.objects.filter(membership__program=program).count():,}")
+    print(
+        f"Memberships: {members:,}; lots earned this run: {earned:,}; lots in the ledger: "
+        f"{LedgerEntry.objects.filter(membership__program=program).count():,}"
+    )
+
     def analyze() -> str:
         # What autovacuum does between a backfill and the night; stale statistics after
         # ten million new rows would make the planner skip the partial indexes.
@@ -124,11 +141,23 @@ def main() -> None:
     timed("vacuum analyze the loyalty tables", analyze)
     today = timezone.localdate()
     LoyaltyRun.objects.filter(run_date__in=[today, today + dt.timedelta(days=1)]).delete()
-    timed("nightly expiry, catch-up night (all lots > 12 months)", lambda: nightly_step_run(step="expire", run_date=today).rows)
-    timed("nightly expiry, same date again (skipped)", lambda: nightly_step_run(step="expire", run_date=today).status)
-    timed("nightly expiry, the next night", lambda: nightly_step_run(step="expire", run_date=today + dt.timedelta(days=1)).rows)
+    timed(
+        "nightly expiry, catch-up night (all lots > 12 months)",
+        lambda: nightly_step_run(step="expire", run_date=today).rows,
+    )
+    timed(
+        "nightly expiry, same date again (skipped)",
+        lambda: nightly_step_run(step="expire", run_date=today).status,
+    )
+    timed(
+        "nightly expiry, the next night",
+        lambda: nightly_step_run(step="expire", run_date=today + dt.timedelta(days=1)).rows,
+    )
     timed("vacuum analyze the loyalty tables", analyze)
-    timed("tier recomputation over every membership", lambda: nightly_step_run(step="tiers", run_date=today).rows)
+    timed(
+        "tier recomputation over every membership",
+        lambda: nightly_step_run(step="tiers", run_date=today).rows,
+    )
     timed("tier recomputation, forced again (no change)", lambda: tiers_recompute(run_date=today))
     timed("drift audit over every membership", lambda: ledger_drift().count())
 

@@ -57,7 +57,9 @@ FLOOR_SQL = f"SELECT customer_id, COUNT(*), SUM(amount)::float8, EXTRACT(EPOCH F
 def estimate(model) -> int:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [model._meta.db_table])
+            cursor.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [model._meta.db_table]
+            )
             row = cursor.fetchone()
             if row and row[0] > 0:
                 return int(row[0])
@@ -68,7 +70,10 @@ def timed(label: str, func) -> float:
     t0 = time.perf_counter()
     result = func()
     seconds = time.perf_counter() - t0
-    print(f"  {label:<52} {seconds:8.2f} s" + (f"   ({result:,} rows)" if isinstance(result, int) else ""))
+    print(
+        f"  {label:<52} {seconds:8.2f} s"
+        + (f"   ({result:,} rows)" if isinstance(result, int) else "")
+    )
     return seconds
 
 
@@ -105,8 +110,10 @@ def timed_run(title: str, run_date: dt.date, mode: str = "auto") -> None:
     print(f"  mode: {run.mode} ({run.mode_reason})")
     for name, seconds in run.durations.items():
         print(f"  {name:<20} {seconds:8.2f} s   ({run.rows.get(name, 0):,} rows)")
-    print(f"  {'wall time':<20} {wall:8.2f} s   (status {run.status}; "
-          f"flags raised {run.rows.get('flags_raised', 0):,}, cleared {run.rows.get('flags_cleared', 0):,})")
+    print(
+        f"  {'wall time':<20} {wall:8.2f} s   (status {run.status}; "
+        f"flags raised {run.rows.get('flags_raised', 0):,}, cleared {run.rows.get('flags_cleared', 0):,})"
+    )
 
 
 def vacuum() -> None:
@@ -114,7 +121,9 @@ def vacuum() -> None:
 
     t0 = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(CustomerMetrics._meta.db_table)}")
+        cursor.execute(
+            f"VACUUM (ANALYZE) {connection.ops.quote_name(CustomerMetrics._meta.db_table)}"
+        )
         # And the previous run's writes flushed, as they are hours later (needs the
         # pg_checkpoint role or a superuser; skipped with a note otherwise).
         try:
@@ -123,7 +132,9 @@ def vacuum() -> None:
             flushed = "; checkpoint done"
         except DatabaseError:
             flushed = "; no permission for CHECKPOINT"
-    print(f"Vacuumed CustomerMetrics as autovacuum would between two nights{flushed} ({time.perf_counter() - t0:.1f} s)")
+    print(
+        f"Vacuumed CustomerMetrics as autovacuum would between two nights{flushed} ({time.perf_counter() - t0:.1f} s)"
+    )
 
 
 def clear_runs_from(run_date: dt.date) -> None:
@@ -169,7 +180,9 @@ def pages(requests: int = 10) -> None:
 
     from customers.models import User
 
-    print(f"Pages after the run ({requests} requests each, in process, DEBUG off; load average {load_average()})")
+    print(
+        f"Pages after the run ({requests} requests each, in process, DEBUG off; load average {load_average()})"
+    )
     # Static files from the app's folders (no collectstatic needed), as bench/customer_pages.py.
     static = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     with override_settings(ALLOWED_HOSTS=["testserver"], STORAGES={**settings.STORAGES, **static}):
@@ -190,17 +203,23 @@ def pages(requests: int = 10) -> None:
                     if response.status_code != 200:
                         raise SystemExit(f"{url} answered {response.status_code}")
                 times.sort()
-                print(f"  {url:<14} as {username:<6} median {times[len(times) // 2] * 1000:7.1f} ms   "
-                      f"slowest {times[-1] * 1000:7.1f} ms")
+                print(
+                    f"  {url:<14} as {username:<6} median {times[len(times) // 2] * 1000:7.1f} ms   "
+                    f"slowest {times[-1] * 1000:7.1f} ms"
+                )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--date", type=dt.date.fromisoformat, default=None, help="the second night (default today)")
+    parser.add_argument(
+        "--date", type=dt.date.fromisoformat, default=None, help="the second night (default today)"
+    )
     parser.add_argument("--floor-only", action="store_true")
     parser.add_argument("--full-only", action="store_true", help="skip the second night")
     parser.add_argument(
-        "--second-mode", choices=["auto", "full", "incremental"], default="incremental",
+        "--second-mode",
+        choices=["auto", "full", "incremental"],
+        default="incremental",
         help="mode of the second night (default incremental: refused with the reason if not possible)",
     )
     args = parser.parse_args()
@@ -225,18 +244,26 @@ def main() -> None:
         pages()
         return
     ids = touch_customers(second, 0.01, 0.42)
-    print(f"Touched {len(ids):,} customers (one new purchase each, dated {second - dt.timedelta(days=1)})")
+    print(
+        f"Touched {len(ids):,} customers (one new purchase each, dated {second - dt.timedelta(days=1)})"
+    )
     try:
         # The next night: the 1% touched, plus what the bench book itself has dated on
         # that day (it is seeded up to today) and the customers whose 12-month revenue
         # or 30-day complaints lose a row that day.
-        timed_run("Next night (1% of customers touched, plus the book's own day)", second, mode=args.second_mode)
+        timed_run(
+            "Next night (1% of customers touched, plus the book's own day)",
+            second,
+            mode=args.second_mode,
+        )
         more = touch_customers(second, 0.01, 0.24)
         ids += more
         print(f"Touched {len(more):,} more customers")
         # The same night again: exactly the customers touched since (a rerun after an
         # import or a correction starts from that night's own summaries).
-        timed_run("The same night again (1% of customers changed since)", second, mode=args.second_mode)
+        timed_run(
+            "The same night again (1% of customers changed since)", second, mode=args.second_mode
+        )
     finally:
         drop_purchases(ids)
     pages()

@@ -54,8 +54,12 @@ def analytics(request):
         context.update(
             cohorts=_heatmap(retention_by_cut(actor=actor, cut_kind=CutKind.COHORT)),
             segments=_latest_per_cut(retention_by_cut(actor=actor, cut_kind=CutKind.SEGMENT)),
-            types=_latest_per_cut(retention_by_cut(actor=actor, cut_kind=CutKind.RELATIONSHIP_TYPE)),
-            managers=_latest_per_cut(retention_by_cut(actor=actor, cut_kind=CutKind.ACCOUNT_MANAGER)),
+            types=_latest_per_cut(
+                retention_by_cut(actor=actor, cut_kind=CutKind.RELATIONSHIP_TYPE)
+            ),
+            managers=_latest_per_cut(
+                retention_by_cut(actor=actor, cut_kind=CutKind.ACCOUNT_MANAGER)
+            ),
             fits=model_fits(),
             runs=nightly_runs(),
         )

@@ -25,4 +25,3 @@ class CursorPagination(pagination.CursorPagination):
             return super().paginate_queryset(queryset, request, view)
         except (ValueError, TypeError, OverflowError, DjangoValidationError) as exc:
             raise exceptions.ValidationError({"cursor": [self.invalid_cursor_message]}) from exc
-

@@ -17,7 +17,10 @@ def exception_handler(exc, context):
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         return Response(
-            {"detail": exc.messages[0] if exc.messages else "Invalid input.", "errors": exc.messages},
+            {
+                "detail": exc.messages[0] if exc.messages else "Invalid input.",
+                "errors": exc.messages,
+            },
             status=status.HTTP_400_BAD_REQUEST,
         )
     return drf_exception_handler(exc, context)

@@ -35,7 +35,9 @@ def home(request):
     customer = customer_of_user(user=request.user)
     purchases = customer_recent_purchases(customer=customer, limit=10) if customer else []
     return render(
-        request, "crm/account.html", {"nav": "account", "customer": customer, "purchases": purchases}
+        request,
+        "crm/account.html",
+        {"nav": "account", "customer": customer, "purchases": purchases},
     )
 
 
@@ -59,7 +61,11 @@ def _timeline_context(customer, before):
         query = urlencode({"before": next_before.token})
         more_url = f"{reverse('customer-timeline', args=[customer.pk])}?{query}"
         more_href = f"{reverse('customer-detail', args=[customer.pk])}?{query}#timeline"
-    return {"entries": [timeline_row(e) for e in entries], "more_url": more_url, "more_href": more_href}
+    return {
+        "entries": [timeline_row(e) for e in entries],
+        "more_url": more_url,
+        "more_href": more_href,
+    }
 
 
 def _panels(actor, customer) -> list[dict]:

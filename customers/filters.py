@@ -24,7 +24,6 @@ SORT_CHOICES = [
 ]
 
 
-
 def sort_or_default(value: str | None) -> str:
     """The sort a request asks for, if the list knows it; the default otherwise."""
     return value if value is not None and value in SORTS else DEFAULT_SORT

@@ -47,7 +47,10 @@ class CustomerForm(forms.ModelForm):
 
 class ReassignForm(forms.Form):
     account_manager = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="Nobody (unassigned)", label="New account manager"
+        queryset=None,
+        required=False,
+        empty_label="Nobody (unassigned)",
+        label="New account manager",
     )
     reason = forms.CharField(
         max_length=300, widget=forms.Textarea(attrs={"rows": 3}), help_text="Kept in the history."

@@ -144,7 +144,9 @@ class CustomerKind(models.TextChoices):
 
 
 class Customer(models.Model):
-    kind = models.CharField(max_length=20, choices=CustomerKind.choices, default=CustomerKind.PERSON)
+    kind = models.CharField(
+        max_length=20, choices=CustomerKind.choices, default=CustomerKind.PERSON
+    )
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
@@ -254,7 +256,9 @@ class AccountManagerAssignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer} → {self.account_manager or 'nobody'} from {self.started_at:%Y-%m-%d}"
+        return (
+            f"{self.customer} → {self.account_manager or 'nobody'} from {self.started_at:%Y-%m-%d}"
+        )
 
 
 class Purchase(models.Model):
@@ -273,7 +277,9 @@ class Purchase(models.Model):
             models.UniqueConstraint(
                 fields=["customer", "reference"], name="purchase_reference_unique_per_customer"
             ),
-            models.CheckConstraint(condition=Q(amount__gte=Decimal("0")), name="purchase_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=Decimal("0")), name="purchase_amount_gte_0"
+            ),
             models.CheckConstraint(
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="purchase_currency_iso"
             ),

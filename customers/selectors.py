@@ -141,7 +141,9 @@ def assignments_visible_to(actor: User) -> QuerySet[AccountManagerAssignment]:
     ).select_related("customer", "account_manager", "changed_by")
 
 
-def customer_recent_purchases(*, customer: Customer, limit: int = 50, before=None) -> list[Purchase]:
+def customer_recent_purchases(
+    *, customer: Customer, limit: int = 50, before=None
+) -> list[Purchase]:
     qs = customer.purchases.all()
     if before is not None:
         qs = qs.filter(occurred_at__lt=before)

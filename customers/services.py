@@ -230,7 +230,9 @@ def purchase_record(
 
 
 @transaction.atomic
-def segment_create(*, actor: User, name: str, description: str = "", inactivity_days: int = 365) -> Segment:
+def segment_create(
+    *, actor: User, name: str, description: str = "", inactivity_days: int = 365
+) -> Segment:
     if not actor.is_admin:
         raise NotAllowed("Only an admin can define segments.")
     name = (name or "").strip()
@@ -288,4 +290,6 @@ def segment_delete(*, actor: User, segment: Segment) -> None:
     except (ProtectedError, RestrictedError) as exc:
         blocking = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
         users = sorted({str(obj._meta.verbose_name_plural) for obj in blocking})
-        raise Conflict(f"{segment} is still used by {', '.join(users)}; change those first.") from exc
+        raise Conflict(
+            f"{segment} is still used by {', '.join(users)}; change those first."
+        ) from exc

@@ -77,7 +77,10 @@ class EarningRuleInline(admin.StackedInline):
         ("Per money", {"fields": [("points_per_unit", "excluded_categories")]}),
         ("Event", {"fields": [("event_code", "points")]}),
         ("Multiplier", {"fields": [("multiplier", "tier", "segment", "category")]}),
-        ("When and how much", {"fields": [("starts_on", "ends_on", "cap_per_day", "cap_per_month")]}),
+        (
+            "When and how much",
+            {"fields": [("starts_on", "ends_on", "cap_per_day", "cap_per_month")]},
+        ),
     ]
 
 
@@ -102,9 +105,15 @@ class ProgramAdmin(admin.ModelAdmin):
     actions = ["enrol_eligible"]
     fieldsets = [
         (None, {"fields": ["name", "points_name", ("currency", "points_per_unit")]}),
-        ("Who and when", {"fields": [("starts_on", "ends_on"), "eligible_segments", "join_on_first_purchase"]}),
+        (
+            "Who and when",
+            {"fields": [("starts_on", "ends_on"), "eligible_segments", "join_on_first_purchase"]},
+        ),
         ("Points", {"fields": ["pending_days", ("expiry_policy", "expiry_months")]}),
-        ("Tiers", {"fields": ["tier_basis", "qualification_days", ("downgrade_policy", "grace_days")]}),
+        (
+            "Tiers",
+            {"fields": ["tier_basis", "qualification_days", ("downgrade_policy", "grace_days")]},
+        ),
     ]
 
     def get_queryset(self, request):
@@ -122,7 +131,9 @@ class ProgramAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"{program}: {exc.message}", messages.ERROR)
             else:
-                self.message_user(request, f"{program}: {joined} customer(s) joined.", messages.SUCCESS)
+                self.message_user(
+                    request, f"{program}: {joined} customer(s) joined.", messages.SUCCESS
+                )
 
     @admin.display(description="Page")
     def dashboard(self, obj):
@@ -133,8 +144,16 @@ class RewardForm(forms.ModelForm):
     class Meta:
         model = Reward
         fields = [
-            "program", "name", "description", "cost", "stock", "per_customer_limit",
-            "valid_from", "valid_until", "tiers", "is_active",
+            "program",
+            "name",
+            "description",
+            "cost",
+            "stock",
+            "per_customer_limit",
+            "valid_from",
+            "valid_until",
+            "tiers",
+            "is_active",
         ]
 
     def clean(self):
@@ -163,7 +182,16 @@ class RewardCodeInline(admin.TabularInline):
 @admin.register(Reward)
 class RewardAdmin(admin.ModelAdmin):
     form = RewardForm
-    list_display = ["name", "program", "cost", "stock", "per_customer_limit", "valid_from", "valid_until", "is_active"]
+    list_display = [
+        "name",
+        "program",
+        "cost",
+        "stock",
+        "per_customer_limit",
+        "valid_from",
+        "valid_until",
+        "is_active",
+    ]
     list_filter = ["program", "is_active", "tiers"]
     search_fields = ["name", "description"]
     filter_horizontal = ["tiers"]
@@ -172,7 +200,17 @@ class RewardAdmin(admin.ModelAdmin):
 
 @admin.register(EarningRule)
 class EarningRuleAdmin(admin.ModelAdmin):
-    list_display = ["priority", "name", "program", "kind", "event_code", "multiplier", "starts_on", "ends_on", "is_active"]
+    list_display = [
+        "priority",
+        "name",
+        "program",
+        "kind",
+        "event_code",
+        "multiplier",
+        "starts_on",
+        "ends_on",
+        "is_active",
+    ]
     list_display_links = ["name"]
     list_filter = ["program", "kind", "is_active"]
     search_fields = ["name", "event_code", "category"]
@@ -193,7 +231,9 @@ class TierAdmin(admin.ModelAdmin):
                 data = super().clean()
                 program = data.get("program")
                 if program is not None and data.get("threshold") is not None:
-                    others = Tier.objects.filter(program=program).exclude(pk=getattr(obj, "pk", None))
+                    others = Tier.objects.filter(program=program).exclude(
+                        pk=getattr(obj, "pk", None)
+                    )
                     problems = services.tier_problems(
                         [(t.name, t.threshold, t.multiplier) for t in others]
                         + [(data.get("name", ""), data["threshold"], data.get("multiplier") or 1)]
@@ -219,7 +259,16 @@ class ReadOnlyInline(admin.TabularInline):
 
 class LedgerInline(ReadOnlyInline):
     model = LedgerEntry
-    fields = ["created_at", "kind", "points", "remaining", "pending_until", "expires_on", "reason", "actor"]
+    fields = [
+        "created_at",
+        "kind",
+        "points",
+        "remaining",
+        "pending_until",
+        "expires_on",
+        "reason",
+        "actor",
+    ]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
     max_num = 0
@@ -254,12 +303,27 @@ class MembershipForm(forms.ModelForm):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["customer", "program", "tier", "balance", "pending_points", "joined_at", "join_source"]
+    list_display = [
+        "customer",
+        "program",
+        "tier",
+        "balance",
+        "pending_points",
+        "joined_at",
+        "join_source",
+    ]
     list_filter = ["program", "tier", "join_source"]
     search_fields = ["customer__name", "customer__email"]
     raw_id_fields = ["customer"]
     form = MembershipForm
-    readonly_fields = ["balance", "pending_points", "tier", "tier_since", "below_tier_since", "joined_at"]
+    readonly_fields = [
+        "balance",
+        "pending_points",
+        "tier",
+        "tier_since",
+        "below_tier_since",
+        "joined_at",
+    ]
     inlines = [TierChangeInline, LedgerInline]
     list_select_related = ["customer", "program", "tier"]
 
@@ -277,7 +341,9 @@ class MembershipAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        joined = services.membership_join(program=obj.program, customer=obj.customer, actor=request.user)
+        joined = services.membership_join(
+            program=obj.program, customer=obj.customer, actor=request.user
+        )
         obj.pk = joined.pk
         obj._state.adding = False
 
@@ -287,7 +353,17 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(RecordAdmin):
-    list_display = ["created_at", "membership", "kind", "points", "remaining", "pending_until", "expires_on", "actor", "reason"]
+    list_display = [
+        "created_at",
+        "membership",
+        "kind",
+        "points",
+        "remaining",
+        "pending_until",
+        "expires_on",
+        "actor",
+        "reason",
+    ]
     list_filter = ["kind", "membership__program", "created_at"]
     search_fields = ["membership__customer__name", "idempotency_key", "reason"]
     list_select_related = ["membership__customer", "membership__program", "actor"]
@@ -296,14 +372,20 @@ class LedgerEntryAdmin(RecordAdmin):
 
 @admin.register(Redemption)
 class RedemptionAdmin(RecordAdmin):
-    list_display = ["code", "reward", "membership", "points", "status", "created_at", "fulfilled_at", "cancelled_at"]
+    list_display = [
+        "code",
+        "reward",
+        "membership",
+        "points",
+        "status",
+        "created_at",
+        "fulfilled_at",
+        "cancelled_at",
+    ]
     list_filter = ["status", "reward__program", "reward"]
     search_fields = ["code", "membership__customer__name"]
     actions = ["fulfil", "cancel"]
     list_select_related = ["reward", "membership__customer", "membership__program"]
-
-
-
 
     def _each(self, request, queryset, action, verb):
         done = 0
@@ -333,7 +415,18 @@ class OfferRedemptionInline(ReadOnlyInline):
 
 @admin.register(Offer)
 class OfferAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "coupon_code", "segment", "tier", "bought_category", "not_bought_category", "usage_limit", "used", "is_active"]
+    list_display = [
+        "name",
+        "kind",
+        "coupon_code",
+        "segment",
+        "tier",
+        "bought_category",
+        "not_bought_category",
+        "usage_limit",
+        "used",
+        "is_active",
+    ]
     list_filter = ["kind", "is_active", "segment", "tier"]
     search_fields = ["name", "coupon_code", "bought_category", "not_bought_category"]
     inlines = [OfferRedemptionInline]
@@ -380,5 +473,3 @@ class TierChangeAdmin(RecordAdmin):
     list_filter = ["to_tier", "membership__program"]
     search_fields = ["membership__customer__name", "reason"]
     list_select_related = ["membership__customer", "membership__program", "from_tier", "to_tier"]
-
-

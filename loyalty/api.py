@@ -34,9 +34,22 @@ class ProgramSerializer(serializers.ModelSerializer):
     class Meta:
         model = Program
         fields = [
-            "id", "name", "points_name", "currency", "points_per_unit", "starts_on", "ends_on",
-            "eligible_segments", "join_on_first_purchase", "pending_days", "expiry_policy",
-            "expiry_months", "tier_basis", "qualification_days", "downgrade_policy", "grace_days",
+            "id",
+            "name",
+            "points_name",
+            "currency",
+            "points_per_unit",
+            "starts_on",
+            "ends_on",
+            "eligible_segments",
+            "join_on_first_purchase",
+            "pending_days",
+            "expiry_policy",
+            "expiry_months",
+            "tier_basis",
+            "qualification_days",
+            "downgrade_policy",
+            "grace_days",
         ]
 
 
@@ -50,9 +63,24 @@ class EarningRuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = EarningRule
         fields = [
-            "id", "program", "name", "kind", "priority", "is_active", "points_per_unit",
-            "excluded_categories", "event_code", "points", "multiplier", "tier", "segment",
-            "category", "starts_on", "ends_on", "cap_per_day", "cap_per_month",
+            "id",
+            "program",
+            "name",
+            "kind",
+            "priority",
+            "is_active",
+            "points_per_unit",
+            "excluded_categories",
+            "event_code",
+            "points",
+            "multiplier",
+            "tier",
+            "segment",
+            "category",
+            "starts_on",
+            "ends_on",
+            "cap_per_day",
+            "cap_per_month",
         ]
 
 
@@ -60,8 +88,17 @@ class RewardSerializer(serializers.ModelSerializer):
     class Meta:
         model = Reward
         fields = [
-            "id", "program", "name", "description", "cost", "stock", "per_customer_limit",
-            "valid_from", "valid_until", "tiers", "is_active",
+            "id",
+            "program",
+            "name",
+            "description",
+            "cost",
+            "stock",
+            "per_customer_limit",
+            "valid_from",
+            "valid_until",
+            "tiers",
+            "is_active",
         ]
 
 
@@ -69,9 +106,20 @@ class OfferSerializer(serializers.ModelSerializer):
     class Meta:
         model = Offer
         fields = [
-            "id", "name", "kind", "description", "coupon_code", "segment", "tier",
-            "bought_category", "not_bought_category", "valid_from", "valid_until", "usage_limit",
-            "per_customer_limit", "is_active",
+            "id",
+            "name",
+            "kind",
+            "description",
+            "coupon_code",
+            "segment",
+            "tier",
+            "bought_category",
+            "not_bought_category",
+            "valid_from",
+            "valid_until",
+            "usage_limit",
+            "per_customer_limit",
+            "is_active",
         ]
 
 
@@ -84,8 +132,19 @@ class MembershipSerializer(serializers.ModelSerializer):
     class Meta:
         model = Membership
         fields = [
-            "id", "program", "program_name", "points_name", "customer", "customer_name", "tier",
-            "tier_name", "tier_since", "balance", "pending_points", "joined_at", "join_source",
+            "id",
+            "program",
+            "program_name",
+            "points_name",
+            "customer",
+            "customer_name",
+            "tier",
+            "tier_name",
+            "tier_since",
+            "balance",
+            "pending_points",
+            "joined_at",
+            "join_source",
         ]
         read_only_fields = fields
 
@@ -94,8 +153,20 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = LedgerEntry
         fields = [
-            "id", "membership", "kind", "points", "remaining", "created_at", "effective_on",
-            "pending_until", "expires_on", "purchase", "event_code", "redemption", "reason", "actor",
+            "id",
+            "membership",
+            "kind",
+            "points",
+            "remaining",
+            "created_at",
+            "effective_on",
+            "pending_until",
+            "expires_on",
+            "purchase",
+            "event_code",
+            "redemption",
+            "reason",
+            "actor",
         ]
         read_only_fields = fields
 
@@ -106,8 +177,16 @@ class RedemptionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Redemption
         fields = [
-            "id", "membership", "reward", "reward_name", "code", "points", "status", "created_at",
-            "fulfilled_at", "cancelled_at",
+            "id",
+            "membership",
+            "reward",
+            "reward_name",
+            "code",
+            "points",
+            "status",
+            "created_at",
+            "fulfilled_at",
+            "cancelled_at",
         ]
         read_only_fields = fields
 
@@ -125,7 +204,9 @@ class JoinInput(serializers.Serializer):
 
 
 class AdjustInput(serializers.Serializer):
-    points = serializers.IntegerField(min_value=-services.MAX_ADJUSTMENT, max_value=services.MAX_ADJUSTMENT)
+    points = serializers.IntegerField(
+        min_value=-services.MAX_ADJUSTMENT, max_value=services.MAX_ADJUSTMENT
+    )
     reason = serializers.CharField(max_length=300)
     idempotency_key = serializers.CharField(max_length=100, required=False)
 
@@ -184,7 +265,9 @@ class ConfigViewSet(viewsets.ModelViewSet):
             with transaction.atomic():
                 instance.delete()
         except (ProtectedError, RestrictedError) as exc:
-            raise Conflict(f"{instance} is in use (members, entries or redemptions) and cannot be deleted.") from exc
+            raise Conflict(
+                f"{instance} is in use (members, entries or redemptions) and cannot be deleted."
+            ) from exc
 
 
 class ProgramViewSet(ConfigViewSet):
@@ -229,7 +312,9 @@ class OfferViewSet(ConfigViewSet):
         if getattr(self, "swagger_fake_view", False) or user.is_staff_member:
             return Offer.objects.all()
         customer = customer_of_user(user=user)
-        return selectors.offers_for_customer(customer=customer) if customer else Offer.objects.none()
+        return (
+            selectors.offers_for_customer(customer=customer) if customer else Offer.objects.none()
+        )
 
     @extend_schema(request=OfferRedeemInput, responses={201: OfferRedemptionSerializer})
     @action(detail=True, methods=["post"])
@@ -240,7 +325,9 @@ class OfferViewSet(ConfigViewSet):
         if request.user.is_staff_member:
             if "customer" not in data.validated_data:
                 raise serializers.ValidationError({"customer": ["Say for which customer."]})
-            customer = get_object_or_404(customers_visible_to(request.user), pk=data.validated_data["customer"])
+            customer = get_object_or_404(
+                customers_visible_to(request.user), pk=data.validated_data["customer"]
+            )
         else:
             customer = customer_of_user(user=request.user)
             if customer is None:
@@ -266,14 +353,18 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         data.is_valid(raise_exception=True)
         program = get_object_or_404(Program, pk=data.validated_data["program"])
         if request.user.is_staff_member:
-            customer = get_object_or_404(customers_visible_to(request.user), pk=data.validated_data["customer"])
+            customer = get_object_or_404(
+                customers_visible_to(request.user), pk=data.validated_data["customer"]
+            )
             source = "manual"
         else:
             customer = customer_of_user(user=request.user)
             if customer is None or customer.pk != data.validated_data["customer"]:
                 raise NotAllowed("You can only join a program yourself.")
             source = "self"
-        membership = services.membership_join(program=program, customer=customer, actor=request.user, source=source)
+        membership = services.membership_join(
+            program=program, customer=customer, actor=request.user, source=source
+        )
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=LedgerEntrySerializer(many=True))
@@ -304,7 +395,9 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         membership = self.get_object()
         data = RedeemInput(data=request.data)
         data.is_valid(raise_exception=True)
-        reward = get_object_or_404(Reward, pk=data.validated_data["reward"], program=membership.program)
+        reward = get_object_or_404(
+            Reward, pk=data.validated_data["reward"], program=membership.program
+        )
         redemption = services.points_redeem(
             membership=membership,
             reward=reward,
@@ -321,7 +414,11 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         rows = selectors.rewards_for_membership(membership=membership)
         return Response(
             [
-                {**RewardSerializer(r["reward"]).data, "can_redeem": r["can_redeem"], "reason": r["reason"]}
+                {
+                    **RewardSerializer(r["reward"]).data,
+                    "can_redeem": r["can_redeem"],
+                    "reason": r["reason"],
+                }
                 for r in rows
             ]
         )
@@ -354,7 +451,9 @@ class RedemptionViewSet(viewsets.ReadOnlyModelViewSet):
         data = ReasonInput(data=request.data)
         data.is_valid(raise_exception=True)
         redemption = services.redemption_cancel(
-            redemption=self.get_object(), actor=request.user, reason=data.validated_data.get("reason", "")
+            redemption=self.get_object(),
+            actor=request.user,
+            reason=data.validated_data.get("reason", ""),
         )
         return Response(RedemptionSerializer(redemption).data)
 
@@ -372,14 +471,18 @@ class EventViewSet(viewsets.ViewSet):
     def create(self, request):
         data = EventInput(data=request.data)
         data.is_valid(raise_exception=True)
-        customer = get_object_or_404(customers_visible_to(request.user), pk=data.validated_data["customer"])
+        customer = get_object_or_404(
+            customers_visible_to(request.user), pk=data.validated_data["customer"]
+        )
         entries = services.points_earn_for_event(
             customer=customer,
             event_code=data.validated_data["event_code"],
             idempotency_key=data.validated_data["idempotency_key"],
             actor=request.user,
         )
-        return Response(LedgerEntrySerializer(entries, many=True).data, status=status.HTTP_201_CREATED)
+        return Response(
+            LedgerEntrySerializer(entries, many=True).data, status=status.HTTP_201_CREATED
+        )
 
 
 class PurchaseReversalViewSet(viewsets.ViewSet):
@@ -390,12 +493,15 @@ class PurchaseReversalViewSet(viewsets.ViewSet):
         data = ReversalInput(data=request.data)
         data.is_valid(raise_exception=True)
         purchase = get_object_or_404(
-            purchases_visible_to(request.user).select_related("customer"), pk=data.validated_data["purchase"]
+            purchases_visible_to(request.user).select_related("customer"),
+            pk=data.validated_data["purchase"],
         )
         entries = services.points_reverse_for_purchase(
             purchase=purchase, actor=request.user, reason=data.validated_data.get("reason", "")
         )
-        return Response(LedgerEntrySerializer(entries, many=True).data, status=status.HTTP_201_CREATED)
+        return Response(
+            LedgerEntrySerializer(entries, many=True).data, status=status.HTTP_201_CREATED
+        )
 
 
 def register(router) -> None:
@@ -409,4 +515,8 @@ def register(router) -> None:
     router.register("loyalty/ledger", LedgerViewSet, basename="api-loyalty-ledger")
     router.register("loyalty/redemptions", RedemptionViewSet, basename="api-loyalty-redemption")
     router.register("loyalty/events", EventViewSet, basename="api-loyalty-event")
-    router.register("loyalty/purchase-reversals", PurchaseReversalViewSet, basename="api-loyalty-purchase-reversal")
+    router.register(
+        "loyalty/purchase-reversals",
+        PurchaseReversalViewSet,
+        basename="api-loyalty-purchase-reversal",
+    )

@@ -92,7 +92,9 @@ class Program(models.Model):
                 condition=~Q(expiry_policy="months") | Q(expiry_months__gt=0),
                 name="program_expiry_months_set",
             ),
-            models.CheckConstraint(condition=Q(qualification_days__gt=0), name="program_window_gt_0"),
+            models.CheckConstraint(
+                condition=Q(qualification_days__gt=0), name="program_window_gt_0"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -172,9 +174,13 @@ class Membership(models.Model):
     class Meta:
         ordering = ["program", "customer"]
         constraints = [
-            models.UniqueConstraint(fields=["customer", "program"], name="membership_one_per_program"),
+            models.UniqueConstraint(
+                fields=["customer", "program"], name="membership_one_per_program"
+            ),
             models.CheckConstraint(condition=Q(balance__gte=0), name="membership_balance_gte_0"),
-            models.CheckConstraint(condition=Q(pending_points__gte=0), name="membership_pending_gte_0"),
+            models.CheckConstraint(
+                condition=Q(pending_points__gte=0), name="membership_pending_gte_0"
+            ),
         ]
         indexes = [models.Index(fields=["program", "tier"], name="membership_program_tier")]
 
@@ -183,11 +189,15 @@ class Membership(models.Model):
 
 
 class TierChange(models.Model):
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="tier_changes")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="tier_changes"
+    )
     from_tier = models.ForeignKey(
         Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    to_tier = models.ForeignKey(
+        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     changed_at = models.DateTimeField(default=timezone.now)
     run_date = models.DateField(null=True, blank=True)
     reason = models.CharField(max_length=300)
@@ -234,18 +244,28 @@ class EarningRule(models.Model):
         help_text="Per-money rules: overrides the program's conversion when set.",
     )
     excluded_categories = models.CharField(
-        max_length=500, blank=True, help_text="Per-money rules: comma-separated categories that earn nothing."
+        max_length=500,
+        blank=True,
+        help_text="Per-money rules: comma-separated categories that earn nothing.",
     )
     event_code = models.SlugField(
-        max_length=60, blank=True, help_text="Event rules: " + ", ".join(KNOWN_EVENTS) + ", or any code."
+        max_length=60,
+        blank=True,
+        help_text="Event rules: " + ", ".join(KNOWN_EVENTS) + ", or any code.",
     )
-    points = models.PositiveIntegerField(null=True, blank=True, help_text="Event rules: fixed points.")
+    points = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Event rules: fixed points."
+    )
     multiplier = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
-    tier = models.ForeignKey(Tier, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    tier = models.ForeignKey(
+        Tier, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     segment = models.ForeignKey(
         Segment, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    category = models.CharField(max_length=100, blank=True, help_text="Multipliers: only this category.")
+    category = models.CharField(
+        max_length=100, blank=True, help_text="Multipliers: only this category."
+    )
     starts_on = models.DateField(null=True, blank=True)
     ends_on = models.DateField(null=True, blank=True)
     cap_per_day = models.PositiveIntegerField(null=True, blank=True)
@@ -302,11 +322,7 @@ class EarningRule(models.Model):
             errors["points_per_unit"] = "Only per-money rules take a rate and excluded categories."
         if self.tier is not None and self.program_id and self.tier.program_id != self.program_id:
             errors["tier"] = "That tier belongs to another program."
-        if (
-            self.cap_per_day
-            and self.cap_per_month
-            and self.cap_per_month < self.cap_per_day
-        ):
+        if self.cap_per_day and self.cap_per_month and self.cap_per_month < self.cap_per_day:
             errors["cap_per_month"] = "The monthly cap cannot be smaller than the daily cap."
         if errors:
             raise ValidationError(errors)
@@ -365,8 +381,7 @@ class LedgerEntry(models.Model):
             ),
             models.CheckConstraint(condition=~Q(points=0), name="ledger_points_nonzero"),
             models.CheckConstraint(
-                condition=Q(remaining__gte=0)
-                & (Q(remaining=0) | Q(remaining__lte=F("points"))),
+                condition=Q(remaining__gte=0) & (Q(remaining=0) | Q(remaining__lte=F("points"))),
                 name="ledger_remaining_within_lot",
             ),
             models.CheckConstraint(
@@ -392,12 +407,18 @@ class LedgerEntry(models.Model):
                 condition=Q(pending_until__isnull=False),
                 name="ledger_pending",
             ),
-            models.Index(fields=["membership", "kind", "effective_on"], name="ledger_membership_kind"),
+            models.Index(
+                fields=["membership", "kind", "effective_on"], name="ledger_membership_kind"
+            ),
             # The incremental nightly run finds the entries written since the last run.
             models.Index(fields=["created_at"], name="ledger_created"),
             # Event entries (referrals, reviews...) among millions of purchase lots: the
             # ladder's advocacy rule reads only these.
-            models.Index(fields=["membership", "effective_on"], condition=~Q(event_code=""), name="ledger_events"),
+            models.Index(
+                fields=["membership", "effective_on"],
+                condition=~Q(event_code=""),
+                name="ledger_events",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -422,7 +443,10 @@ class Reward(models.Model):
     valid_from = models.DateField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
     tiers = models.ManyToManyField(
-        Tier, blank=True, related_name="rewards", help_text="Tiers that may redeem; empty means all."
+        Tier,
+        blank=True,
+        related_name="rewards",
+        help_text="Tiers that may redeem; empty means all.",
     )
     is_active = models.BooleanField(default=True)
 
@@ -447,7 +471,9 @@ class Reward(models.Model):
             raise ValidationError({"valid_until": "The reward cannot stop before it starts."})
         if self.per_customer_limit == 0:
             raise ValidationError(
-                {"per_customer_limit": "A limit of 0 means nobody can redeem; leave it empty for no limit."}
+                {
+                    "per_customer_limit": "A limit of 0 means nobody can redeem; leave it empty for no limit."
+                }
             )
 
     def is_valid_on(self, day) -> bool:
@@ -518,13 +544,21 @@ class Offer(models.Model):
     kind = models.CharField(max_length=20, choices=OfferKind.choices, default=OfferKind.CROSS_SELL)
     description = models.TextField(blank=True)
     coupon_code = models.CharField(max_length=40, unique=True)
-    segment = models.ForeignKey(Segment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    bought_category = models.CharField(max_length=100, blank=True, help_text="Customers who bought this…")
+    segment = models.ForeignKey(
+        Segment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    tier = models.ForeignKey(
+        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    bought_category = models.CharField(
+        max_length=100, blank=True, help_text="Customers who bought this…"
+    )
     not_bought_category = models.CharField(max_length=100, blank=True, help_text="…but not this.")
     valid_from = models.DateField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
-    usage_limit = models.PositiveIntegerField(null=True, blank=True, help_text="In total; empty: none.")
+    usage_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="In total; empty: none."
+    )
     per_customer_limit = models.PositiveIntegerField(default=1)
     is_active = models.BooleanField(default=True)
 
@@ -537,7 +571,9 @@ class Offer(models.Model):
                 | Q(valid_until__gte=F("valid_from")),
                 name="offer_valid_window",
             ),
-            models.CheckConstraint(condition=Q(per_customer_limit__gt=0), name="offer_per_customer_gt_0"),
+            models.CheckConstraint(
+                condition=Q(per_customer_limit__gt=0), name="offer_per_customer_gt_0"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -560,7 +596,9 @@ class Offer(models.Model):
 
 class OfferRedemption(models.Model):
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="redemptions")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="offer_redemptions")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="offer_redemptions"
+    )
     redeemed_at = models.DateTimeField(default=timezone.now)
     purchase = models.ForeignKey(
         Purchase, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

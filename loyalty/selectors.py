@@ -100,16 +100,29 @@ def customer_loyalty_panel(*, actor: User, customer: Customer) -> dict | None:
     if not customer_is_visible_to(actor=actor, customer=customer):
         return None
     memberships = list(
-        Membership.objects.filter(customer=customer).select_related("program", "tier").order_by("program__name")
+        Membership.objects.filter(customer=customer)
+        .select_related("program", "tier")
+        .order_by("program__name")
     )
     if not memberships:
-        return {"customer": customer, "memberships": [], "recent": [], "can_adjust": actor.is_staff_member}
+        return {
+            "customer": customer,
+            "memberships": [],
+            "recent": [],
+            "can_adjust": actor.is_staff_member,
+        }
     tiers: dict[int, list[Tier]] = {}
-    for tier in Tier.objects.filter(program__in=[m.program_id for m in memberships]).order_by("threshold"):
+    for tier in Tier.objects.filter(program__in=[m.program_id for m in memberships]).order_by(
+        "threshold"
+    ):
         tiers.setdefault(tier.program_id, []).append(tier)
     rows = []
     for m in memberships:
-        above = [t for t in tiers.get(m.program_id, []) if m.tier is None or t.threshold > m.tier.threshold]
+        above = [
+            t
+            for t in tiers.get(m.program_id, [])
+            if m.tier is None or t.threshold > m.tier.threshold
+        ]
         rows.append(
             {
                 "membership": m,
@@ -157,7 +170,9 @@ def program_dashboard(*, program: Program, months: int = 12) -> dict:
     members = [{"label": "No tier", "value": by_tier.get(None, 0)}] if None in by_tier else []
     members += [{"label": t.name, "value": by_tier.get(t.pk, 0)} for t in tiers]
     totals = Membership.objects.filter(program=program).aggregate(
-        balance=Coalesce(Sum("balance"), 0), pending=Coalesce(Sum("pending_points"), 0), n=Count("id")
+        balance=Coalesce(Sum("balance"), 0),
+        pending=Coalesce(Sum("pending_points"), 0),
+        n=Count("id"),
     )
     today = timezone.localdate()
     start = _month_start(today, months - 1)
@@ -253,10 +268,15 @@ def rewards_for_membership(*, membership: Membership) -> list[dict]:
             reason = "For " + ", ".join(t.name for t in tiers) + " members"
         elif reward.stock == 0:
             reason = "Out of stock"
-        elif reward.per_customer_limit is not None and used.get(reward.pk, 0) >= reward.per_customer_limit:
+        elif (
+            reward.per_customer_limit is not None
+            and used.get(reward.pk, 0) >= reward.per_customer_limit
+        ):
             reason = "Limit reached"
         elif membership.balance < reward.cost:
-            reason = f"{reward.cost - membership.balance} more {membership.program.points_name} needed"
+            reason = (
+                f"{reward.cost - membership.balance} more {membership.program.points_name} needed"
+            )
         rows.append({"reward": reward, "can_redeem": not reason, "reason": reason})
     return rows
 
@@ -264,9 +284,17 @@ def rewards_for_membership(*, membership: Membership) -> list[dict]:
 def offers_for_customer(*, customer: Customer, on: dt.date | None = None) -> QuerySet[Offer]:
     """Offers targeted at this customer and not used up."""
     day = on or timezone.localdate()
-    tier_ids = list(Membership.objects.filter(customer=customer, tier__isnull=False).values_list("tier", flat=True))
-    bought = Purchase.objects.filter(customer=customer, category__iexact=OuterRef("bought_category"))
-    not_bought = Purchase.objects.filter(customer=customer, category__iexact=OuterRef("not_bought_category"))
+    tier_ids = list(
+        Membership.objects.filter(customer=customer, tier__isnull=False).values_list(
+            "tier", flat=True
+        )
+    )
+    bought = Purchase.objects.filter(
+        customer=customer, category__iexact=OuterRef("bought_category")
+    )
+    not_bought = Purchase.objects.filter(
+        customer=customer, category__iexact=OuterRef("not_bought_category")
+    )
     used_total = (
         OfferRedemption.objects.filter(offer=OuterRef("pk"))
         .order_by()
@@ -294,7 +322,9 @@ def offers_for_customer(*, customer: Customer, on: dt.date | None = None) -> Que
 
 def with_retention(redemptions: QuerySet[OfferRedemption]) -> QuerySet[OfferRedemption]:
     """Annotate `bought_again`: did the customer buy again after using the offer (retained)."""
-    later = Purchase.objects.filter(customer=OuterRef("customer"), occurred_at__gt=OuterRef("redeemed_at"))
+    later = Purchase.objects.filter(
+        customer=OuterRef("customer"), occurred_at__gt=OuterRef("redeemed_at")
+    )
     return redemptions.select_related("customer").annotate(bought_again=Exists(later))
 
 
@@ -325,7 +355,9 @@ def ledger_drift() -> QuerySet[Membership]:
             lots=total("remaining", pending_until__isnull=True),
         )
         .filter(
-            ~Q(balance=F("ledger_balance")) | ~Q(pending_points=F("ledger_pending")) | ~Q(balance=F("lots"))
+            ~Q(balance=F("ledger_balance"))
+            | ~Q(pending_points=F("ledger_pending"))
+            | ~Q(balance=F("lots"))
         )
         .select_related("program", "customer")
     )

@@ -26,12 +26,19 @@ def _day(run_date: str | None) -> dt.date | None:
         return dt.date.fromisoformat(run_date) if run_date else None
     except (TypeError, ValueError) as exc:
         # A bad date is a caller's mistake: say so, and do not record a failed run.
-        raise ValidationFailed(f"run_date must look like 2026-01-31, not {run_date!r}.", field="run_date") from exc
+        raise ValidationFailed(
+            f"run_date must look like 2026-01-31, not {run_date!r}.", field="run_date"
+        ) from exc
 
 
 def _step(step: str, run_date: str | None) -> dict:
     run = nightly_step_run(step=step, run_date=_day(run_date) or timezone.localdate())
-    return {"step": step, "run_date": run.run_date.isoformat(), "status": run.status, "rows": run.rows}
+    return {
+        "step": step,
+        "run_date": run.run_date.isoformat(),
+        "status": run.status,
+        "rows": run.rows,
+    }
 
 
 @shared_task(name="loyalty.tasks.expire_points", **RETRY)

@@ -1,6 +1,5 @@
 """Staff pages for loyalty: thin views over loyalty.selectors and loyalty.services."""
 
-
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse

@@ -27,9 +27,25 @@ from .services import defection_record
 
 @admin.register(Interaction)
 class InteractionAdmin(admin.ModelAdmin):
-    list_display = ("occurred_at", "customer", "kind", "channel", "subject", "author", "sentiment",
-                    "follow_up_on", "follow_up_done_at", "root_cause")
-    list_filter = ("kind", "channel", "sentiment", "root_cause", ("follow_up_done_at", admin.EmptyFieldListFilter))
+    list_display = (
+        "occurred_at",
+        "customer",
+        "kind",
+        "channel",
+        "subject",
+        "author",
+        "sentiment",
+        "follow_up_on",
+        "follow_up_done_at",
+        "root_cause",
+    )
+    list_filter = (
+        "kind",
+        "channel",
+        "sentiment",
+        "root_cause",
+        ("follow_up_done_at", admin.EmptyFieldListFilter),
+    )
     search_fields = ("subject", "notes", "customer__name", "customer__email", "author__username")
     date_hierarchy = "occurred_at"
     raw_id_fields = ("customer",)
@@ -45,15 +61,31 @@ class RelationshipStrategyForm(forms.ModelForm):
 
     class Meta:
         model = RelationshipStrategy
-        fields = ("segment", "relationship_types", "goal", "rhythm", "expected_gap_days",
-                  "cost_to_serve_per_year", "currency", "notes")
+        fields = (
+            "segment",
+            "relationship_types",
+            "goal",
+            "rhythm",
+            "expected_gap_days",
+            "cost_to_serve_per_year",
+            "currency",
+            "notes",
+        )
 
 
 @admin.register(RelationshipStrategy)
 class RelationshipStrategyAdmin(admin.ModelAdmin):
     form = RelationshipStrategyForm
-    list_display = ("segment", "goal", "types", "rhythm", "expected_gap_days",
-                    "cost_to_serve_per_year", "currency", "updated_at")
+    list_display = (
+        "segment",
+        "goal",
+        "types",
+        "rhythm",
+        "expected_gap_days",
+        "cost_to_serve_per_year",
+        "currency",
+        "updated_at",
+    )
     list_filter = ("goal", "rhythm")
     search_fields = ("segment__name", "notes")
     list_select_related = ("segment",)
@@ -65,7 +97,15 @@ class RelationshipStrategyAdmin(admin.ModelAdmin):
 
 @admin.register(StrategicAssessment)
 class StrategicAssessmentAdmin(admin.ModelAdmin):
-    list_display = ("customer", "score", "is_reference", "size_score", "note", "assessed_by", "updated_at")
+    list_display = (
+        "customer",
+        "score",
+        "is_reference",
+        "size_score",
+        "note",
+        "assessed_by",
+        "updated_at",
+    )
     list_filter = ("is_reference",)
     search_fields = ("customer__name", "note")
     raw_id_fields = ("customer",)
@@ -80,9 +120,19 @@ class StrategicAssessmentAdmin(admin.ModelAdmin):
 class CustomerMetricsAdmin(ReadOnlyAdmin):
     """Written by the nightly run only: read-only here so an edit is not silently overwritten."""
 
-    list_display = ("customer", "computed_for", "risk_score", "value_at_risk", "clv_12m", "p_alive",
-                    "purchase_count", "revenue", "days_since_last_purchase", "financial_band",
-                    "strategic_band")
+    list_display = (
+        "customer",
+        "computed_for",
+        "risk_score",
+        "value_at_risk",
+        "clv_12m",
+        "p_alive",
+        "purchase_count",
+        "revenue",
+        "days_since_last_purchase",
+        "financial_band",
+        "strategic_band",
+    )
     list_filter = ("computed_for", "financial_band", "strategic_band", "customer__segment")
     search_fields = ("customer__name", "customer__email")
     list_select_related = ("customer",)
@@ -92,7 +142,14 @@ class CustomerMetricsAdmin(ReadOnlyAdmin):
 
 @admin.register(RiskFlag)
 class RiskFlagAdmin(ReadOnlyAdmin):
-    list_display = ("customer", "account_manager", "raised_on", "cleared_on", "score", "value_at_risk")
+    list_display = (
+        "customer",
+        "account_manager",
+        "raised_on",
+        "cleared_on",
+        "score",
+        "value_at_risk",
+    )
     list_filter = (("cleared_on", admin.EmptyFieldListFilter), "raised_on", "account_manager")
     search_fields = ("customer__name", "customer__email")
     date_hierarchy = "raised_on"
@@ -103,17 +160,42 @@ class RiskFlagAdmin(ReadOnlyAdmin):
 
 @admin.register(ModelFit)
 class ModelFitAdmin(ReadOnlyAdmin):
-    list_display = ("run_date", "n_customers", "bgnbd_r", "bgnbd_alpha", "bgnbd_a", "bgnbd_b",
-                    "gg_p", "gg_q", "gg_v", "holdout_days", "holdout_mae", "bgnbd_converged",
-                    "gg_converged", "penalizer")
+    list_display = (
+        "run_date",
+        "n_customers",
+        "bgnbd_r",
+        "bgnbd_alpha",
+        "bgnbd_a",
+        "bgnbd_b",
+        "gg_p",
+        "gg_q",
+        "gg_v",
+        "holdout_days",
+        "holdout_mae",
+        "bgnbd_converged",
+        "gg_converged",
+        "penalizer",
+    )
     date_hierarchy = "run_date"
 
 
 @admin.register(RetentionSnapshot)
 class RetentionSnapshotAdmin(ReadOnlyAdmin):
-    list_display = ("run_date", "period_kind", "period_start", "period_end", "cut_kind", "cut_label",
-                    "at_start", "retained", "new", "lost", "retention_rate", "lifetime_periods",
-                    "revenue_retention")
+    list_display = (
+        "run_date",
+        "period_kind",
+        "period_start",
+        "period_end",
+        "cut_kind",
+        "cut_label",
+        "at_start",
+        "retained",
+        "new",
+        "lost",
+        "retention_rate",
+        "lifetime_periods",
+        "revenue_retention",
+    )
     list_filter = ("run_date", "period_kind", "cut_kind")
     search_fields = ("cut_key", "cut_label")
 
@@ -123,7 +205,15 @@ class NightlyRunAdmin(admin.ModelAdmin):
     list_display = ("run_date", "status", "mode", "started_at", "finished_at", "total_seconds")
     list_filter = ("status", "mode")
     readonly_fields = (
-        "run_date", "status", "mode", "mode_reason", "started_at", "finished_at", "rows", "durations", "error",
+        "run_date",
+        "status",
+        "mode",
+        "mode_reason",
+        "started_at",
+        "finished_at",
+        "rows",
+        "durations",
+        "error",
     )
 
     def has_add_permission(self, request):
@@ -181,7 +271,15 @@ class LadderSuggestionAdmin(admin.ModelAdmin):
     """Read-only here: accepting or dismissing goes through the Ladder page, which writes
     the ladder history in the same transaction."""
 
-    list_display = ("customer", "from_stage", "to_stage", "rule", "status", "created_on", "decided_by")
+    list_display = (
+        "customer",
+        "from_stage",
+        "to_stage",
+        "rule",
+        "status",
+        "created_on",
+        "decided_by",
+    )
     list_filter = ("status", "to_stage", "rule")
     search_fields = ("customer__name", "reason")
     raw_id_fields = ("customer",)

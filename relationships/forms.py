@@ -29,7 +29,8 @@ class InteractionForm(forms.Form):
 class LadderMoveForm(forms.Form):
     to_stage = forms.ChoiceField(label="Move to", choices=Stage.choices)
     reason = forms.CharField(
-        max_length=300, help_text="Why: what the customer did, or what changed.",
+        max_length=300,
+        help_text="Why: what the customer did, or what changed.",
         widget=forms.TextInput(attrs={"size": 60}),
     )
 
@@ -38,7 +39,8 @@ class PlanForm(forms.Form):
     title = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
     causes = forms.ModelMultipleChoiceField(
-        label="Causes addressed", queryset=DefectionReason.objects.filter(is_active=True),
+        label="Causes addressed",
+        queryset=DefectionReason.objects.filter(is_active=True),
         widget=forms.CheckboxSelectMultiple,
     )
     owner = forms.ModelChoiceField(queryset=staff_users())
@@ -46,7 +48,9 @@ class PlanForm(forms.Form):
         queryset=staff_users(), required=False, widget=forms.CheckboxSelectMultiple
     )
     status = forms.ChoiceField(choices=PlanStatus.choices, initial=PlanStatus.DRAFT)
-    started_on = forms.DateField(required=False, widget=DATE, help_text="Needed once the plan is active.")
+    started_on = forms.DateField(
+        required=False, widget=DATE, help_text="Needed once the plan is active."
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -23,4 +23,9 @@ def nightly_run(run_date: str | None = None, mode: str = "auto") -> dict:
     delivery rewrites the same rows."""
     day = dt.date.fromisoformat(run_date) if run_date else None
     run = run_nightly_service(run_date=day, mode=mode)
-    return {"run_date": run.run_date.isoformat(), "status": run.status, "mode": run.mode, "rows": run.rows}
+    return {
+        "run_date": run.run_date.isoformat(),
+        "status": run.status,
+        "mode": run.mode,
+        "rows": run.rows,
+    }

@@ -3,7 +3,11 @@ from django.urls import path
 from .views import defections, interactions, ladder, plans
 
 urlpatterns = [
-    path("customers/<int:pk>/interactions/", interactions.interaction_log_view, name="interaction-log"),
+    path(
+        "customers/<int:pk>/interactions/",
+        interactions.interaction_log_view,
+        name="interaction-log",
+    ),
     path("follow-ups/", interactions.follow_up_list, name="follow-up-list"),
     path("follow-ups/<int:pk>/done/", interactions.follow_up_done, name="follow-up-done"),
     path("ladder/", ladder.ladder, name="ladder"),

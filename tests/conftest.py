@@ -57,7 +57,9 @@ def admin_user(db):
 
 @pytest.fixture
 def manager_a(db):
-    return UserFactory(username="alice", role="account_manager", first_name="Alice", last_name="Anders")
+    return UserFactory(
+        username="alice", role="account_manager", first_name="Alice", last_name="Anders"
+    )
 
 
 @pytest.fixture

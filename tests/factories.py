@@ -162,7 +162,9 @@ class RiskFlagFactory(factory.django.DjangoModelFactory):
     account_manager = factory.LazyAttribute(lambda f: f.customer.account_manager)
     raised_on = factory.LazyFunction(timezone.localdate)
     score = 75
-    reasons = factory.LazyFunction(lambda: ["no purchase for 3.0x their usual gap (90 days; usually 30)"])
+    reasons = factory.LazyFunction(
+        lambda: ["no purchase for 3.0x their usual gap (90 days; usually 30)"]
+    )
     value_at_risk = Decimal("500.00")
 
 
@@ -195,7 +197,9 @@ class DefectionFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     reason = factory.LazyFunction(lambda: DefectionReason.objects.get(code="price"))
     defected_on = factory.LazyFunction(timezone.localdate)
-    recorded_by = factory.LazyAttribute(lambda d: d.customer.account_manager or UserFactory(role="admin"))
+    recorded_by = factory.LazyAttribute(
+        lambda d: d.customer.account_manager or UserFactory(role="admin")
+    )
 
 
 class CorrectivePlanFactory(factory.django.DjangoModelFactory):

@@ -333,9 +333,7 @@ def _stage_change_columns(ctx: Context, b: Batch, manager_id: np.ndarray) -> dic
     now_s = _seconds(ctx.now)
     climbed = np.flatnonzero(b.stage >= 2)
     acq_s = b.acquired_s[climbed]
-    climb_s = (acq_s + (now_s - acq_s) * ctx.rng.uniform(0.3, 0.95, len(climbed))).astype(
-        np.int64
-    )
+    climb_s = (acq_s + (now_s - acq_s) * ctx.rng.uniform(0.3, 0.95, len(climbed))).astype(np.int64)
     return {
         "customer_id": b.ids[climbed],
         "from_stage": np.array(STAGES, dtype=object)[b.stage[climbed] - 1],

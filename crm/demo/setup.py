@@ -104,7 +104,9 @@ def demo_setup(*, actor: User, log: Callable[[str], None] = print) -> None:
         nightly_step_run(step=step, run_date=today)
     if not NightlyRun.objects.filter(run_date=today, status=RunStatus.SUCCEEDED).exists():
         run = nightly_run(run_date=today)
-        log(f"Nightly run of {run.run_date}: {run.rows.get('flags_raised', 0)} customers flagged at risk.")
+        log(
+            f"Nightly run of {run.run_date}: {run.rows.get('flags_raised', 0)} customers flagged at risk."
+        )
 
 
 def _strategies(*, actor: User, segments: dict[str, Segment]) -> None:

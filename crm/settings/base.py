@@ -180,10 +180,16 @@ CRM_TOKEN_RATE = env_str("CRM_TOKEN_RATE", "10/minute")
 # The nightly run (relationships/nightly/).
 CRM_RISK_THRESHOLD = 60  # a risk score at or above this raises an at-risk flag
 CRM_HOLDOUT_DAYS = 90  # the last days of history held out to measure the purchase model's error
-CRM_FULL_RUN_EVERY_DAYS = 7  # a full night at least this often; "auto" runs incremental ones between
-CRM_INCREMENTAL_MAX_SHARE = 0.10  # a larger share of the book changed since the last run: a full night
+CRM_FULL_RUN_EVERY_DAYS = (
+    7  # a full night at least this often; "auto" runs incremental ones between
+)
+CRM_INCREMENTAL_MAX_SHARE = (
+    0.10  # a larger share of the book changed since the last run: a full night
+)
 CRM_MODEL_PENALIZER = 0.0  # L2 penalty on the purchase models' fits (docs/analytics.md)
-CRM_NIGHTLY_ID_MARGIN = 10_000  # ids below a watermark read again (drawn before it, committed after)
+CRM_NIGHTLY_ID_MARGIN = (
+    10_000  # ids below a watermark read again (drawn before it, committed after)
+)
 
 LOGGING = {
     "version": 1,

@@ -27,18 +27,14 @@ def env_bool(name: str, default: bool = False) -> bool:
         return True
     if raw in {"0", "false", "no", "off"}:
         return False
-    raise SettingsError(
-        f"The environment variable {name} must be true or false, not {raw!r}."
-    )
+    raise SettingsError(f"The environment variable {name} must be true or false, not {raw!r}.")
 
 
 def env_list(name: str, default: list[str] | None = None, *, required: bool = False) -> list[str]:
     raw = os.environ.get(name, "").strip()
     if not raw:
         if required or default is None:
-            raise SettingsError(
-                f"The environment variable {name} must be set (comma-separated)."
-            )
+            raise SettingsError(f"The environment variable {name} must be set (comma-separated).")
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
 

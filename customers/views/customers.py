@@ -29,7 +29,12 @@ COUNT_CAP = 10_000
 # A text search is checked row by row after the trigram index (GIN cannot count on its
 # own), so its count stops earlier: "1,000+" is as useful to a person as "31,942".
 SEARCH_COUNT_CAP = 1_000
-FILTER_LABELS = {"segment": "Segment", "stage": "Stage", "status": "Status", "account_manager": "Manager"}
+FILTER_LABELS = {
+    "segment": "Segment",
+    "stage": "Stage",
+    "status": "Status",
+    "account_manager": "Manager",
+}
 
 
 def _query_without(request, *drop: str) -> str:
@@ -59,7 +64,10 @@ def _filter_selects(form) -> list[dict]:
                 "id": f"id_{name}",
                 "label": FILTER_LABELS[name],
                 "invalid": name in form.errors,
-                "options": [("", "Any", current == ""), *((v, lbl, v == current) for v, lbl in choices)],
+                "options": [
+                    ("", "Any", current == ""),
+                    *((v, lbl, v == current) for v, lbl in choices),
+                ],
             }
         )
     return selects
@@ -114,7 +122,9 @@ def customer_list(request):
     next_url = ""
     if has_next:
         keep = [(k, v) for k, v in request.GET.items() if k not in {"cursor", "sort"} and v != ""]
-        next_query = urlencode([*keep, ("sort", sort), ("cursor", encode_cursor(sort, customers[-1]))])
+        next_query = urlencode(
+            [*keep, ("sort", sort), ("cursor", encode_cursor(sort, customers[-1]))]
+        )
         next_url = f"{list_url}?{next_query}"
     fragment = wants_fragment(request)
     context = {
@@ -159,7 +169,9 @@ def customer_create_view(request):
             messages.success(request, f"{customer} was added.")
             return redirect("customer-detail", pk=customer.pk)
     return render(
-        request, "customers/customer_form.html", {"nav": "customers", "form": form, "customer": None}
+        request,
+        "customers/customer_form.html",
+        {"nav": "customers", "form": form, "customer": None},
     )
 
 

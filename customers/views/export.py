@@ -71,11 +71,23 @@ def export_rows(qs: QuerySet[Customer]):
     tag_links = Customer.tags.through.objects
     while chunk := list(islice(rows, EXPORT_CHUNK)):
         tags: dict[int, list[str]] = defaultdict(list)
-        for customer_id, tag in tag_links.filter(
-            customer_id__in=[r[0] for r in chunk]
-        ).values_list("customer_id", "tag__name"):
+        for customer_id, tag in tag_links.filter(customer_id__in=[r[0] for r in chunk]).values_list(
+            "customer_id", "tag__name"
+        ):
             tags[customer_id].append(tag)
-        for pk, name, kind, email, phone, company, segment, stage, status, acquired, manager in chunk:
+        for (
+            pk,
+            name,
+            kind,
+            email,
+            phone,
+            company,
+            segment,
+            stage,
+            status,
+            acquired,
+            manager,
+        ) in chunk:
             yield [
                 pk,
                 _cell(name),

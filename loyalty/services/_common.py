@@ -35,5 +35,7 @@ def clean_key(key: str | None) -> str:
     if not key:
         raise ValidationFailed("An idempotency key is required.", field="idempotency_key")
     if len(key) > 100:
-        raise ValidationFailed("The idempotency key is at most 100 characters.", field="idempotency_key")
+        raise ValidationFailed(
+            "The idempotency key is at most 100 characters.", field="idempotency_key"
+        )
     return key

@@ -56,13 +56,22 @@ def points_adjust(
             actor=actor,
         )
     else:
-        entry = debit(membership=locked, points=-points, kind=EntryKind.ADJUST, key=key, reason=reason, actor=actor)
+        entry = debit(
+            membership=locked,
+            points=-points,
+            kind=EntryKind.ADJUST,
+            key=key,
+            reason=reason,
+            actor=actor,
+        )
     membership.balance = locked.balance
     return entry
 
 
 @transaction.atomic
-def points_reverse_for_purchase(*, purchase: Purchase, actor: User, reason: str = "") -> list[LedgerEntry]:
+def points_reverse_for_purchase(
+    *, purchase: Purchase, actor: User, reason: str = ""
+) -> list[LedgerEntry]:
     """A refunded purchase gives its points back. Points of the purchase that were already
     spent stay spent (the balance may never go negative); the reason says how many."""
     check_staff_for(actor, purchase.customer)
@@ -97,7 +106,9 @@ def points_reverse_for_purchase(*, purchase: Purchase, actor: User, reason: str 
             entry.save()
             LedgerEntry.objects.filter(pk=lot.pk).update(remaining=0)
             # The pending pair nets to zero when released; pending points drop now.
-            Membership.objects.filter(pk=membership.pk).update(pending_points=F("pending_points") - amount)
+            Membership.objects.filter(pk=membership.pk).update(
+                pending_points=F("pending_points") - amount
+            )
             reversals.append(entry)
             continue
         amount = lot.remaining

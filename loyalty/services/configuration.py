@@ -83,7 +83,9 @@ def reward_problems(
         if active_rules is None:
             active_rules = list(program.rules.filter(is_active=True))
         earning = [r for r in active_rules if r.kind != RuleKind.MULTIPLIER]
-        monthly = [r.cap_per_month or (r.cap_per_day * 31 if r.cap_per_day else None) for r in earning]
+        monthly = [
+            r.cap_per_month or (r.cap_per_day * 31 if r.cap_per_day else None) for r in earning
+        ]
         if earning and all(monthly):
             ceiling = sum(monthly) * (program.expiry_months or 0)
             if cost > ceiling:

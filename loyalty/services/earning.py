@@ -87,7 +87,9 @@ def purchase_points_explain(
     return points, base_rule, steps
 
 
-def _cap(membership: Membership, rule: EarningRule | None, points: int, day: dt.date) -> tuple[int, str]:
+def _cap(
+    membership: Membership, rule: EarningRule | None, points: int, day: dt.date
+) -> tuple[int, str]:
     if rule is None or not (rule.cap_per_day or rule.cap_per_month):
         return points, ""
     earned = LedgerEntry.objects.filter(membership=membership, rule=rule, kind=EntryKind.EARN)
@@ -101,7 +103,10 @@ def _cap(membership: Membership, rule: EarningRule | None, points: int, day: dt.
             s=Coalesce(Sum("points"), 0)
         )["s"]
         if points > rule.cap_per_month - month:
-            points, note = max(0, rule.cap_per_month - month), f"capped at {rule.cap_per_month} a month"
+            points, note = (
+                max(0, rule.cap_per_month - month),
+                f"capped at {rule.cap_per_month} a month",
+            )
     return points, note
 
 
@@ -148,7 +153,11 @@ def earn_event(
         return None
     rules = list(program.rules.filter(is_active=True).order_by("priority"))
     rule = next(
-        (r for r in rules if r.kind == RuleKind.EVENT and r.event_code == event_code and r.applies_on(day)),
+        (
+            r
+            for r in rules
+            if r.kind == RuleKind.EVENT and r.event_code == event_code and r.applies_on(day)
+        ),
         None,
     )
     if rule is None:
@@ -193,17 +202,23 @@ def points_earn_for_event(
     (membership, event, key); a customer in no program or a code no rule knows earns nothing."""
     code = (event_code or "").strip()
     if not code or not code.replace("_", "").replace("-", "").isalnum() or len(code) > 60:
-        raise ValidationFailed("The event code must be a short slug such as 'review'.", field="event_code")
+        raise ValidationFailed(
+            "The event code must be a short slug such as 'review'.", field="event_code"
+        )
     key = clean_key(idempotency_key)
     if actor is not None:
         check_staff_for(actor, customer)
     day = on or local_today()
     entries = []
-    memberships = lock_memberships(Membership.objects.filter(customer=customer).values_list("pk", flat=True))
+    memberships = lock_memberships(
+        Membership.objects.filter(customer=customer).values_list("pk", flat=True)
+    )
     for membership in memberships.values():
         membership.customer = customer
         if membership.program.is_active_on(day):
-            entry = earn_event(membership=membership, event_code=code, key=key, day=day, actor=actor)
+            entry = earn_event(
+                membership=membership, event_code=code, key=key, day=day, actor=actor
+            )
             if entry:
                 entries.append(entry)
                 upgrade_if_qualified(membership, day)
@@ -226,16 +241,28 @@ def points_backfill(*, program: Program, actor: User) -> int:
     pg = connection.vendor == "postgresql"
     day_sql = "(p.occurred_at AT TIME ZONE %s)::date" if pg else "date(p.occurred_at)"
     tz = [timezone.get_current_timezone_name()] if pg else []
-    money_rule = program.rules.filter(is_active=True, kind=RuleKind.PER_MONEY).order_by("priority").first()
-    rate = (money_rule.points_per_unit if money_rule and money_rule.points_per_unit else None) or program.points_per_unit
+    money_rule = (
+        program.rules.filter(is_active=True, kind=RuleKind.PER_MONEY).order_by("priority").first()
+    )
+    rate = (
+        money_rule.points_per_unit if money_rule and money_rule.points_per_unit else None
+    ) or program.points_per_unit
     excluded = sorted(money_rule.excluded) if money_rule else []
     excluded_sql = (
-        " AND lower(p.category) NOT IN (" + ", ".join(["%s"] * len(excluded)) + ")" if excluded else ""
+        " AND lower(p.category) NOT IN (" + ", ".join(["%s"] * len(excluded)) + ")"
+        if excluded
+        else ""
     )
     segments = list(program.eligible_segments.values_list("pk", flat=True))
-    segment_sql = (" AND cu.segment_id IN (" + ", ".join(["%s"] * len(segments)) + ")") if segments else ""
-    window = f"p.currency = %s AND {day_sql} >= %s" + (f" AND {day_sql} <= %s" if program.ends_on else "")
-    window_params = [program.currency, *tz, program.starts_on] + ([*tz, program.ends_on] if program.ends_on else [])
+    segment_sql = (
+        (" AND cu.segment_id IN (" + ", ".join(["%s"] * len(segments)) + ")") if segments else ""
+    )
+    window = f"p.currency = %s AND {day_sql} >= %s" + (
+        f" AND {day_sql} <= %s" if program.ends_on else ""
+    )
+    window_params = [program.currency, *tz, program.starts_on] + (
+        [*tz, program.ends_on] if program.ends_on else []
+    )
     pending, expires = lot_date_sql(program, day_sql)
     today = local_today()
     # New members start in the entry tier, as when they join one by one.
@@ -248,7 +275,14 @@ def points_backfill(*, program: Program, actor: User) -> int:
             f"SELECT %s, cu.id, %s, %s, 0, 0, %s, 'purchase' FROM {c} cu WHERE EXISTS (SELECT 1 FROM {p} p "
             f"WHERE p.customer_id = cu.id AND {window}){segment_sql} "
             f"ON CONFLICT (customer_id, program_id) DO NOTHING",
-            [program.pk, base.pk if base else None, today if base else None, now, *window_params, *segments],
+            [
+                program.pk,
+                base.pk if base else None,
+                today if base else None,
+                now,
+                *window_params,
+                *segments,
+            ],
         )
         if pg:
             cur.execute(
@@ -268,11 +302,21 @@ def points_backfill(*, program: Program, actor: User) -> int:
             f"WHERE {window}{excluded_sql} AND {points_sql} > 0 "
             f"ON CONFLICT (membership_id, idempotency_key) DO NOTHING",
             [
-                rate, rate, now, *tz, *pending_params, *expires_params,
+                rate,
+                rate,
+                now,
+                *tz,
+                *pending_params,
+                *expires_params,
                 # No rule or actor foreign key per row: on PostgreSQL each one is a deferred
                 # check at commit, and ten million of them double the commit time.
-                None, None, f"Backfilled purchase ({rate} per unit) by {actor}.",
-                program.pk, *window_params, *excluded, rate,
+                None,
+                None,
+                f"Backfilled purchase ({rate} per unit) by {actor}.",
+                program.pk,
+                *window_params,
+                *excluded,
+                rate,
             ],
         )
         earned = cur.rowcount

@@ -70,9 +70,11 @@ def lot_date_sql(program: Program, day_sql: str) -> tuple[str, str]:
 
 
 def lock_membership(membership: Membership) -> Membership:
-    return Membership.objects.select_related("program", "tier", "customer").select_for_update(
-        of=("self",)
-    ).get(pk=membership.pk)
+    return (
+        Membership.objects.select_related("program", "tier", "customer")
+        .select_for_update(of=("self",))
+        .get(pk=membership.pk)
+    )
 
 
 def lock_memberships(ids: Iterable[int]) -> dict[int, Membership]:
@@ -117,14 +119,18 @@ def credit(
         with transaction.atomic():
             entry.save()
     except IntegrityError:
-        if LedgerEntry.objects.filter(membership=membership, idempotency_key=entry.idempotency_key).exists():
+        if LedgerEntry.objects.filter(
+            membership=membership, idempotency_key=entry.idempotency_key
+        ).exists():
             return None
         raise
     if pending_until is None:
         Membership.objects.filter(pk=membership.pk).update(balance=F("balance") + points)
         membership.balance += points
     else:
-        Membership.objects.filter(pk=membership.pk).update(pending_points=F("pending_points") + points)
+        Membership.objects.filter(pk=membership.pk).update(
+            pending_points=F("pending_points") + points
+        )
         membership.pending_points += points
     return entry
 

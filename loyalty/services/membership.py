@@ -35,12 +35,12 @@ def membership_join(
     if not program.is_active_on(day):
         raise ValidationFailed(f"{program} is not open on {day:%Y-%m-%d}.", field="program")
     if not program_accepts(program, customer):
-        raise ValidationFailed(
-            f"{customer}'s segment may not join {program}.", field="customer"
-        )
+        raise ValidationFailed(f"{customer}'s segment may not join {program}.", field="customer")
     try:
         with transaction.atomic():
-            membership = Membership.objects.create(program=program, customer=customer, join_source=source)
+            membership = Membership.objects.create(
+                program=program, customer=customer, join_source=source
+            )
             base = program.tiers.filter(threshold=0).first()
             if base is not None:
                 Membership.objects.filter(pk=membership.pk).update(tier=base, tier_since=day)
@@ -68,7 +68,9 @@ def program_enrol_eligible(*, program: Program, actor: User) -> int:
     segments = list(program.eligible_segments.values_list("pk", flat=True))
     if segments:
         customers = customers.filter(segment__in=segments)
-    sql, params = customers.order_by().annotate(cid=F("pk")).values_list("cid").query.sql_with_params()
+    sql, params = (
+        customers.order_by().annotate(cid=F("pk")).values_list("cid").query.sql_with_params()
+    )
     base = program.tiers.filter(threshold=0).first()
     m = Membership._meta.db_table
     with transaction.atomic(), connection.cursor() as cur:
@@ -76,6 +78,12 @@ def program_enrol_eligible(*, program: Program, actor: User) -> int:
             f"INSERT INTO {m} (program_id, customer_id, tier_id, tier_since, balance, pending_points, "  # noqa: S608
             f"joined_at, join_source) SELECT %s, s.cid, %s, %s, 0, 0, %s, 'rule' FROM ({sql}) s "
             f"WHERE true ON CONFLICT (customer_id, program_id) DO NOTHING",
-            [program.pk, base.pk if base else None, local_today() if base else None, timezone.now(), *params],
+            [
+                program.pk,
+                base.pk if base else None,
+                local_today() if base else None,
+                timezone.now(),
+                *params,
+            ],
         )
         return cur.rowcount

@@ -72,7 +72,9 @@ def _try_lock(step: str) -> bool:
     if connection.vendor != "postgresql":
         return True
     with connection.cursor() as cur:
-        cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [zlib.crc32(f"loyalty:{step}".encode())])
+        cur.execute(
+            "SELECT pg_try_advisory_xact_lock(%s)", [zlib.crc32(f"loyalty:{step}".encode())]
+        )
         return bool(cur.fetchone()[0])
 
 
@@ -86,13 +88,21 @@ def nightly_step_run(*, step: str, run_date: dt.date) -> LoyaltyRun:
     """Run one nightly step for a date, at most once (a succeeded run is never repeated),
     under a lock, and record the run, whatever happens."""
     if step not in STEPS:
-        raise ValidationFailed(f"Unknown step {step!r}; use one of {', '.join(STEPS)}.", field="step")
+        raise ValidationFailed(
+            f"Unknown step {step!r}; use one of {', '.join(STEPS)}.", field="step"
+        )
     started = timezone.now()
     try:
         with transaction.atomic():
             if not _try_lock(step):
-                status, rows, error = RunStatus.SKIPPED, 0, "Another run of this step holds the lock."
-            elif LoyaltyRun.objects.filter(step=step, run_date=run_date, status=RunStatus.SUCCEEDED).exists():
+                status, rows, error = (
+                    RunStatus.SKIPPED,
+                    0,
+                    "Another run of this step holds the lock.",
+                )
+            elif LoyaltyRun.objects.filter(
+                step=step, run_date=run_date, status=RunStatus.SUCCEEDED
+            ).exists():
                 status, rows, error = RunStatus.SKIPPED, 0, "Already done for this date."
             else:
                 rows = STEPS[step](run_date=run_date)
@@ -115,7 +125,11 @@ def nightly_step_run(*, step: str, run_date: dt.date) -> LoyaltyRun:
         )
         raise
     return LoyaltyRun.objects.create(
-        step=step, run_date=run_date, started_at=started, finished_at=timezone.now(),
-        rows=rows, status=status, error=error,
+        step=step,
+        run_date=run_date,
+        started_at=started,
+        finished_at=timezone.now(),
+        rows=rows,
+        status=status,
+        error=error,
     )
-

@@ -27,7 +27,9 @@ def points_earn_for_purchase(purchase: Purchase) -> list[LedgerEntry]:
     that enrol on purchase, then earns once per membership (key purchase:<id>)."""
     customer = purchase.customer
     day = timezone.localdate(purchase.occurred_at)
-    member_of = set(Membership.objects.filter(customer=customer).values_list("program_id", flat=True))
+    member_of = set(
+        Membership.objects.filter(customer=customer).values_list("program_id", flat=True)
+    )
     joinable = (
         Program.objects.filter(join_on_first_purchase=True, starts_on__lte=day)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
@@ -38,8 +40,12 @@ def points_earn_for_purchase(purchase: Purchase) -> list[LedgerEntry]:
         if program_accepts(program, customer):
             # A concurrent purchase of the same customer may have joined first: earn below.
             with contextlib.suppress(Conflict):
-                membership_join(program=program, customer=customer, source=JoinSource.PURCHASE, on=day)
-    memberships = lock_memberships(Membership.objects.filter(customer=customer).values_list("pk", flat=True))
+                membership_join(
+                    program=program, customer=customer, source=JoinSource.PURCHASE, on=day
+                )
+    memberships = lock_memberships(
+        Membership.objects.filter(customer=customer).values_list("pk", flat=True)
+    )
     first = not Purchase.objects.filter(customer=customer).exclude(pk=purchase.pk).exists()
     entries = []
     for membership in memberships.values():

@@ -30,7 +30,9 @@ from .ledger import credit, debit, lock_membership
 
 def _new_code(reward: Reward) -> str:
     pooled = (
-        RewardCode.objects.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
+        RewardCode.objects.select_for_update(
+            skip_locked=connection.features.has_select_for_update_skip_locked
+        )
         .filter(reward=reward, used=False)
         .order_by("id")
         .first()
@@ -44,7 +46,9 @@ def _new_code(reward: Reward) -> str:
 
 
 @transaction.atomic
-def points_redeem(*, membership: Membership, reward: Reward, actor: User, idempotency_key: str) -> Redemption:
+def points_redeem(
+    *, membership: Membership, reward: Reward, actor: User, idempotency_key: str
+) -> Redemption:
     """Spend points on a reward. The membership row is locked first, so concurrent requests
     queue and the balance is checked against the committed figure; the same key twice
     returns the first redemption."""
@@ -65,9 +69,11 @@ def points_redeem(*, membership: Membership, reward: Reward, actor: User, idempo
             f"{reward.name} is for {', '.join(t.name for t in allowed)} members.", field="reward"
         )
     if reward.per_customer_limit is not None:
-        used = Redemption.objects.filter(membership=locked, reward=reward).exclude(
-            status=RedemptionStatus.CANCELLED
-        ).count()
+        used = (
+            Redemption.objects.filter(membership=locked, reward=reward)
+            .exclude(status=RedemptionStatus.CANCELLED)
+            .count()
+        )
         if used >= reward.per_customer_limit:
             raise Conflict(
                 f"{reward.name} can be redeemed {reward.per_customer_limit} time(s) per customer.",
@@ -150,5 +156,8 @@ def offer_redeem(
     if not offers_for_customer(customer=customer).filter(pk=locked.pk).exists():
         raise Conflict(f"{customer} cannot use the offer {offer.name} (not targeted or used up).")
     return OfferRedemption.objects.create(
-        offer=locked, customer=customer, purchase=purchase, actor=actor if actor.is_authenticated else None
+        offer=locked,
+        customer=customer,
+        purchase=purchase,
+        actor=actor if actor.is_authenticated else None,
     )

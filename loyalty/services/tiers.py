@@ -43,7 +43,9 @@ def _qualifying(program: Program, day: dt.date) -> QuerySet[Membership]:
         )
     else:
         sub = (
-            LedgerEntry.objects.filter(membership=OuterRef("pk"), effective_on__gt=start, effective_on__lte=day)
+            LedgerEntry.objects.filter(
+                membership=OuterRef("pk"), effective_on__gt=start, effective_on__lte=day
+            )
             .filter(Q(kind=EntryKind.EARN) | Q(kind=EntryKind.REVERSE, redemption__isnull=True))
             .order_by()
             .values("membership")
@@ -61,12 +63,21 @@ def upgrade_if_qualified(membership: Membership, day: dt.date) -> None:
     tiers = sorted(membership.program.tiers.all(), key=lambda t: t.threshold)
     if not tiers:
         return
-    metric = _qualifying(membership.program, day).filter(pk=membership.pk).values_list("metric", flat=True).first()
-    target = next((t for t in reversed(tiers) if metric is not None and metric >= t.threshold), None)
+    metric = (
+        _qualifying(membership.program, day)
+        .filter(pk=membership.pk)
+        .values_list("metric", flat=True)
+        .first()
+    )
+    target = next(
+        (t for t in reversed(tiers) if metric is not None and metric >= t.threshold), None
+    )
     current = membership.tier
     if target is None or (current is not None and current.threshold >= target.threshold):
         return
-    Membership.objects.filter(pk=membership.pk).update(tier=target, tier_since=day, below_tier_since=None)
+    Membership.objects.filter(pk=membership.pk).update(
+        tier=target, tier_since=day, below_tier_since=None
+    )
     TierChange.objects.create(
         membership=membership,
         from_tier=current,
@@ -116,8 +127,16 @@ def tiers_recompute(*, run_date: dt.date) -> int:
             continue
         metric_sql, metric_params = _metric_sql(program, run_date)
         ordered = list(reversed(tiers))
-        new_tier = "CASE " + " ".join("WHEN COALESCE(q.metric, 0) >= CAST(%s AS NUMERIC) THEN %s" for _ in ordered) + " ELSE NULL END"
-        new_thr = "CASE " + " ".join("WHEN COALESCE(q.metric, 0) >= CAST(%s AS NUMERIC) THEN %s" for _ in ordered) + " ELSE -1 END"
+        new_tier = (
+            "CASE "
+            + " ".join("WHEN COALESCE(q.metric, 0) >= CAST(%s AS NUMERIC) THEN %s" for _ in ordered)
+            + " ELSE NULL END"
+        )
+        new_thr = (
+            "CASE "
+            + " ".join("WHEN COALESCE(q.metric, 0) >= CAST(%s AS NUMERIC) THEN %s" for _ in ordered)
+            + " ELSE -1 END"
+        )
         tier_params = [x for tier in ordered for x in (tier.threshold, tier.pk)]
         thr_params = [x for tier in ordered for x in (tier.threshold, tier.threshold)]
         policy = program.get_downgrade_policy_display().lower()
@@ -183,4 +202,3 @@ def tiers_recompute(*, run_date: dt.date) -> int:
             )
             cur.execute("DROP TABLE loyalty_tier_targets")
     return changed
-

@@ -22,10 +22,14 @@ def register(router) -> None:
     # Retention analytics and risk
     router.register("risk-flags", RiskFlagViewSet, basename="api-risk-flag")
     router.register("customer-metrics", CustomerMetricsViewSet, basename="api-customer-metrics")
-    router.register("retention-snapshots", RetentionSnapshotViewSet, basename="api-retention-snapshot")
+    router.register(
+        "retention-snapshots", RetentionSnapshotViewSet, basename="api-retention-snapshot"
+    )
     router.register("model-fits", ModelFitViewSet, basename="api-model-fit")
     router.register("nightly-runs", NightlyRunViewSet, basename="api-nightly-run")
-    router.register("relationship-strategies", RelationshipStrategyViewSet, basename="api-relationship-strategy")
+    router.register(
+        "relationship-strategies", RelationshipStrategyViewSet, basename="api-relationship-strategy"
+    )
     router.register("defection-reasons", DefectionReasonViewSet, basename="api-defection-reason")
     router.register("defections", DefectionViewSet, basename="api-defection")
     # The ladder of loyalty

@@ -56,8 +56,16 @@ class RiskFlagSerializer(serializers.ModelSerializer):
     class Meta:
         model = RiskFlag
         fields = [
-            "id", "customer", "customer_name", "account_manager", "raised_on", "cleared_on",
-            "is_open", "score", "reasons", "value_at_risk",
+            "id",
+            "customer",
+            "customer_name",
+            "account_manager",
+            "raised_on",
+            "cleared_on",
+            "is_open",
+            "score",
+            "reasons",
+            "value_at_risk",
         ]
         read_only_fields = fields
 
@@ -84,12 +92,31 @@ class CustomerMetricsSerializer(serializers.ModelSerializer):
     class Meta:
         model = CustomerMetrics
         fields = [
-            "id", "customer", "customer_name", "computed_for", "first_purchase_at",
-            "last_purchase_at", "purchase_count", "revenue", "usual_gap_days",
-            "days_since_last_purchase", "complaints_30d", "last_manager_contact_at", "p_alive",
-            "expected_purchases_30d", "expected_purchases_90d", "expected_purchases_365d",
-            "clv_12m", "value_at_risk", "financial_value", "strategic_value", "financial_band",
-            "strategic_band", "value_tier", "risk_score", "reasons",
+            "id",
+            "customer",
+            "customer_name",
+            "computed_for",
+            "first_purchase_at",
+            "last_purchase_at",
+            "purchase_count",
+            "revenue",
+            "usual_gap_days",
+            "days_since_last_purchase",
+            "complaints_30d",
+            "last_manager_contact_at",
+            "p_alive",
+            "expected_purchases_30d",
+            "expected_purchases_90d",
+            "expected_purchases_365d",
+            "clv_12m",
+            "value_at_risk",
+            "financial_value",
+            "strategic_value",
+            "financial_band",
+            "strategic_band",
+            "value_tier",
+            "risk_score",
+            "reasons",
         ]
         read_only_fields = fields
 
@@ -113,9 +140,22 @@ class RetentionSnapshotSerializer(serializers.ModelSerializer):
     class Meta:
         model = RetentionSnapshot
         fields = [
-            "id", "run_date", "period_kind", "period_start", "period_end", "cut_kind", "cut_key",
-            "cut_label", "at_start", "retained", "new", "lost", "retention_rate", "churn_rate",
-            "lifetime_periods", "revenue_retention",
+            "id",
+            "run_date",
+            "period_kind",
+            "period_start",
+            "period_end",
+            "cut_kind",
+            "cut_key",
+            "cut_label",
+            "at_start",
+            "retained",
+            "new",
+            "lost",
+            "retention_rate",
+            "churn_rate",
+            "lifetime_periods",
+            "revenue_retention",
         ]
         read_only_fields = fields
 
@@ -138,10 +178,26 @@ class ModelFitSerializer(serializers.ModelSerializer):
     class Meta:
         model = ModelFit
         fields = [
-            "id", "run_date", "n_customers", "bgnbd_r", "bgnbd_alpha", "bgnbd_a", "bgnbd_b",
-            "gg_p", "gg_q", "gg_v", "holdout_days", "holdout_mae",
-            "bgnbd_log_likelihood", "bgnbd_converged", "gg_n_customers", "gg_log_likelihood",
-            "gg_converged", "penalizer", "note", "created_at",
+            "id",
+            "run_date",
+            "n_customers",
+            "bgnbd_r",
+            "bgnbd_alpha",
+            "bgnbd_a",
+            "bgnbd_b",
+            "gg_p",
+            "gg_q",
+            "gg_v",
+            "holdout_days",
+            "holdout_mae",
+            "bgnbd_log_likelihood",
+            "bgnbd_converged",
+            "gg_n_customers",
+            "gg_log_likelihood",
+            "gg_converged",
+            "penalizer",
+            "note",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -156,7 +212,16 @@ class NightlyRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = NightlyRun
         fields = [
-            "id", "run_date", "started_at", "finished_at", "status", "mode", "mode_reason", "rows", "durations", "error",
+            "id",
+            "run_date",
+            "started_at",
+            "finished_at",
+            "status",
+            "mode",
+            "mode_reason",
+            "rows",
+            "durations",
+            "error",
         ]
         read_only_fields = fields
 
@@ -180,13 +245,24 @@ class RelationshipStrategySerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=RelationshipType.choices), allow_empty=False
     )
     goal = serializers.ChoiceField(choices=RelationshipGoal.choices)
-    rhythm = serializers.ChoiceField(choices=PurchaseRhythm.choices, default=PurchaseRhythm.MARRIAGE)
+    rhythm = serializers.ChoiceField(
+        choices=PurchaseRhythm.choices, default=PurchaseRhythm.MARRIAGE
+    )
 
     class Meta:
         model = RelationshipStrategy
         fields = [
-            "id", "segment", "segment_name", "relationship_types", "goal", "rhythm",
-            "expected_gap_days", "cost_to_serve_per_year", "currency", "notes", "updated_at",
+            "id",
+            "segment",
+            "segment_name",
+            "relationship_types",
+            "goal",
+            "rhythm",
+            "expected_gap_days",
+            "cost_to_serve_per_year",
+            "currency",
+            "notes",
+            "updated_at",
         ]
         read_only_fields = ["id", "segment_name", "updated_at"]
 
@@ -224,7 +300,10 @@ class RelationshipStrategyViewSet(
         segment = serializer.validated_data["segment"]
         if RelationshipStrategy.objects.filter(segment=segment).exists():
             return Response(
-                {"detail": f"{segment} already has a strategy; change it with PUT.", "segment": ["Taken."]},
+                {
+                    "detail": f"{segment} already has a strategy; change it with PUT.",
+                    "segment": ["Taken."],
+                },
                 status=status.HTTP_409_CONFLICT,
             )
         strategy = self._save(serializer.validated_data, segment)
@@ -275,7 +354,15 @@ class DefectionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Defection
-        fields = ["id", "customer", "reason", "defected_on", "exit_interview_notes", "recorded_by", "created_at"]
+        fields = [
+            "id",
+            "customer",
+            "reason",
+            "defected_on",
+            "exit_interview_notes",
+            "recorded_by",
+            "created_at",
+        ]
         read_only_fields = ["id", "recorded_by", "created_at"]
         extra_kwargs = {"defected_on": {"required": False}}
 

@@ -22,8 +22,17 @@ class LadderSuggestionSerializer(serializers.ModelSerializer):
     class Meta:
         model = LadderSuggestion
         fields = [
-            "id", "customer", "customer_name", "from_stage", "to_stage", "rule", "reason",
-            "created_on", "status", "decided_by", "decided_at",
+            "id",
+            "customer",
+            "customer_name",
+            "from_stage",
+            "to_stage",
+            "rule",
+            "reason",
+            "created_on",
+            "status",
+            "decided_by",
+            "decided_at",
         ]
         read_only_fields = fields
 
@@ -49,7 +58,9 @@ class LadderSuggestionViewSet(viewsets.ReadOnlyModelViewSet):
         body = DecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         decided = services.ladder_suggestion_decide(
-            actor=request.user, suggestion=suggestion, accept=body.validated_data["decision"] == "accept"
+            actor=request.user,
+            suggestion=suggestion,
+            accept=body.validated_data["decision"] == "accept",
         )
         return Response(self.get_serializer(decided).data)
 
@@ -61,7 +72,16 @@ class StageChangeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StageChange
-        fields = ["id", "customer", "from_stage", "to_stage", "changed_at", "changed_by", "rule", "reason"]
+        fields = [
+            "id",
+            "customer",
+            "from_stage",
+            "to_stage",
+            "changed_at",
+            "changed_by",
+            "rule",
+            "reason",
+        ]
         read_only_fields = ["id", "from_stage", "changed_at", "changed_by", "rule"]
 
 
@@ -81,6 +101,9 @@ class LadderMoveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         change = services.ladder_move(
-            actor=request.user, customer=data["customer"], to_stage=data["to_stage"], reason=data["reason"]
+            actor=request.user,
+            customer=data["customer"],
+            to_stage=data["to_stage"],
+            reason=data["reason"],
         )
         return Response(self.get_serializer(change).data, status=status.HTTP_201_CREATED)

@@ -23,7 +23,10 @@ class DefectionReportViewSet(viewsets.ViewSet):
         data = selectors.defection_report(actor=request.user)
 
         def grid(rows):
-            return [{"month": r["month"].isoformat(), "counts": r["counts"], "total": r["total"]} for r in rows]
+            return [
+                {"month": r["month"].isoformat(), "counts": r["counts"], "total": r["total"]}
+                for r in rows
+            ]
 
         return Response(
             {
@@ -53,20 +56,33 @@ class CorrectivePlanSerializer(serializers.ModelSerializer):
         slug_field="code", many=True, queryset=DefectionReason.objects.all()
     )
     owner = serializers.PrimaryKeyRelatedField(queryset=selectors.staff_users())
-    recovery_team = serializers.PrimaryKeyRelatedField(many=True, queryset=selectors.staff_users(), required=False)
+    recovery_team = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=selectors.staff_users(), required=False
+    )
     status = serializers.ChoiceField(choices=PlanStatus.choices, default=PlanStatus.DRAFT)
     actions = CorrectiveActionSerializer(many=True, read_only=True)
 
     class Meta:
         model = CorrectivePlan
         fields = [
-            "id", "title", "description", "causes", "owner", "recovery_team", "status",
-            "started_on", "created_by", "created_at", "actions",
+            "id",
+            "title",
+            "description",
+            "causes",
+            "owner",
+            "recovery_team",
+            "status",
+            "started_on",
+            "created_by",
+            "created_at",
+            "actions",
         ]
         read_only_fields = ["id", "created_by", "created_at", "actions"]
 
 
-class CorrectivePlanViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CorrectivePlanViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """Corrective plans; `GET /plans/<id>/effect/` gives the before/after defection rate."""
 
     serializer_class = CorrectivePlanSerializer
@@ -75,7 +91,9 @@ class CorrectivePlanViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, vi
     ordering_fields = ["id", "created_at", "started_on"]
 
     def get_queryset(self):
-        return selectors.plans_visible_to(self.request.user).prefetch_related("recovery_team", "actions")
+        return selectors.plans_visible_to(self.request.user).prefetch_related(
+            "recovery_team", "actions"
+        )
 
     def _save(self, data: dict, plan=None):
         return services.plan_save(
@@ -102,23 +120,36 @@ class CorrectivePlanViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, vi
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         merged = {
-            "title": instance.title, "description": instance.description,
-            "causes": list(instance.causes.all()), "owner": instance.owner,
-            "recovery_team": list(instance.recovery_team.all()), "status": instance.status,
-            "started_on": instance.started_on, **serializer.validated_data,
+            "title": instance.title,
+            "description": instance.description,
+            "causes": list(instance.causes.all()),
+            "owner": instance.owner,
+            "recovery_team": list(instance.recovery_team.all()),
+            "status": instance.status,
+            "started_on": instance.started_on,
+            **serializer.validated_data,
         }
         plan = self._save(merged, plan=instance)
-        return Response(self.get_serializer(selectors.plan_get(actor=request.user, pk=plan.pk)).data)
+        return Response(
+            self.get_serializer(selectors.plan_get(actor=request.user, pk=plan.pk)).data
+        )
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def effect(self, request, pk=None):
         plan = self.get_object()
         effect = selectors.plan_effect(actor=request.user, plan=plan)
-        body = {"sentence": selectors.effect_sentence(effect), "before": None, "after": None, "months": []}
+        body = {
+            "sentence": selectors.effect_sentence(effect),
+            "before": None,
+            "after": None,
+            "months": [],
+        }
         if effect:
             body.update(
-                before=effect["before"], after=effect["after"], pivot=effect["pivot"].isoformat(),
+                before=effect["before"],
+                after=effect["after"],
+                pivot=effect["pivot"].isoformat(),
                 months=[{**r, "month": r["month"].isoformat()} for r in effect["months"]],
             )
         return Response(body)
@@ -148,8 +179,11 @@ class CorrectiveActionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         created = services.action_add(
-            actor=request.user, plan=data["plan"], description=data["description"],
-            owner=data["owner"], due_on=data.get("due_on"),
+            actor=request.user,
+            plan=data["plan"],
+            description=data["description"],
+            owner=data["owner"],
+            due_on=data.get("due_on"),
         )
         return Response(self.get_serializer(created).data, status=status.HTTP_201_CREATED)
 

@@ -54,7 +54,9 @@ def retention_snapshots_visible_to(actor: User) -> QuerySet[RetentionSnapshot]:
     if actor.is_admin:
         return RetentionSnapshot.objects.all()
     if actor.is_staff_member:
-        return RetentionSnapshot.objects.filter(cut_kind=CutKind.ACCOUNT_MANAGER, cut_key=str(actor.pk))
+        return RetentionSnapshot.objects.filter(
+            cut_kind=CutKind.ACCOUNT_MANAGER, cut_key=str(actor.pk)
+        )
     return RetentionSnapshot.objects.none()
 
 
@@ -64,7 +66,9 @@ def at_risk_queue(*, actor: User) -> QuerySet[RiskFlag]:
     return (
         risk_flags_visible_to(actor)
         .filter(cleared_on__isnull=True)
-        .select_related("customer", "customer__segment", "customer__account_manager", "customer__metrics")
+        .select_related(
+            "customer", "customer__segment", "customer__account_manager", "customer__metrics"
+        )
         .order_by("-value_at_risk", "-score", "id")
     )
 
@@ -126,13 +130,17 @@ def retention_trend(*, actor: User, period_kind: str = PeriodKind.MONTH) -> list
     return list(qs.order_by("period_start"))
 
 
-def retention_by_cut(*, actor: User, cut_kind: str, period_kind: str = PeriodKind.QUARTER) -> list[RetentionSnapshot]:
+def retention_by_cut(
+    *, actor: User, cut_kind: str, period_kind: str = PeriodKind.QUARTER
+) -> list[RetentionSnapshot]:
     """The latest complete-or-current period per cut (admins: segments, relationship types,
     managers, cohorts)."""
     run_date = latest_run_date()
     if run_date is None or not actor.is_admin:
         return []
-    qs = retention_snapshots_visible_to(actor).filter(run_date=run_date, period_kind=period_kind, cut_kind=cut_kind)
+    qs = retention_snapshots_visible_to(actor).filter(
+        run_date=run_date, period_kind=period_kind, cut_kind=cut_kind
+    )
     return list(qs.order_by("period_start", "cut_label"))
 
 
@@ -144,7 +152,10 @@ def _book_summary(actor: User) -> dict | None:
     if not (actor.is_admin or actor.is_account_manager):
         return None
     run = (
-        NightlyRun.objects.filter(status=RunStatus.SUCCEEDED).order_by("-run_date").only("rows").first()
+        NightlyRun.objects.filter(status=RunStatus.SUCCEEDED)
+        .order_by("-run_date")
+        .only("rows")
+        .first()
     )
     summary = (run.rows or {}).get("dashboard") if run else None
     if not isinstance(summary, dict):
@@ -180,12 +191,17 @@ def dashboard_ladder_counts(*, actor: User) -> list[tuple[str, str, int]]:
     if summary is None or "stages" not in summary:
         return ladder_counts(actor=actor)
     stored = {int(rank): int(n) for rank, n in summary["stages"]}
-    return [(value, label, stored.get(rank, 0)) for rank, (value, label) in enumerate(Stage.choices)]
+    return [
+        (value, label, stored.get(rank, 0)) for rank, (value, label) in enumerate(Stage.choices)
+    ]
 
 
 def ladder_counts(*, actor: User) -> list[tuple[str, str, int]]:
     counts = dict(
-        customers_visible_to(actor).values_list("stage").annotate(n=Count("id")).values_list("stage", "n")
+        customers_visible_to(actor)
+        .values_list("stage")
+        .annotate(n=Count("id"))
+        .values_list("stage", "n")
     )
     return [(value, label, counts.get(value, 0)) for value, label in Stage.choices]
 
@@ -249,9 +265,16 @@ def clv_histogram(*, actor: User) -> dict:
 
 def defection_reason_counts(*, actor: User) -> list[tuple[str, int]]:
     counts = dict(
-        defections_visible_to(actor).values_list("reason").annotate(n=Count("id")).values_list("reason", "n")
+        defections_visible_to(actor)
+        .values_list("reason")
+        .annotate(n=Count("id"))
+        .values_list("reason", "n")
     )
-    return [(r.name, counts.get(r.pk, 0)) for r in DefectionReason.objects.all() if counts.get(r.pk) or r.is_active]
+    return [
+        (r.name, counts.get(r.pk, 0))
+        for r in DefectionReason.objects.all()
+        if counts.get(r.pk) or r.is_active
+    ]
 
 
 def model_fits(*, limit: int = 10) -> list[ModelFit]:
@@ -264,4 +287,3 @@ def nightly_runs(*, limit: int = 14) -> list[NightlyRun]:
 
 def strategies() -> QuerySet[RelationshipStrategy]:
     return RelationshipStrategy.objects.select_related("segment").order_by("segment__name")
-

@@ -87,17 +87,21 @@ def defection_report(*, actor: User, today: dt.date | None = None) -> dict:
     ]
     by_segment = {}
     for seg, r, n in (
-        defections.values_list("customer__segment__name", "reason").annotate(n=Count("id"))
+        defections.values_list("customer__segment__name", "reason")
+        .annotate(n=Count("id"))
         .values_list("customer__segment__name", "reason", "n")
     ):
-        by_segment.setdefault(seg or "No segment", {"defections": {}, "complaints": {}})["defections"][names[r]] = n
+        by_segment.setdefault(seg or "No segment", {"defections": {}, "complaints": {}})[
+            "defections"
+        ][names[r]] = n
     for seg, r, n in (
-        complaints.values_list("customer__segment__name", "root_cause").annotate(n=Count("id"))
+        complaints.values_list("customer__segment__name", "root_cause")
+        .annotate(n=Count("id"))
         .values_list("customer__segment__name", "root_cause", "n")
     ):
-        by_segment.setdefault(seg or "No segment", {"defections": {}, "complaints": {}})["complaints"][
-            names.get(r, UNCLASSIFIED)
-        ] = n
+        by_segment.setdefault(seg or "No segment", {"defections": {}, "complaints": {}})[
+            "complaints"
+        ][names.get(r, UNCLASSIFIED)] = n
 
     def labels_of(rows):
         seen = {label for _, label, _ in rows}

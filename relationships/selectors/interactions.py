@@ -111,7 +111,9 @@ def customer_timeline(
 ) -> tuple[list[TimelineEntry], TimelineCursor | None]:
     """Interactions and purchases, newest first: two indexed queries, merged in Python.
     Returns the page and the cursor to continue from, or None at the end."""
-    interactions = _after_cursor(customer.interactions.select_related("author"), "interaction", before)
+    interactions = _after_cursor(
+        customer.interactions.select_related("author"), "interaction", before
+    )
     interactions = list(interactions.order_by("-occurred_at", "-id")[: limit + 1])
     purchases = _after_cursor(customer.purchases.all(), "purchase", before)
     purchases = list(purchases.order_by("-occurred_at", "-id")[: limit + 1])

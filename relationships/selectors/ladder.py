@@ -48,7 +48,8 @@ def stage_moves_this_month(*, actor: User, today: dt.date | None = None) -> dict
     start = timezone.make_aware(dt.datetime.combine(today.replace(day=1), dt.time()))
     up = Q(**{"to_rank__gt": F("from_rank")})
     counts = (
-        stage_changes_visible_to(actor).filter(changed_at__gte=start)
+        stage_changes_visible_to(actor)
+        .filter(changed_at__gte=start)
         .annotate(from_rank=stage_rank("from_stage"), to_rank=stage_rank("to_stage"))
         .aggregate(up=Count("id", filter=up), down=Count("id", filter=~up))
     )
@@ -57,7 +58,12 @@ def stage_moves_this_month(*, actor: User, today: dt.date | None = None) -> dict
 
 def customers_on_rung(*, actor: User, stage: str, limit: int = 50) -> tuple[list[Customer], int]:
     """Up to `limit` customers of the actor's book on one rung (by name), and how many in all."""
-    qs = customers_visible_to(actor).filter(stage=stage).select_related("account_manager").order_by("name", "id")
+    qs = (
+        customers_visible_to(actor)
+        .filter(stage=stage)
+        .select_related("account_manager")
+        .order_by("name", "id")
+    )
     rows = list(qs[:limit])
     return rows, len(rows) if len(rows) < limit else qs.count()
 

@@ -21,9 +21,9 @@ EFFECT_MONTHS = 6
 
 def staff_users() -> QuerySet[User]:
     """Active admins and account managers: who may own a corrective plan or action."""
-    return User.objects.filter(role__in=[Role.ADMIN, Role.ACCOUNT_MANAGER], is_active=True).order_by(
-        "first_name", "last_name", "username"
-    )
+    return User.objects.filter(
+        role__in=[Role.ADMIN, Role.ACCOUNT_MANAGER], is_active=True
+    ).order_by("first_name", "last_name", "username")
 
 
 def plans_visible_to(actor: User) -> QuerySet[CorrectivePlan]:
@@ -41,7 +41,9 @@ def plan_get(*, actor: User, pk: int) -> CorrectivePlan:
 
 
 def actions_visible_to(actor: User) -> QuerySet[CorrectiveAction]:
-    return CorrectiveAction.objects.filter(plan__in=plans_visible_to(actor)).select_related("owner", "plan")
+    return CorrectiveAction.objects.filter(plan__in=plans_visible_to(actor)).select_related(
+        "owner", "plan"
+    )
 
 
 def action_get(*, actor: User, pk: int) -> CorrectiveAction:
@@ -76,8 +78,10 @@ def plan_effect(*, actor: User, plan: CorrectivePlan, today: dt.date | None = No
 
     counts = dict(
         Defection.objects.filter(
-            customer__in=visible, reason__in=cause_ids,
-            defected_on__gte=months[0], defected_on__lt=month_add(months[-1], 1),
+            customer__in=visible,
+            reason__in=cause_ids,
+            defected_on__gte=months[0],
+            defected_on__lt=month_add(months[-1], 1),
         )
         .annotate(m=TruncMonth("defected_on"))
         .values_list("m")
@@ -89,7 +93,9 @@ def plan_effect(*, actor: User, plan: CorrectivePlan, today: dt.date | None = No
     active_filters = {}
     for i, m in enumerate(months):
         end = month_add(m, 1)
-        started = Q(acquired_on__lt=end) | Q(acquired_on__isnull=True, created_at__lt=aware_midnight(end))
+        started = Q(acquired_on__lt=end) | Q(
+            acquired_on__isnull=True, created_at__lt=aware_midnight(end)
+        )
         stayed = Q(left__isnull=True) | Q(left__gte=m)
         active_filters[f"m{i}"] = Count("id", filter=started & stayed)
     # One pass: the first defection per customer by a join and GROUP BY (Django wraps the
@@ -100,7 +106,13 @@ def plan_effect(*, actor: User, plan: CorrectivePlan, today: dt.date | None = No
     for i, m in enumerate(months):
         n, base = counts.get(m, 0), active[f"m{i}"]
         rows.append(
-            {"month": m, "defections": n, "active": base, "rate": n / base if base else None, "after": m >= pivot}
+            {
+                "month": m,
+                "defections": n,
+                "active": base,
+                "rate": n / base if base else None,
+                "after": m >= pivot,
+            }
         )
 
     def pooled(part):

@@ -87,7 +87,9 @@ def strategy_save(
     try:
         cost = Decimal(str(cost_to_serve_per_year))
     except (InvalidOperation, ValueError) as exc:
-        raise ValidationFailed("The cost must be an amount.", field="cost_to_serve_per_year") from exc
+        raise ValidationFailed(
+            "The cost must be an amount.", field="cost_to_serve_per_year"
+        ) from exc
     if not cost.is_finite() or cost < 0 or abs(cost) >= Decimal("1e10"):
         raise ValidationFailed("The cost must be zero or more.", field="cost_to_serve_per_year")
     currency = (currency or "").strip().upper()
@@ -99,7 +101,9 @@ def strategy_save(
             "relationship_types": list(dict.fromkeys(relationship_types)),
             "goal": goal,
             "rhythm": rhythm,
-            "expected_gap_days": expected_gap_days if rhythm == PurchaseRhythm.MARRIAGE else expected_gap_days or None,
+            "expected_gap_days": expected_gap_days
+            if rhythm == PurchaseRhythm.MARRIAGE
+            else expected_gap_days or None,
             "cost_to_serve_per_year": cost.quantize(Decimal("0.01")),
             "currency": currency,
             "notes": notes or "",

@@ -16,8 +16,12 @@ from ..models import LadderSuggestion, SuggestionStatus
 def _move(*, customer: Customer, to_stage: str, actor: User, rule: str, reason: str) -> StageChange:
     """Move a locked customer and record the move in the same transaction."""
     change = StageChange.objects.create(
-        customer=customer, from_stage=customer.stage, to_stage=to_stage,
-        changed_by=actor, rule=rule, reason=reason[:300],
+        customer=customer,
+        from_stage=customer.stage,
+        to_stage=to_stage,
+        changed_by=actor,
+        rule=rule,
+        reason=reason[:300],
     )
     customer.stage = to_stage
     customer.save(update_fields=["stage", "updated_at"])
@@ -68,7 +72,13 @@ def ladder_suggestion_decide(
                 f"{customer.name} has moved to {customer.get_stage_display().lower()} since this "
                 "suggestion was made; dismiss it."
             )
-        _move(customer=customer, to_stage=locked.to_stage, actor=actor, rule=locked.rule, reason=locked.reason)
+        _move(
+            customer=customer,
+            to_stage=locked.to_stage,
+            actor=actor,
+            rule=locked.rule,
+            reason=locked.reason,
+        )
     locked.status = SuggestionStatus.ACCEPTED if accept else SuggestionStatus.DISMISSED
     locked.decided_by = actor
     locked.decided_at = timezone.now()

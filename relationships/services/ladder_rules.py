@@ -68,12 +68,17 @@ def _from_counts(
     return {
         pk: (stages[int(rank)], int(k))
         for pk, rank, k in zip(
-            counts["ids"][where].tolist(), counts["stage_rank"][where].tolist(), n[where].tolist(), strict=True
+            counts["ids"][where].tolist(),
+            counts["stage_rank"][where].tolist(),
+            n[where].tolist(),
+            strict=True,
         )
     }
 
 
-def _candidates(run_date: dt.date, customer_ids: list[int] | None = None, counts: dict | None = None) -> list[dict]:
+def _candidates(
+    run_date: dt.date, customer_ids: list[int] | None = None, counts: dict | None = None
+) -> list[dict]:
     """Every customer with the rung the rules point to, when it is above their own and the
     same move was not dismissed before. Four grouped statements, whatever the book size;
     ``customer_ids`` limits them to those customers (an incremental night's changed ones).
@@ -102,7 +107,9 @@ def _candidates(run_date: dt.date, customer_ids: list[int] | None = None, counts
             "customer",
         )
         purchases = _grouped(
-            Purchase.objects.filter(occurred_at__lt=day_end, customer__in=_below(Stage.CLIENT, customer_ids)),
+            Purchase.objects.filter(
+                occurred_at__lt=day_end, customer__in=_below(Stage.CLIENT, customer_ids)
+            ),
             "customer",
             minimum=REPEAT_PURCHASES,
         )
@@ -131,7 +138,10 @@ def _why(row: dict) -> tuple[str, str]:
     target = row["target_stage"]
     if target == Stage.ADVOCATE:
         n = row["n_advocacy"]
-        return "advocacy", f"{n} referral{'s' if n != 1 else ''} or review{'s' if n != 1 else ''} recorded in loyalty"
+        return (
+            "advocacy",
+            f"{n} referral{'s' if n != 1 else ''} or review{'s' if n != 1 else ''} recorded in loyalty",
+        )
     if target == Stage.SUPPORTER:
         n = row["n_praise"]
         return "praise", f"{n} positive feedback interaction{'s' if n != 1 else ''}"
@@ -154,7 +164,9 @@ def ladder_suggestions_refresh(
     customer with none of those since the last run cannot have a new move).
     """
     if run_date > timezone.localdate():
-        raise ValidationFailed("A run date after today is refused: its day has not ended.", field="run_date")
+        raise ValidationFailed(
+            "A run date after today is refused: its day has not ended.", field="run_date"
+        )
     open_suggestions = LadderSuggestion.objects.filter(status=SuggestionStatus.OPEN)
     if customer_ids is not None:  # (moving a customer by hand marks them changed)
         open_suggestions = open_suggestions.filter(customer__in=_only(customer_ids))
@@ -190,7 +202,11 @@ def ladder_suggestions_refresh(
         LadderSuggestion.objects.bulk_create(
             [
                 LadderSuggestion(
-                    customer_id=pk, from_stage=frm, to_stage=to, rule=rule, reason=reason,
+                    customer_id=pk,
+                    from_stage=frm,
+                    to_stage=to,
+                    rule=rule,
+                    reason=reason,
                     created_on=run_date,
                 )
                 for pk, frm, to, rule, reason in changed

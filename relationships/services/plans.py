@@ -50,7 +50,9 @@ def plan_save(
     if status not in PlanStatus.values:
         raise ValidationFailed(f"Unknown status {status!r}.", field="status")
     if status != PlanStatus.DRAFT and started_on is None:
-        raise ValidationFailed("An active or done plan needs the day it started.", field="started_on")
+        raise ValidationFailed(
+            "An active or done plan needs the day it started.", field="started_on"
+        )
     _check_staff([owner], "owner")
     team = list(recovery_team or [])
     _check_staff(team, "recovery_team")
@@ -71,7 +73,12 @@ def plan_save(
 
 @transaction.atomic
 def action_add(
-    *, actor: User, plan: CorrectivePlan, description: str, owner: User, due_on: dt.date | None = None
+    *,
+    actor: User,
+    plan: CorrectivePlan,
+    description: str,
+    owner: User,
+    due_on: dt.date | None = None,
 ) -> CorrectiveAction:
     _require_admin(actor)
     description = (description or "").strip()

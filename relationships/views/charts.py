@@ -5,7 +5,17 @@ from __future__ import annotations
 
 CHART_W, CHART_H, PAD = 640, 220, 36
 # Distinguishable on white, also for the common colour-blindness (Okabe-Ito).
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000", "#999999"]
+PALETTE = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#56B4E9",
+    "#F0E442",
+    "#000000",
+    "#999999",
+]
 
 
 def stacked_chart(grid: list[dict], labels: list[str]) -> dict | None:
@@ -25,7 +35,13 @@ def stacked_chart(grid: list[dict], labels: list[str]) -> dict | None:
             h = inner_h * n / top
             y -= h
             blocks.append(
-                {"y": round(y, 1), "h": round(h, 1), "color": PALETTE[k % len(PALETTE)], "label": labels[k], "n": n}
+                {
+                    "y": round(y, 1),
+                    "h": round(h, 1),
+                    "color": PALETTE[k % len(PALETTE)],
+                    "label": labels[k],
+                    "n": n,
+                }
             )
         bars.append(
             {
@@ -38,8 +54,18 @@ def stacked_chart(grid: list[dict], labels: list[str]) -> dict | None:
                 "blocks": blocks,
             }
         )
-    legend = [{"label": label, "color": PALETTE[k % len(PALETTE)]} for k, label in enumerate(labels)]
-    return {"w": CHART_W, "h": CHART_H, "base": PAD + inner_h, "top": top, "pad": PAD, "bars": bars, "legend": legend}
+    legend = [
+        {"label": label, "color": PALETTE[k % len(PALETTE)]} for k, label in enumerate(labels)
+    ]
+    return {
+        "w": CHART_W,
+        "h": CHART_H,
+        "base": PAD + inner_h,
+        "top": top,
+        "pad": PAD,
+        "bars": bars,
+        "legend": legend,
+    }
 
 
 def heat_table(grid: list[dict], labels: list[str]) -> list[dict]:
@@ -48,7 +74,9 @@ def heat_table(grid: list[dict], labels: list[str]) -> list[dict]:
     return [
         {
             "label": label,
-            "cells": [{"n": row["counts"][k], "opacity": round(row["counts"][k] / top, 2)} for row in grid],
+            "cells": [
+                {"n": row["counts"][k], "opacity": round(row["counts"][k] / top, 2)} for row in grid
+            ],
             "total": sum(row["counts"][k] for row in grid),
         }
         for k, label in enumerate(labels)
@@ -82,6 +110,11 @@ def effect_chart(effect: dict | None) -> dict | None:
             }
         )
     return {
-        "w": CHART_W, "h": CHART_H, "base": PAD + inner_h, "pad": PAD, "bars": bars, "pivot_x": pivot_x,
+        "w": CHART_W,
+        "h": CHART_H,
+        "base": PAD + inner_h,
+        "pad": PAD,
+        "bars": bars,
+        "pivot_x": pivot_x,
         "top_pct": round(top * 100, 1),
     }

@@ -22,7 +22,9 @@ def defection_report_view(request):
             "nav": "analytics",
             "scope": "the whole book" if actor.is_admin else "your book",
             "data": data,
-            "defection_chart": stacked_chart(data["defections_by_month"], data["defection_reasons"]),
+            "defection_chart": stacked_chart(
+                data["defections_by_month"], data["defection_reasons"]
+            ),
             "defection_table": heat_table(data["defections_by_month"], data["defection_reasons"]),
             "complaint_chart": stacked_chart(data["complaints_by_month"], data["complaint_causes"]),
             "complaint_table": heat_table(data["complaints_by_month"], data["complaint_causes"]),

@@ -35,7 +35,9 @@ def interaction_log_view(request, pk: int):
             add_application_error(form, exc)
         else:
             if wants_fragment(request):
-                entry = timeline_row(TimelineEntry("interaction", interaction.occurred_at, interaction))
+                entry = timeline_row(
+                    TimelineEntry("interaction", interaction.occurred_at, interaction)
+                )
                 return render(
                     request,
                     "relationships/_interaction_logged.html",

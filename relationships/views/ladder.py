@@ -84,7 +84,9 @@ def ladder_suggestion_decide_view(request, pk: int):
     if wants_fragment(request):
         return HttpResponse("")  # the row is swapped for nothing
     if decided.status == SuggestionStatus.ACCEPTED:
-        messages.success(request, f"{suggestion.customer} is now a {decided.get_to_stage_display().lower()}.")
+        messages.success(
+            request, f"{suggestion.customer} is now a {decided.get_to_stage_display().lower()}."
+        )
     else:
         messages.success(request, f"Dismissed the suggestion for {suggestion.customer}.")
     return redirect("ladder")
@@ -102,8 +104,9 @@ def customer_ladder(request, pk: int):
             add_application_error(form, exc)
         else:
             messages.success(
-                request, f"{customer} moved from {change.get_from_stage_display().lower()} "
-                f"to {change.get_to_stage_display().lower()}."
+                request,
+                f"{customer} moved from {change.get_from_stage_display().lower()} "
+                f"to {change.get_to_stage_display().lower()}.",
             )
             return redirect("customer-ladder", pk=customer.pk)
     return render(

@@ -27,9 +27,13 @@ def plan_list(request):
 def _plan_kwargs(form: PlanForm) -> dict:
     data = form.cleaned_data
     return {
-        "title": data["title"], "description": data["description"], "causes": list(data["causes"]),
-        "owner": data["owner"], "recovery_team": list(data["recovery_team"]),
-        "status": data["status"], "started_on": data["started_on"],
+        "title": data["title"],
+        "description": data["description"],
+        "causes": list(data["causes"]),
+        "owner": data["owner"],
+        "recovery_team": list(data["recovery_team"]),
+        "status": data["status"],
+        "started_on": data["started_on"],
     }
 
 
@@ -45,7 +49,9 @@ def plan_create(request):
         else:
             messages.success(request, f"Plan created: {plan.title}")
             return redirect("plan-detail", pk=plan.pk)
-    return render(request, "relationships/plan_form.html", {"nav": "analytics", "form": form, "plan": None})
+    return render(
+        request, "relationships/plan_form.html", {"nav": "analytics", "form": form, "plan": None}
+    )
 
 
 @admin_required
@@ -53,9 +59,13 @@ def plan_create(request):
 def plan_edit(request, pk: int):
     plan = plan_get(actor=request.user, pk=pk)
     initial = {
-        "title": plan.title, "description": plan.description, "causes": list(plan.causes.all()),
-        "owner": plan.owner, "recovery_team": list(plan.recovery_team.all()),
-        "status": plan.status, "started_on": plan.started_on,
+        "title": plan.title,
+        "description": plan.description,
+        "causes": list(plan.causes.all()),
+        "owner": plan.owner,
+        "recovery_team": list(plan.recovery_team.all()),
+        "status": plan.status,
+        "started_on": plan.started_on,
     }
     form = PlanForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -66,7 +76,9 @@ def plan_edit(request, pk: int):
         else:
             messages.success(request, "Plan saved.")
             return redirect("plan-detail", pk=plan.pk)
-    return render(request, "relationships/plan_form.html", {"nav": "analytics", "form": form, "plan": plan})
+    return render(
+        request, "relationships/plan_form.html", {"nav": "analytics", "form": form, "plan": plan}
+    )
 
 
 def _plan_page(request, plan, action_form, status=200):

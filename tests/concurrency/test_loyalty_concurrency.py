@@ -53,13 +53,17 @@ def _run_together(n, work):
 def test_fifty_concurrent_redemptions_against_a_balance_for_ten():
     manager = UserFactory(username="race-manager", role="account_manager")
     program = ProgramFactory(name="Race club")
-    membership = MembershipFactory(program=program, customer=CustomerFactory(account_manager=manager))
+    membership = MembershipFactory(
+        program=program, customer=CustomerFactory(account_manager=manager)
+    )
     points_adjust(membership=membership, points=1000, reason="Race stake", actor=manager)
     reward = RewardFactory(program=program, cost=100)
 
     def redeem(i):
         m = Membership.objects.get(pk=membership.pk)
-        return points_redeem(membership=m, reward=reward, actor=manager, idempotency_key=f"race-{i}")
+        return points_redeem(
+            membership=m, reward=reward, actor=manager, idempotency_key=f"race-{i}"
+        )
 
     results = _run_together(50, redeem)
     won = [r for r in results if isinstance(r, Redemption)]
@@ -76,7 +80,9 @@ def test_fifty_concurrent_redemptions_against_a_balance_for_ten():
 def test_same_request_retried_concurrently_redeems_once():
     manager = UserFactory(username="retry-manager", role="account_manager")
     program = ProgramFactory(name="Retry club")
-    membership = MembershipFactory(program=program, customer=CustomerFactory(account_manager=manager))
+    membership = MembershipFactory(
+        program=program, customer=CustomerFactory(account_manager=manager)
+    )
     points_adjust(membership=membership, points=1000, reason="Stake", actor=manager)
     reward = RewardFactory(program=program, cost=100)
     key = uuid.uuid4().hex
@@ -84,7 +90,10 @@ def test_same_request_retried_concurrently_redeems_once():
     results = _run_together(
         10,
         lambda i: points_redeem(
-            membership=Membership.objects.get(pk=membership.pk), reward=reward, actor=manager, idempotency_key=key
+            membership=Membership.objects.get(pk=membership.pk),
+            reward=reward,
+            actor=manager,
+            idempotency_key=key,
         ),
     )
     assert len({r.pk for r in results}) == 1
@@ -104,7 +113,9 @@ def test_concurrent_limited_stock_never_oversold():
 
     results = _run_together(
         12,
-        lambda i: points_redeem(membership=memberships[i], reward=reward, actor=manager, idempotency_key="s"),
+        lambda i: points_redeem(
+            membership=memberships[i], reward=reward, actor=manager, idempotency_key="s"
+        ),
     )
     assert sum(isinstance(r, Redemption) for r in results) == 5
     reward.refresh_from_db()

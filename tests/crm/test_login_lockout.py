@@ -35,7 +35,9 @@ def test_a_success_before_the_limit_resets_the_count(client, manager_a, axes_on)
     assert login(client, manager_a.username, PASSWORD).status_code == 302
 
 
-def test_another_user_is_not_locked_by_someone_elses_failures(client, manager_a, manager_b, axes_on):
+def test_another_user_is_not_locked_by_someone_elses_failures(
+    client, manager_a, manager_b, axes_on
+):
     for _ in range(6):
         login(client, manager_a.username, "wrong")
     assert login(client, manager_b.username, PASSWORD).status_code == 302

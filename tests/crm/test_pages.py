@@ -71,9 +71,23 @@ def test_customer_role_cannot_open_staff_pages(client, customer_user, customer_a
 def test_360_shows_profile_history_and_timeline_newest_first(client, manager_a, customer_a):
     customer_a.tags.add(Tag.objects.create(name="vip"))
     now = timezone.now()
-    InteractionFactory(customer=customer_a, author=manager_a, subject="Oldest", occurred_at=now - dt.timedelta(days=5))
-    purchase = PurchaseFactory(customer=customer_a, reference="INV-9", occurred_at=now - dt.timedelta(days=3))
-    newest = InteractionFactory(customer=customer_a, author=manager_a, subject="Newest", occurred_at=now - dt.timedelta(hours=1), sentiment=2, kind="complaint")
+    InteractionFactory(
+        customer=customer_a,
+        author=manager_a,
+        subject="Oldest",
+        occurred_at=now - dt.timedelta(days=5),
+    )
+    purchase = PurchaseFactory(
+        customer=customer_a, reference="INV-9", occurred_at=now - dt.timedelta(days=3)
+    )
+    newest = InteractionFactory(
+        customer=customer_a,
+        author=manager_a,
+        subject="Newest",
+        occurred_at=now - dt.timedelta(hours=1),
+        sentiment=2,
+        kind="complaint",
+    )
     client.force_login(manager_a)
     response = client.get(reverse("customer-detail", args=[customer_a.pk]))
     html = response.content.decode()
@@ -94,7 +108,12 @@ def test_360_shows_profile_history_and_timeline_newest_first(client, manager_a, 
 def test_360_of_another_book_is_404(client, manager_a, customer_b):
     client.force_login(manager_a)
     assert client.get(reverse("customer-detail", args=[customer_b.pk])).status_code == 404
-    assert client.get(reverse("customer-timeline", args=[customer_b.pk]), HTTP_HX_REQUEST="true").status_code == 404
+    assert (
+        client.get(
+            reverse("customer-timeline", args=[customer_b.pk]), HTTP_HX_REQUEST="true"
+        ).status_code
+        == 404
+    )
     assert client.get(reverse("customer-detail", args=[987654])).status_code == 404
 
 
@@ -110,7 +129,9 @@ def test_reassign_button_only_for_admins(client, manager_a, admin_user, customer
 def test_timeline_load_more(client, manager_a, customer_a):
     now = timezone.now()
     made = [
-        InteractionFactory(customer=customer_a, author=manager_a, occurred_at=now - dt.timedelta(hours=i + 1))
+        InteractionFactory(
+            customer=customer_a, author=manager_a, occurred_at=now - dt.timedelta(hours=i + 1)
+        )
         for i in range(crm_views.TIMELINE_PAGE + 5)
     ]
     client.force_login(manager_a)
@@ -135,11 +156,17 @@ def test_timeline_load_more_without_htmx_opens_the_page(client, manager_a, custo
 
 def test_timeline_bad_before_is_400(client, manager_a, customer_a):
     client.force_login(manager_a)
-    response = client.get(reverse("customer-timeline", args=[customer_a.pk]), {"before": "last tuesday"}, HTTP_HX_REQUEST="true")
+    response = client.get(
+        reverse("customer-timeline", args=[customer_a.pk]),
+        {"before": "last tuesday"},
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 400
 
 
-def test_a_malformed_timeline_link_on_the_customer_page_says_so_and_shows_the_newest(client, manager_a, customer_a):
+def test_a_malformed_timeline_link_on_the_customer_page_says_so_and_shows_the_newest(
+    client, manager_a, customer_a
+):
     InteractionFactory(customer=customer_a, author=manager_a, subject="Latest call")
     client.force_login(manager_a)
     page = client.get(reverse("customer-detail", args=[customer_a.pk]), {"before": "last tuesday"})
@@ -151,7 +178,9 @@ def test_a_malformed_timeline_link_on_the_customer_page_says_so_and_shows_the_ne
     assert "That link does not point into this timeline" not in fine
 
 
-def test_360_query_count_does_not_grow_with_history(client, manager_a, manager_b, admin_user, django_assert_max_num_queries):
+def test_360_query_count_does_not_grow_with_history(
+    client, manager_a, manager_b, admin_user, django_assert_max_num_queries
+):
     def build(rows):
         customer = CustomerFactory(account_manager=manager_a)
         AccountManagerAssignment.objects.filter(customer=customer).update(ended_at=timezone.now())
@@ -170,12 +199,22 @@ def test_360_query_count_does_not_grow_with_history(client, manager_a, manager_b
         )
         Interaction.objects.bulk_create(
             [
-                Interaction(customer=customer, author=manager_a if i % 2 else admin_user, channel="phone", kind="sale", subject=f"S{i}", occurred_at=timezone.now() - dt.timedelta(hours=i + 1))
+                Interaction(
+                    customer=customer,
+                    author=manager_a if i % 2 else admin_user,
+                    channel="phone",
+                    kind="sale",
+                    subject=f"S{i}",
+                    occurred_at=timezone.now() - dt.timedelta(hours=i + 1),
+                )
                 for i in range(rows)
             ]
         )
         for i in range(rows):
-            PurchaseFactory(customer=customer, occurred_at=timezone.now() - dt.timedelta(hours=i + 1, minutes=30))
+            PurchaseFactory(
+                customer=customer,
+                occurred_at=timezone.now() - dt.timedelta(hours=i + 1, minutes=30),
+            )
         return customer
 
     small, big = build(2), build(25)
@@ -192,8 +231,17 @@ def test_list_to_detail_visibility_for_every_page(client, manager_a, customer_b)
     """Account manager A reaches none of B's customer through any page."""
     client.force_login(manager_a)
     pk = customer_b.pk
-    for name in ["customer-detail", "customer-edit", "purchase-create", "interaction-log", "customer-reassign"]:
+    for name in [
+        "customer-detail",
+        "customer-edit",
+        "purchase-create",
+        "interaction-log",
+        "customer-reassign",
+    ]:
         assert client.get(reverse(name, args=[pk])).status_code == 404, name
     assert "Bravo Beta" not in client.get(reverse("customer-list")).content.decode()
-    assert "Bravo Beta" not in b"".join(client.get(reverse("customer-export")).streaming_content).decode()
+    assert (
+        "Bravo Beta"
+        not in b"".join(client.get(reverse("customer-export")).streaming_content).decode()
+    )
     assert Customer.objects.get(pk=pk).name == "Bravo Beta"

@@ -21,6 +21,7 @@ from relationships.models import Interaction
 
 pytestmark = pytest.mark.django_db
 
+
 def seed(*args: str) -> str:
     out = StringIO()
     call_command("seed_demo", *args, stdout=out, stderr=StringIO(), verbosity=0)
@@ -64,9 +65,11 @@ def test_seed_builds_a_believable_book():
     assert Purchase.objects.count() > 1500
     assert Interaction.objects.filter(kind="complaint").exists()
     assert not Purchase.objects.filter(customer__stage="prospect").exists()
-    assert Customer.objects.exclude(acquired_on=None).filter(
-        acquired_on__lt=timezone.localdate() - dt.timedelta(days=2 * 365)
-    ).exists()
+    assert (
+        Customer.objects.exclude(acquired_on=None)
+        .filter(acquired_on__lt=timezone.localdate() - dt.timedelta(days=2 * 365))
+        .exists()
+    )
     assert Customer.objects.filter(tags__isnull=False).exists()
     assert StageChange.objects.exists()
     reassigned = AccountManagerAssignment.objects.filter(ended_at__isnull=False)

@@ -29,10 +29,7 @@ def next_url(response) -> str | None:
 
 def make_book(manager, count, **extra):
     return Customer.objects.bulk_create(
-        [
-            Customer(name=f"Cust {i:04d}", account_manager=manager, **extra)
-            for i in range(count)
-        ]
+        [Customer(name=f"Cust {i:04d}", account_manager=manager, **extra) for i in range(count)]
     )
 
 
@@ -58,14 +55,18 @@ def test_manager_sees_only_own_book(client, manager_a, customer_a, customer_b):
     assert "Bravo Beta" not in response.content.decode()
 
 
-def test_manager_cannot_widen_scope_with_manager_filter(client, manager_a, manager_b, customer_a, customer_b):
+def test_manager_cannot_widen_scope_with_manager_filter(
+    client, manager_a, manager_b, customer_a, customer_b
+):
     client.force_login(manager_a)
     response = client.get(reverse("customer-list"), {"account_manager": manager_b.pk})
     assert names_on(response) == ["Acme Alpha"]
     assert 'name="account_manager"' not in response.content.decode()
 
 
-def test_admin_sees_everyone_and_filters_by_manager(client, admin_user, manager_b, customer_a, customer_b):
+def test_admin_sees_everyone_and_filters_by_manager(
+    client, admin_user, manager_b, customer_a, customer_b
+):
     client.force_login(admin_user)
     assert names_on(client.get(reverse("customer-list"))) == ["Acme Alpha", "Bravo Beta"]
     response = client.get(reverse("customer-list"), {"account_manager": manager_b.pk})
@@ -78,7 +79,9 @@ def test_admin_sees_everyone_and_filters_by_manager(client, admin_user, manager_
 def test_search_filters_and_sort(client, manager_a):
     gold = SegmentFactory(name="Gold")
     CustomerFactory(account_manager=manager_a, name="Zeta Corp", stage="client", segment=gold)
-    CustomerFactory(account_manager=manager_a, name="Alpha Ltd", stage="prospect", email="hi@alpha.test")
+    CustomerFactory(
+        account_manager=manager_a, name="Alpha Ltd", stage="prospect", email="hi@alpha.test"
+    )
     vip = CustomerFactory(account_manager=manager_a, name="Mid GmbH", stage="client")
     vip.tags.add(Tag.objects.create(name="vip"))
     client.force_login(manager_a)
@@ -111,14 +114,18 @@ def test_htmx_search_returns_the_results_fragment(client, manager_a, customer_a)
 # --- keyset pagination and the capped count ---------------------------------------------
 
 
-def test_htmx_swap_skips_the_filter_bar_choices(client, manager_a, customer_a, django_assert_num_queries):
+def test_htmx_swap_skips_the_filter_bar_choices(
+    client, manager_a, customer_a, django_assert_num_queries
+):
     """Typing in the search box swaps only the results: the segment choices and tag
     suggestions of the filter bar are not read for it."""
     client.force_login(manager_a)
     client.get(reverse("customer-list"))
     # session, user, page, tags of the rows
     with django_assert_num_queries(4):
-        html = client.get(reverse("customer-list"), {"q": "acme"}, HTTP_HX_REQUEST="true").content.decode()
+        html = client.get(
+            reverse("customer-list"), {"q": "acme"}, HTTP_HX_REQUEST="true"
+        ).content.decode()
     assert names_on_html(html) == ["Acme Alpha"]
     assert 'id="id_segment"' not in html
 
@@ -143,7 +150,12 @@ def test_walking_the_pages_visits_every_customer_once(client, manager_a, sort):
     while url:
         response = client.get(url)
         pages += 1
-        seen_ids += [int(pk) for pk in re.findall(r'<a class="strong" href="/customers/(\d+)/">', response.content.decode())]
+        seen_ids += [
+            int(pk)
+            for pk in re.findall(
+                r'<a class="strong" href="/customers/(\d+)/">', response.content.decode()
+            )
+        ]
         url = next_url(response)
     assert pages == 3
     assert sorted(seen_ids) == sorted(c.pk for c in made)
@@ -195,7 +207,10 @@ def test_first_page_that_is_not_full_is_the_exact_total_without_a_count(
     with django_assert_num_queries(6):
         html = client.get(reverse("customer-list")).content.decode()
     assert "<strong>7</strong> customers" in html
-    assert "<strong>7</strong> customers" in client.get(reverse("customer-list"), {"q": "cust"}).content.decode()
+    assert (
+        "<strong>7</strong> customers"
+        in client.get(reverse("customer-list"), {"q": "cust"}).content.decode()
+    )
 
 
 def test_search_beyond_one_page_is_counted_on_demand(client, manager_a, monkeypatch):
@@ -224,7 +239,9 @@ def test_count_link_works_as_an_htmx_swap(client, manager_a, monkeypatch):
     monkeypatch.setattr(customer_views, "PAGE_SIZE", 2)
     make_book(manager_a, 4)
     client.force_login(manager_a)
-    response = client.get(reverse("customer-list"), {"q": "cust", "count": "1"}, HTTP_HX_REQUEST="true")
+    response = client.get(
+        reverse("customer-list"), {"q": "cust", "count": "1"}, HTTP_HX_REQUEST="true"
+    )
     html = response.content.decode()
     assert "<html" not in html
     assert "<strong>4</strong> customers" in html
@@ -234,7 +251,8 @@ def test_filter_selects_keep_the_choice_and_offer_any(client, admin_user, manage
     gold = SegmentFactory(name="Gold")
     client.force_login(admin_user)
     html = client.get(
-        reverse("customer-list"), {"segment": gold.pk, "stage": "client", "account_manager": manager_b.pk}
+        reverse("customer-list"),
+        {"segment": gold.pk, "stage": "client", "account_manager": manager_b.pk},
     ).content.decode()
     assert f'<option value="{gold.pk}" selected>Gold</option>' in html
     assert '<option value="client" selected>Client</option>' in html
@@ -268,7 +286,9 @@ def read_csv(response) -> list[dict]:
     return list(csv.DictReader(io.StringIO(body)))
 
 
-def test_export_has_every_visible_field_and_only_own_book(client, manager_a, customer_a, customer_b):
+def test_export_has_every_visible_field_and_only_own_book(
+    client, manager_a, customer_a, customer_b
+):
     customer_a.tags.add(Tag.objects.create(name="vip"), Tag.objects.create(name="beta"))
     client.force_login(manager_a)
     response = client.get(reverse("customer-export"))
@@ -321,21 +341,35 @@ def test_manager_creates_customer_in_own_book(client, manager_a):
     assert 'name="account_manager"' not in form
     response = client.post(
         reverse("customer-create"),
-        {"name": "New Co", "kind": "organisation", "stage": "prospect", "status": "active", "tags": "vip, lead"},
+        {
+            "name": "New Co",
+            "kind": "organisation",
+            "stage": "prospect",
+            "status": "active",
+            "tags": "vip, lead",
+        },
     )
     customer = Customer.objects.get(name="New Co")
     assert response.status_code == 302
     assert response["Location"] == reverse("customer-detail", args=[customer.pk])
     assert customer.account_manager == manager_a
     assert sorted(customer.tags.values_list("name", flat=True)) == ["lead", "vip"]
-    assert AccountManagerAssignment.objects.filter(customer=customer, account_manager=manager_a).exists()
+    assert AccountManagerAssignment.objects.filter(
+        customer=customer, account_manager=manager_a
+    ).exists()
 
 
 def test_admin_creates_customer_for_a_manager(client, admin_user, manager_b):
     client.force_login(admin_user)
     client.post(
         reverse("customer-create"),
-        {"name": "Given Co", "kind": "person", "stage": "prospect", "status": "active", "account_manager": manager_b.pk},
+        {
+            "name": "Given Co",
+            "kind": "person",
+            "stage": "prospect",
+            "status": "active",
+            "account_manager": manager_b.pk,
+        },
     )
     assert Customer.objects.get(name="Given Co").account_manager == manager_b
 
@@ -344,7 +378,14 @@ def test_create_with_bad_input_shows_errors_and_writes_nothing(client, manager_a
     client.force_login(manager_a)
     response = client.post(
         reverse("customer-create"),
-        {"name": "", "kind": "robot", "email": "not-an-email", "stage": "prospect", "status": "active", "tags": "x" * 60},
+        {
+            "name": "",
+            "kind": "robot",
+            "email": "not-an-email",
+            "stage": "prospect",
+            "status": "active",
+            "tags": "x" * 60,
+        },
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -359,7 +400,13 @@ def test_manager_edits_own_customer(client, manager_a, customer_a):
     client.force_login(manager_a)
     response = client.post(
         reverse("customer-edit", args=[customer_a.pk]),
-        {"name": "Acme Renamed", "kind": "person", "stage": "client", "status": "active", "tags": "gold"},
+        {
+            "name": "Acme Renamed",
+            "kind": "person",
+            "stage": "client",
+            "status": "active",
+            "tags": "gold",
+        },
     )
     assert response.status_code == 302
     customer_a.refresh_from_db()
@@ -385,7 +432,9 @@ def test_manager_cannot_open_or_change_another_book(client, manager_a, customer_
     client.force_login(manager_a)
     url = reverse("customer-edit", args=[customer_b.pk])
     assert client.get(url).status_code == 404
-    response = client.post(url, {"name": "Hijacked", "kind": "person", "stage": "client", "status": "active"})
+    response = client.post(
+        url, {"name": "Hijacked", "kind": "person", "stage": "client", "status": "active"}
+    )
     assert response.status_code == 404
     customer_b.refresh_from_db()
     assert customer_b.name == "Bravo Beta"
@@ -398,7 +447,10 @@ def test_reassign_is_admin_only(client, manager_a, customer_a, customer_b):
     client.force_login(manager_a)
     assert client.get(reverse("customer-reassign", args=[customer_a.pk])).status_code == 403
     assert client.get(reverse("customer-reassign", args=[customer_b.pk])).status_code == 404
-    response = client.post(reverse("customer-reassign", args=[customer_b.pk]), {"account_manager": manager_a.pk, "reason": "mine now"})
+    response = client.post(
+        reverse("customer-reassign", args=[customer_b.pk]),
+        {"account_manager": manager_a.pk, "reason": "mine now"},
+    )
     assert response.status_code == 404
     customer_b.refresh_from_db()
     assert customer_b.account_manager_id != manager_a.pk
@@ -421,7 +473,9 @@ def test_admin_reassigns_with_a_reason(client, admin_user, manager_b, customer_a
     assert "Alice moves to another region" in detail
 
 
-def test_reassign_without_reason_or_to_same_manager_is_refused(client, admin_user, manager_a, customer_a):
+def test_reassign_without_reason_or_to_same_manager_is_refused(
+    client, admin_user, manager_a, customer_a
+):
     client.force_login(admin_user)
     url = reverse("customer-reassign", args=[customer_a.pk])
     response = client.post(url, {"account_manager": "", "reason": ""})
@@ -437,7 +491,14 @@ def test_reassign_without_reason_or_to_same_manager_is_refused(client, admin_use
 
 
 def purchase_data(**overrides):
-    data = {"reference": "INV-1", "amount": "99.50", "currency": "EUR", "occurred_at": "2026-01-05T10:30", "product": "Widget", "category": ""}
+    data = {
+        "reference": "INV-1",
+        "amount": "99.50",
+        "currency": "EUR",
+        "occurred_at": "2026-01-05T10:30",
+        "product": "Widget",
+        "category": "",
+    }
     data.update(overrides)
     return data
 
@@ -462,7 +523,10 @@ def test_duplicate_purchase_reference_is_a_clear_error(client, manager_a, custom
 
 def test_purchase_bad_input_writes_nothing(client, manager_a, customer_a):
     client.force_login(manager_a)
-    response = client.post(reverse("purchase-create", args=[customer_a.pk]), purchase_data(amount="-3", currency="E1", occurred_at="yesterday"))
+    response = client.post(
+        reverse("purchase-create", args=[customer_a.pk]),
+        purchase_data(amount="-3", currency="E1", occurred_at="yesterday"),
+    )
     html = response.content.decode()
     assert "greater than or equal to 0" in html
     assert "Enter a valid date/time." in html

@@ -21,7 +21,9 @@ def test_loaded_customer_visibility_agrees_with_the_queryset(
         actor = request.getfixturevalue(who)
     visible = set(customers_visible_to(actor).values_list("pk", flat=True))
     with django_assert_num_queries(0):
-        answers = {c.pk: customer_is_visible_to(actor=actor, customer=c) for c in (customer_a, customer_b)}
+        answers = {
+            c.pk: customer_is_visible_to(actor=actor, customer=c) for c in (customer_a, customer_b)
+        }
     assert answers == {c.pk: c.pk in visible for c in (customer_a, customer_b)}
     # and each role sees what the rule says: not a vacuous "both False"
     expected = {

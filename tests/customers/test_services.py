@@ -33,18 +33,26 @@ def test_reassign_keeps_history(admin_user, manager_a, manager_b, customer_a):
 
 def test_reassign_needs_admin_and_reason(admin_user, manager_a, manager_b, customer_a):
     with pytest.raises(NotAllowed):
-        customer_reassign(actor=manager_a, customer=customer_a, account_manager=manager_b, reason="x")
+        customer_reassign(
+            actor=manager_a, customer=customer_a, account_manager=manager_b, reason="x"
+        )
     with pytest.raises(ValidationFailed):
-        customer_reassign(actor=admin_user, customer=customer_a, account_manager=manager_b, reason=" ")
+        customer_reassign(
+            actor=admin_user, customer=customer_a, account_manager=manager_b, reason=" "
+        )
     customer_a.refresh_from_db()
     assert customer_a.account_manager == manager_a
 
 
 def test_purchase_reference_unique_per_customer(db):
     customer = CustomerFactory(stage="prospect")
-    purchase_record(customer=customer, reference="INV-1", amount="10.50", occurred_at=timezone.now())
+    purchase_record(
+        customer=customer, reference="INV-1", amount="10.50", occurred_at=timezone.now()
+    )
     with pytest.raises(Conflict):
-        purchase_record(customer=customer, reference="INV-1", amount="10.50", occurred_at=timezone.now())
+        purchase_record(
+            customer=customer, reference="INV-1", amount="10.50", occurred_at=timezone.now()
+        )
     assert customer.purchases.count() == 1
     assert StageChange.objects.get(customer=customer).to_stage == "customer"
 
@@ -56,6 +64,10 @@ def test_purchase_bad_input_is_refused(db, amount, currency):
     customer = CustomerFactory()
     with pytest.raises(ValidationFailed):
         purchase_record(
-            customer=customer, reference="R", amount=amount, currency=currency, occurred_at=timezone.now()
+            customer=customer,
+            reference="R",
+            amount=amount,
+            currency=currency,
+            occurred_at=timezone.now(),
         )
     assert customer.purchases.count() == 0

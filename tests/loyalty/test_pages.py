@@ -40,7 +40,9 @@ def test_panel_template_shows_balance_and_form(rf, manager_a, funded):
     panel = customer_loyalty_panel(actor=manager_a, customer=funded.customer)
     request = rf.get("/")
     request.user = manager_a
-    html = render_to_string("loyalty/_customer_panel.html", {"panel": {"data": panel}}, request=request)
+    html = render_to_string(
+        "loyalty/_customer_panel.html", {"panel": {"data": panel}}, request=request
+    )
     assert "1,000" in html
     assert "stars" in html
     assert "Welcome gift" in html
@@ -50,7 +52,9 @@ def test_panel_template_shows_balance_and_form(rf, manager_a, funded):
 def test_adjust_page_adds_points_and_returns_to_the_customer(client, manager_a, funded):
     login(client, manager_a)
     url = f"/loyalty/memberships/{funded.pk}/adjust/"
-    r = client.post(url, {"points": "-200", "reason": "Returned goods", "idempotency_key": "form-1"})
+    r = client.post(
+        url, {"points": "-200", "reason": "Returned goods", "idempotency_key": "form-1"}
+    )
     client.post(url, {"points": "-200", "reason": "Returned goods", "idempotency_key": "form-1"})
     assert r.status_code == 302
     assert r.url.endswith(f"/customers/{funded.customer_id}/")
@@ -75,10 +79,20 @@ def test_adjust_page_bad_input_is_a_message_not_an_error(client, manager_a, fund
 
 def test_adjust_page_outside_book_is_404(client, manager_b, funded, customer_user):
     login(client, manager_b)
-    assert client.post(f"/loyalty/memberships/{funded.pk}/adjust/", {"points": "5", "reason": "x"}).status_code == 404
+    assert (
+        client.post(
+            f"/loyalty/memberships/{funded.pk}/adjust/", {"points": "5", "reason": "x"}
+        ).status_code
+        == 404
+    )
     client.logout()
     login(client, customer_user)
-    assert client.post(f"/loyalty/memberships/{funded.pk}/adjust/", {"points": "5", "reason": "x"}).status_code == 403
+    assert (
+        client.post(
+            f"/loyalty/memberships/{funded.pk}/adjust/", {"points": "5", "reason": "x"}
+        ).status_code
+        == 403
+    )
 
 
 def test_program_page_shows_charts_for_admins(client, admin_user, manager_a, funded, program):
@@ -101,14 +115,28 @@ def test_program_page_shows_charts_for_admins(client, admin_user, manager_a, fun
 def test_admin_refuses_overlapping_tiers(client, admin_user):
     login(client, admin_user)
     data = {
-        "name": "Club X", "points_name": "points", "currency": "EUR", "points_per_unit": "1",
-        "starts_on": "2026-01-01", "pending_days": "0", "expiry_policy": "never",
-        "tier_basis": "points", "qualification_days": "365", "downgrade_policy": "never", "grace_days": "0",
+        "name": "Club X",
+        "points_name": "points",
+        "currency": "EUR",
+        "points_per_unit": "1",
+        "starts_on": "2026-01-01",
+        "pending_days": "0",
+        "expiry_policy": "never",
+        "tier_basis": "points",
+        "qualification_days": "365",
+        "downgrade_policy": "never",
+        "grace_days": "0",
         "join_on_first_purchase": "on",
-        "tiers-TOTAL_FORMS": "2", "tiers-INITIAL_FORMS": "0",
-        "tiers-0-name": "Silver", "tiers-0-threshold": "100", "tiers-0-multiplier": "1",
-        "tiers-1-name": "Gold", "tiers-1-threshold": "100", "tiers-1-multiplier": "2",
-        "rules-TOTAL_FORMS": "0", "rules-INITIAL_FORMS": "0",
+        "tiers-TOTAL_FORMS": "2",
+        "tiers-INITIAL_FORMS": "0",
+        "tiers-0-name": "Silver",
+        "tiers-0-threshold": "100",
+        "tiers-0-multiplier": "1",
+        "tiers-1-name": "Gold",
+        "tiers-1-threshold": "100",
+        "tiers-1-multiplier": "2",
+        "rules-TOTAL_FORMS": "0",
+        "rules-INITIAL_FORMS": "0",
     }
     r = client.post("/admin/loyalty/program/add/", data)
     assert r.status_code == 200
@@ -117,7 +145,10 @@ def test_admin_refuses_overlapping_tiers(client, admin_user):
     data["tiers-1-threshold"] = "500"
     r = client.post("/admin/loyalty/program/add/", data)
     assert r.status_code == 302
-    assert list(Tier.objects.filter(program__name="Club X").values_list("name", flat=True)) == ["Silver", "Gold"]
+    assert list(Tier.objects.filter(program__name="Club X").values_list("name", flat=True)) == [
+        "Silver",
+        "Gold",
+    ]
 
 
 def test_admin_refuses_reward_nobody_can_afford(client, admin_user):
@@ -126,7 +157,14 @@ def test_admin_refuses_reward_nobody_can_afford(client, admin_user):
     login(client, admin_user)
     r = client.post(
         "/admin/loyalty/reward/add/",
-        {"program": program.pk, "name": "Boat", "cost": "999", "is_active": "on", "codes-TOTAL_FORMS": "0", "codes-INITIAL_FORMS": "0"},
+        {
+            "program": program.pk,
+            "name": "Boat",
+            "cost": "999",
+            "is_active": "on",
+            "codes-TOTAL_FORMS": "0",
+            "codes-INITIAL_FORMS": "0",
+        },
     )
     assert r.status_code == 200
     assert "Nobody can afford" in r.content.decode()
@@ -134,7 +172,19 @@ def test_admin_refuses_reward_nobody_can_afford(client, admin_user):
 
 def test_admin_lists_render(client, admin_user, funded):
     login(client, admin_user)
-    for name in ["program", "membership", "ledgerentry", "reward", "redemption", "offer", "offerredemption", "loyaltyrun", "tierchange", "earningrule", "tier"]:
+    for name in [
+        "program",
+        "membership",
+        "ledgerentry",
+        "reward",
+        "redemption",
+        "offer",
+        "offerredemption",
+        "loyaltyrun",
+        "tierchange",
+        "earningrule",
+        "tier",
+    ]:
         assert client.get(f"/admin/loyalty/{name}/").status_code == 200, name
     assert client.get(f"/admin/loyalty/membership/{funded.pk}/change/").status_code == 200
     assert client.get("/admin/loyalty/membership/add/").status_code == 200
@@ -142,9 +192,13 @@ def test_admin_lists_render(client, admin_user, funded):
 
 def test_admin_adds_member_through_the_service(client, admin_user, customer_a, program):
     login(client, admin_user)
-    r = client.post("/admin/loyalty/membership/add/", {"program": program.pk, "customer": customer_a.pk})
+    r = client.post(
+        "/admin/loyalty/membership/add/", {"program": program.pk, "customer": customer_a.pk}
+    )
     assert r.status_code == 302
-    r = client.post("/admin/loyalty/membership/add/", {"program": program.pk, "customer": customer_a.pk})
+    r = client.post(
+        "/admin/loyalty/membership/add/", {"program": program.pk, "customer": customer_a.pk}
+    )
     assert r.status_code == 200
     assert "already a member" in r.content.decode()
     program.ends_on = timezone.localdate() - dt.timedelta(days=1)
@@ -152,7 +206,9 @@ def test_admin_adds_member_through_the_service(client, admin_user, customer_a, p
     program.save()
 
 
-def test_panel_movements_name_their_program_without_more_queries(rf, manager_a, customer_a, django_assert_num_queries):
+def test_panel_movements_name_their_program_without_more_queries(
+    rf, manager_a, customer_a, django_assert_num_queries
+):
     for name in ("Stars", "Miles"):
         program = ProgramFactory(name=name)
         m = MembershipFactory(program=program, customer=customer_a)
@@ -161,8 +217,10 @@ def test_panel_movements_name_their_program_without_more_queries(rf, manager_a, 
     request.user = manager_a
     with django_assert_num_queries(3):  # memberships, tiers, recent movements
         panel = customer_loyalty_panel(actor=manager_a, customer=customer_a)
-        html = render_to_string("loyalty/_customer_panel.html", {"panel": {"data": panel}}, request=request)
-    movements = html[html.index('class="movements"'):]
+        html = render_to_string(
+            "loyalty/_customer_panel.html", {"panel": {"data": panel}}, request=request
+        )
+    movements = html[html.index('class="movements"') :]
     assert "· Stars" in movements
     assert "· Miles" in movements
     assert "Seed Stars" in movements

@@ -18,7 +18,9 @@ def world(admin_user, manager_a, manager_b, customer_user, funded, program):
     customer.user = customer_user
     customer.save()
     reward = RewardFactory(program=program, cost=10)
-    redemption = points_redeem(membership=funded, reward=reward, actor=manager_a, idempotency_key="w")
+    redemption = points_redeem(
+        membership=funded, reward=reward, actor=manager_a, idempotency_key="w"
+    )
     users = {
         "anonymous": None,
         "customer": customer_user,
@@ -26,7 +28,13 @@ def world(admin_user, manager_a, manager_b, customer_user, funded, program):
         "manager_a": manager_a,
         "admin": admin_user,
     }
-    return {"users": users, "membership": funded, "program": program, "reward": reward, "redemption": redemption}
+    return {
+        "users": users,
+        "membership": funded,
+        "program": program,
+        "reward": reward,
+        "redemption": redemption,
+    }
 
 
 PAGES = [
@@ -44,7 +52,9 @@ def test_pages(client, world, name, kind, method, expected):
         client.logout()
         if world["users"][role]:
             assert client.login(username=world["users"][role].username, password=PASSWORD)
-        response = getattr(client, method)(url, {"points": "1", "reason": "matrix"} if method == "post" else None)
+        response = getattr(client, method)(
+            url, {"points": "1", "reason": "matrix"} if method == "post" else None
+        )
         if want == "login":
             assert response.status_code == 302, role
             assert response["Location"].startswith("/accounts/login/"), role
@@ -65,7 +75,12 @@ API = [
     ("/api/v1/loyalty/memberships/{membership}/", "get", None, [401, 200, 404, 200, 200]),
     ("/api/v1/loyalty/memberships/{membership}/ledger/", "get", None, [401, 200, 404, 200, 200]),
     ("/api/v1/loyalty/memberships/{membership}/rewards/", "get", None, [401, 200, 404, 200, 200]),
-    ("/api/v1/loyalty/memberships/{membership}/adjust/", "post", {"points": 1, "reason": "m"}, [401, 403, 404, 201, 201]),
+    (
+        "/api/v1/loyalty/memberships/{membership}/adjust/",
+        "post",
+        {"points": 1, "reason": "m"},
+        [401, 403, 404, 201, 201],
+    ),
     ("/api/v1/loyalty/memberships/{membership}/redeem/", "post", {}, [401, 400, 404, 400, 400]),
     ("/api/v1/loyalty/ledger/", "get", None, [401, 200, 200, 200, 200]),
     ("/api/v1/loyalty/redemptions/{redemption}/", "get", None, [401, 200, 404, 200, 200]),
@@ -82,9 +97,19 @@ def test_api(world, template, method, data, expected):
         api = APIClient()
         if world["users"][role]:
             api.force_authenticate(world["users"][role])
-        response = getattr(api, method)(url, data, format="json") if data is not None else getattr(api, method)(url)
+        response = (
+            getattr(api, method)(url, data, format="json")
+            if data is not None
+            else getattr(api, method)(url)
+        )
         if want == 401:
             assert response.status_code in (401, 403), (template, role)
         else:
-            assert response.status_code == want, (template, method, role, response.status_code, response.content[:200])
+            assert response.status_code == want, (
+                template,
+                method,
+                role,
+                response.status_code,
+                response.content[:200],
+            )
     assert Redemption.objects.count() == 1

@@ -67,7 +67,11 @@ def test_idempotency_key_is_unique_in_the_database(funded):
     entry = funded.entries.first()
     with pytest.raises(IntegrityError), transaction.atomic():
         LedgerEntry.objects.create(
-            membership=funded, kind="earn", points=5, remaining=5, idempotency_key=entry.idempotency_key
+            membership=funded,
+            kind="earn",
+            points=5,
+            remaining=5,
+            idempotency_key=entry.idempotency_key,
         )
 
 
@@ -81,9 +85,15 @@ def test_ledger_is_append_only(funded):
 
 def test_rules_in_priority_order_with_exclusions_multipliers_and_caps(program, customer_a):
     gold = TierFactory(program=program, name="Gold", threshold=0, multiplier=Decimal("2"))
-    EarningRuleFactory(program=program, priority=1, kind="per_money", excluded_categories="gift cards")
     EarningRuleFactory(
-        program=program, priority=2, kind="multiplier", multiplier=Decimal("1.5"), category="hardware"
+        program=program, priority=1, kind="per_money", excluded_categories="gift cards"
+    )
+    EarningRuleFactory(
+        program=program,
+        priority=2,
+        kind="multiplier",
+        multiplier=Decimal("1.5"),
+        category="hardware",
     )
     base = program.rules.get(priority=1)
     base.cap_per_day = 500
@@ -103,7 +113,13 @@ def test_rules_in_priority_order_with_exclusions_multipliers_and_caps(program, c
 
 
 def test_other_currency_earns_nothing(program, customer_a):
-    purchase_record(customer=customer_a, reference="USD-1", amount="50", currency="USD", occurred_at=timezone.now())
+    purchase_record(
+        customer=customer_a,
+        reference="USD-1",
+        amount="50",
+        currency="USD",
+        occurred_at=timezone.now(),
+    )
     assert Membership.objects.get(customer=customer_a).balance == 0
 
 
@@ -124,13 +140,20 @@ def test_join_twice_is_a_conflict(program, customer_a, manager_a):
 
 def test_events_earn_once_per_key(program, membership_a):
     EarningRuleFactory(program=program, priority=1, kind="event", event_code="review", points=50)
-    points_earn_for_event(customer=membership_a.customer, event_code="review", idempotency_key="r-1")
-    points_earn_for_event(customer=membership_a.customer, event_code="review", idempotency_key="r-1")
-    points_earn_for_event(customer=membership_a.customer, event_code="unknown_code", idempotency_key="x")
+    points_earn_for_event(
+        customer=membership_a.customer, event_code="review", idempotency_key="r-1"
+    )
+    points_earn_for_event(
+        customer=membership_a.customer, event_code="review", idempotency_key="r-1"
+    )
+    points_earn_for_event(
+        customer=membership_a.customer, event_code="unknown_code", idempotency_key="x"
+    )
     assert _balance(membership_a) == 50
     with pytest.raises(ValidationFailed):
-        points_earn_for_event(customer=membership_a.customer, event_code="no spaces!", idempotency_key="x")
-
+        points_earn_for_event(
+            customer=membership_a.customer, event_code="no spaces!", idempotency_key="x"
+        )
 
 
 def test_events_skip_category_multipliers_purchases_apply_them(program, membership_a):
@@ -150,6 +173,7 @@ def test_events_skip_category_multipliers_purchases_apply_them(program, membersh
     _buy(membership_a.customer, "H1", "100", "hardware")
     assert membership_a.entries.get(purchase__reference="H1").points == 300  # 100 x 2 x 1.5
 
+
 def test_adjust_needs_reason_and_scope(membership_a, manager_a, manager_b):
     with pytest.raises(ValidationFailed, match="why"):
         points_adjust(membership=membership_a, points=10, reason=" ", actor=manager_a)
@@ -168,7 +192,9 @@ def test_adjust_needs_reason_and_scope(membership_a, manager_a, manager_b):
 def test_redeem_consumes_oldest_first_and_cancel_refunds(funded, manager_a, program):
     points_adjust(membership=funded, points=500, reason="Second lot", actor=manager_a)
     reward = RewardFactory(program=program, cost=1200, stock=3)
-    redemption = points_redeem(membership=funded, reward=reward, actor=manager_a, idempotency_key="k1")
+    redemption = points_redeem(
+        membership=funded, reward=reward, actor=manager_a, idempotency_key="k1"
+    )
     again = points_redeem(membership=funded, reward=reward, actor=manager_a, idempotency_key="k1")
     assert again.pk == redemption.pk
     assert redemption.code.startswith("RW-")
@@ -216,7 +242,9 @@ def test_customer_redeems_own_points(funded, customer_user, program):
     customer.user = customer_user
     customer.save()
     reward = RewardFactory(program=program, cost=100)
-    redemption = points_redeem(membership=funded, reward=reward, actor=customer_user, idempotency_key="p1")
+    redemption = points_redeem(
+        membership=funded, reward=reward, actor=customer_user, idempotency_key="p1"
+    )
     assert redemption.actor == customer_user
     assert _balance(funded) == 900
 
@@ -249,7 +277,9 @@ def test_refund_reverses_unspent_points(program, customer_a, manager_a, manager_
 
 
 def test_pending_points_release_then_expire_once(customer_a, manager_a):
-    program = ProgramFactory(name="Pending", pending_days=14, expiry_policy="months", expiry_months=12)
+    program = ProgramFactory(
+        name="Pending", pending_days=14, expiry_policy="months", expiry_months=12
+    )
     bought_on = timezone.now() - dt.timedelta(days=5)
     purchase = _buy(customer_a, "P-1", "80", when=bought_on)
     membership = Membership.objects.get(customer=customer_a, program=program)
@@ -368,7 +398,9 @@ def test_unrelated_customer_purchase_does_not_touch_others(program, customer_a, 
     assert CustomerFactory  # factories importable for other tests
 
 
-def test_backfill_earns_history_once_and_balances_match(admin_user, manager_a, customer_a, customer_b):
+def test_backfill_earns_history_once_and_balances_match(
+    admin_user, manager_a, customer_a, customer_b
+):
     from customers.models import Purchase
     from loyalty.services import lot_dates, points_backfill
     from tests.factories import PurchaseFactory
@@ -378,7 +410,9 @@ def test_backfill_earns_history_once_and_balances_match(admin_user, manager_a, c
     PurchaseFactory(customer=customer_a, amount=Decimal("10.00"), category="gift cards")
     PurchaseFactory(customer=customer_b, amount=Decimal("20.00"), currency="USD")
     assert Purchase.objects.count() == 3
-    program = ProgramFactory(name="Later", expiry_policy="months", expiry_months=12, pending_days=30)
+    program = ProgramFactory(
+        name="Later", expiry_policy="months", expiry_months=12, pending_days=30
+    )
     entry_tier = TierFactory(program=program, name="Entry", threshold=0)
     EarningRuleFactory(program=program, priority=1, excluded_categories="gift cards")
     with pytest.raises(NotAllowed):
@@ -419,7 +453,9 @@ def test_enrol_by_rule_takes_eligible_segments_once(admin_user, manager_a):
 
 
 def test_grace_period_downgrade_waits_for_the_grace_days(customer_a):
-    program = ProgramFactory(name="Grace", downgrade_policy="grace_period", grace_days=10, qualification_days=30)
+    program = ProgramFactory(
+        name="Grace", downgrade_policy="grace_period", grace_days=10, qualification_days=30
+    )
     base = TierFactory(program=program, name="Base", threshold=0)
     silver = TierFactory(program=program, name="Silver", threshold=100)
     _buy(customer_a, "G-1", "150")
@@ -445,8 +481,16 @@ def test_offer_targeting_and_retention(customer_a, manager_a, manager_b):
     from loyalty.services import offer_redeem
 
     _buy(customer_a, "O-1", "10", category="printers")
-    gold_only = Offer.objects.create(name="Gold", coupon_code="G", tier=TierFactory(name="Gold", threshold=1))
-    ink = Offer.objects.create(name="Ink", coupon_code="INK", bought_category="Printers", not_bought_category="ink", usage_limit=5)
+    gold_only = Offer.objects.create(
+        name="Gold", coupon_code="G", tier=TierFactory(name="Gold", threshold=1)
+    )
+    ink = Offer.objects.create(
+        name="Ink",
+        coupon_code="INK",
+        bought_category="Printers",
+        not_bought_category="ink",
+        usage_limit=5,
+    )
     assert list(offers_for_customer(customer=customer_a)) == [ink]
     assert gold_only not in offers_for_customer(customer=customer_a)
     with pytest.raises(NotAllowed):

@@ -311,7 +311,9 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "plan-action-done": [
         # Everyone on staff is sent back to the plan; only the owner's (or an admin's) click counts.
-        Case("post", shared_page(staff_page(Redirect("/plans/"))), obj="corrective-action", data={}),
+        Case(
+            "post", shared_page(staff_page(Redirect("/plans/"))), obj="corrective-action", data={}
+        ),
     ],
     "api-ladder-suggestion-list": [Case("get", staff_api())],
     "api-ladder-suggestion-detail": [Case("get", scoped_api(), obj="ladder-suggestion")],
@@ -612,7 +614,9 @@ BUILDERS = {
     "defection": _defections,
     "ladder-suggestion": lambda w: tuple(LadderSuggestionFactory(customer=c) for c in w.customers),
     "stage-change": lambda w: tuple(
-        StageChange.objects.create(customer=c, from_stage="prospect", to_stage="customer", rule="matrix")
+        StageChange.objects.create(
+            customer=c, from_stage="prospect", to_stage="customer", rule="matrix"
+        )
         for c in w.customers
     ),
     "corrective-plan": _plans,

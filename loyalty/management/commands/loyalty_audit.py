@@ -9,7 +9,9 @@ class Command(BaseCommand):
     help = "Report memberships whose balance or pending points differ from their ledger."
 
     def add_arguments(self, parser):
-        parser.add_argument("--limit", type=int, default=50, help="How many drifting memberships to list.")
+        parser.add_argument(
+            "--limit", type=int, default=50, help="How many drifting memberships to list."
+        )
 
     def handle(self, *args, limit: int, **options):
         if limit < 1:

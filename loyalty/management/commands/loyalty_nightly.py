@@ -14,7 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="Run date, YYYY-MM-DD (default: today).")
-        parser.add_argument("--step", choices=sorted(STEPS), action="append", help="Only this step.")
+        parser.add_argument(
+            "--step", choices=sorted(STEPS), action="append", help="Only this step."
+        )
 
     def handle(self, *args, date=None, step=None, **options):
         try:
@@ -26,4 +28,6 @@ class Command(BaseCommand):
                 run = nightly_step_run(step=name, run_date=run_date)
             except ApplicationError as exc:
                 raise CommandError(exc.message) from exc
-            self.stdout.write(f"{name} {run_date}: {run.get_status_display()}, {run.rows} rows {run.error}")
+            self.stdout.write(
+                f"{name} {run_date}: {run.get_status_display()}, {run.rows} rows {run.error}"
+            )

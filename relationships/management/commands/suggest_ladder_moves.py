@@ -28,5 +28,9 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         except IntegrityError as exc:
             # Two refreshes at once: one wins, the other's transaction rolled back whole.
-            raise CommandError("Another refresh wrote suggestions at the same time; nothing was written, run it again.") from exc
-        self.stdout.write(self.style.SUCCESS(f"Ladder suggestions for {run_date}: {made} new or changed."))
+            raise CommandError(
+                "Another refresh wrote suggestions at the same time; nothing was written, run it again."
+            ) from exc
+        self.stdout.write(
+            self.style.SUCCESS(f"Ladder suggestions for {run_date}: {made} new or changed.")
+        )
