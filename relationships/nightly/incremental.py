@@ -28,6 +28,7 @@ from ..models import (
     RunMode,
     RunStatus,
 )
+from .book import customer_rows, customer_values
 from .context import (
     NAT,
     SUMMARY_DEFAULTS,
@@ -119,7 +120,6 @@ def _changed_customers(ctx: RunContext) -> np.ndarray:
     t = {
         name: connection.ops.quote_name(m._meta.db_table) for name, m in _watermark_tables().items()
     }
-    cust = connection.ops.quote_name(Customer._meta.db_table)
     metrics = connection.ops.quote_name(CustomerMetrics._meta.db_table)
     # A row is new when its id is above the watermark, or a little below it (drawn before
     # the watermark was taken, committed after) and stamped since that run started.
@@ -136,7 +136,6 @@ def _changed_customers(ctx: RunContext) -> np.ndarray:
         UNION SELECT customer_id FROM {t["membership"]}
          WHERE {new.format(stamp="joined_at")} OR (joined_at >= %s AND joined_at < %s)
         UNION SELECT customer_id FROM {t["assignment"]} WHERE {new.format(stamp="started_at")}
-        UNION SELECT id FROM {cust} WHERE updated_at >= %s
         UNION SELECT h.customer_id FROM (
             SELECT customer_id, SUM(balance) > 0 AS holding FROM {t["membership"]}
             WHERE joined_at < %s GROUP BY customer_id
@@ -168,11 +167,40 @@ def _changed_customers(ctx: RunContext) -> np.ndarray:
         p(lo),
         p(hi),
         *new_rows("assignment"),
-        since,
         p(as_of),
     ]
     found = fetch_floats(sql, params, 1)
-    return np.unique(found[:, 0].astype(np.int64))
+    return np.union1d(found[:, 0].astype(np.int64), _edited_customers(ctx, since))
+
+
+def _edited_customers(ctx: RunContext, since) -> np.ndarray:
+    """Customers saved since the previous night began (less the margin) whose fields the
+    night reads differ from what that night kept. Comparing with the kept state, not
+    trusting the time stamp alone, keeps a bulk import or a freshly seeded book that the
+    previous night already read from counting as "everyone changed"."""
+    edited = customer_rows("updated_at >= %s", [since])
+    if not edited.size:
+        return np.empty(0, dtype=np.int64)
+    stored = _stored_state(ctx)
+    ids = edited[:, 0].astype(np.int64)
+    where, found = positions(stored["ids"], ids)
+    differs = np.ones(ids.size, dtype=bool)  # customers the previous night did not keep
+    same = np.ones(where.size, dtype=bool)
+    for name, column in customer_values(edited).items():
+        kept, now = stored[name][where], column[found]
+        same &= (kept == now) | (_missing(kept) & _missing(now))
+    differs[found] = ~same
+    return ids[differs]
+
+
+def _missing(values: np.ndarray) -> np.ndarray:
+    """NaT and NaN compare unequal to themselves; a missing date kept and still missing
+    is no change."""
+    if values.dtype.kind == "M":
+        return np.isnat(values)
+    if values.dtype.kind == "f":
+        return np.isnan(values)
+    return np.zeros(values.shape, dtype=bool)
 
 
 def _incremental_blocker(ctx: RunContext) -> str:
@@ -299,11 +327,18 @@ def _state_arrays(run: NightlyRun) -> bytes:
         return cursor.fetchone()[0]
 
 
+def _stored_state(ctx: RunContext):
+    """The previous night's kept arrays (numpy loads each on first use), fetched once."""
+    if "stored_state" not in ctx.data:
+        ctx.data["stored_state"] = np.load(io.BytesIO(_state_arrays(ctx.previous)))
+    return ctx.data["stored_state"]
+
+
 def load_state(ctx: RunContext) -> np.ndarray:
     """The previous night's summaries as this night's arrays, lined up with the customers
     in the book now (one index-only read of their ids): customers deleted since are
     dropped, new ones get the defaults. Returns the new ones' ids."""
-    stored = np.load(io.BytesIO(_state_arrays(ctx.previous)))
+    stored = _stored_state(ctx)
     table = connection.ops.quote_name(Customer._meta.db_table)
     ids = np.sort(fetch_floats(f"SELECT id FROM {table}", [], 1)[:, 0].astype(np.int64))  # noqa: S608
     where, found = positions(ids, stored["ids"])

@@ -11,7 +11,7 @@ import numpy as np
 from django.db import connection
 from django.db.models import Max
 
-from customers.models import Customer, CustomerStatus, Purchase, Segment, Stage, User
+from customers.models import Customer, Purchase, Segment, User
 from loyalty.models import EntryKind, LedgerEntry, Membership
 
 from ..models import (
@@ -24,11 +24,12 @@ from ..models import (
     Sentiment,
     StrategicAssessment,
 )
-from .context import NAT, SUMMARY_DEFAULTS, RunContext, holdout_days, positions, to_dates
+from .book import customer_rows, customer_values
+from .context import NAT, SUMMARY_DEFAULTS, RunContext, holdout_days, positions
 from .fit import fit_purchase_models
 from .incremental import load_state
 from .retention import retention_months
-from .sql import dt_param, epoch_days, epoch_days_of_date, fetch_floats, is_postgres, only_clause
+from .sql import dt_param, epoch_days, fetch_floats, is_postgres, only_clause
 
 
 def step_metrics(ctx: RunContext) -> int:
@@ -72,26 +73,11 @@ def step_metrics(ctx: RunContext) -> int:
 def _load_customers(ctx: RunContext, *, only: np.ndarray | None = None) -> None:
     """Segment, manager, status, rung and acquisition date of every customer (a full
     night), or of ``only`` those into the arrays the state brought (an incremental one)."""
-    cust = Customer._meta.db_table
-    stage_rank = " ".join(f"WHEN '{v}' THEN {i}" for i, v in enumerate(Stage.values))
     subset, subset_params = only_clause("id", only)
-    customers = fetch_floats(
-        f"SELECT id, COALESCE(segment_id, 0), COALESCE(account_manager_id, 0), "  # noqa: S608
-        f"CASE WHEN status = %s THEN 1 ELSE 0 END, CASE stage {stage_rank} ELSE 0 END, "
-        f"{epoch_days_of_date('acquired_on')} FROM {cust} WHERE TRUE {subset} ORDER BY id",
-        [CustomerStatus.DEFECTED, *subset_params],
-        6,
-    )
-    customers = customers[np.argsort(customers[:, 0], kind="stable")]  # ids sorted for searchsorted
+    customers = customer_rows(f"TRUE {subset}", subset_params)
     d = ctx.data
     row_ids = customers[:, 0].astype(np.int64)
-    values = {
-        "segment": customers[:, 1].astype(np.int64),
-        "manager": customers[:, 2].astype(np.int64),
-        "defected_status": customers[:, 3] > 0,
-        "stage_rank": customers[:, 4],
-        "acquired_on": to_dates(customers[:, 5]),
-    }
+    values = customer_values(customers)
     if only is None:
         d["ids"] = row_ids
         d.update(values)

@@ -313,3 +313,20 @@ def test_a_row_committed_after_the_watermark_with_a_lower_id_is_found(book, sett
     assert night.mode == "incremental", night.mode_reason
     assert night.rows["changed_customers"] == 1  # the rows of the margin entered long ago are not
     assert CustomerMetrics.objects.get(customer=book[8]).purchase_count == 9
+
+
+@postgres_only
+def test_customers_saved_without_a_change_the_night_reads_do_not_count_as_changed(book, manager_a):
+    # A book seeded or imported minutes before the full night: every customer's time
+    # stamp falls within the edit margin of that night.
+    nightly.nightly_run(run_date=FULL, mode="full")
+    Customer.objects.update(updated_at=timezone.now())  # saved again, nothing changed
+    Customer.objects.filter(pk=book[2].pk).update(
+        account_manager=manager_a if book[2].account_manager_id != manager_a.pk else None
+    )
+    Customer.objects.filter(pk=book[5].pk).update(name="Renamed, which the night ignores")
+
+    run = nightly.nightly_run(run_date=FULL + dt.timedelta(days=1), mode="incremental")
+
+    assert "1 customers changed" in run.mode_reason
+    assert run.rows["changed_customers"] == 1
