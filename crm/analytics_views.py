@@ -3,6 +3,8 @@ analytics selectors, plus the chart geometry the SVG templates draw."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.shortcuts import render
 
 from customers.permissions import staff_required
@@ -40,7 +42,7 @@ def at_risk(request):
 def analytics(request):
     actor = request.user
     trend = retention_trend(actor=actor)
-    context = {
+    context: dict[str, Any] = {
         "nav": "analytics",
         "scope": "the whole book" if actor.is_admin else "your book",
         "trend": _line_chart(trend),

@@ -11,7 +11,7 @@ from customers.errors import ApplicationError
 def exception_handler(exc, context):
     """Domain errors become 400/403/409 with the message (and the field when known)."""
     if isinstance(exc, ApplicationError):
-        body = {"detail": exc.message}
+        body: dict[str, str | list[str]] = {"detail": exc.message}
         if exc.field:
             body[exc.field] = [exc.message]
         return Response(body, status=exc.status_code)

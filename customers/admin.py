@@ -16,13 +16,14 @@ from .models import (
 
 
 class UserChange(UserChangeForm):
-    class Meta(UserChangeForm.Meta):
+    # django-stubs do not declare the auth forms' Meta, which Django's docs subclass like this.
+    class Meta(UserChangeForm.Meta):  # type: ignore[name-defined]
         model = User
         fields = "__all__"
 
 
 class UserCreation(AdminUserCreationForm):
-    class Meta(AdminUserCreationForm.Meta):
+    class Meta(AdminUserCreationForm.Meta):  # type: ignore[name-defined]  # as above
         model = User
         fields = ("username", "email", "role")
 

@@ -1,10 +1,12 @@
 """Staff forms on customers: they check the shape of the input; the services decide."""
 
+from __future__ import annotations
+
 from django import forms
 
-from .models import Customer
+from .models import Customer, User
 from .selectors import account_managers
-from .web import datetime_local_widget, now_local
+from .web import datetime_local_widget, model_choice_field, now_local
 
 
 class CustomerForm(forms.ModelForm):
@@ -27,8 +29,9 @@ class CustomerForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["tags"].initial = ", ".join(t.name for t in self.instance.tags.all())
         if actor.is_admin and not self.instance.pk:
-            self.fields["account_manager"].queryset = account_managers()
-            self.fields["account_manager"].empty_label = "Nobody yet"
+            manager = model_choice_field(self, "account_manager")
+            manager.queryset = account_managers()
+            manager.empty_label = "Nobody yet"
         else:
             # Managers create into their own book; later changes go through reassignment.
             del self.fields["account_manager"]
@@ -46,7 +49,7 @@ class CustomerForm(forms.ModelForm):
 
 
 class ReassignForm(forms.Form):
-    account_manager = forms.ModelChoiceField(
+    account_manager: forms.ModelChoiceField[User] = forms.ModelChoiceField(
         queryset=None,
         required=False,
         empty_label="Nobody (unassigned)",
@@ -58,7 +61,7 @@ class ReassignForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account_manager"].queryset = account_managers()
+        model_choice_field(self, "account_manager").queryset = account_managers()
 
 
 class PurchaseForm(forms.Form):

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Field, Q, QuerySet
 
 from .filters import SORTS
 from .models import Customer
@@ -21,11 +21,18 @@ class BadCursor(ValueError):
     pass
 
 
+def _field(name: str) -> Field:
+    field = Customer._meta.get_field(name)
+    if not isinstance(field, Field):  # SORTS names concrete columns only
+        raise TypeError(f"Customer.{name} is not a column.")
+    return field
+
+
 def _sort_fields(sort: str) -> tuple[str, bool, bool]:
     """(field name, descending, nullable) of the sort's leading field; `id` breaks ties."""
     first = SORTS[sort][0]
     name = first.lstrip("-")
-    return name, first.startswith("-"), Customer._meta.get_field(name).null
+    return name, first.startswith("-"), _field(name).null
 
 
 def sorted_customers(qs: QuerySet[Customer], sort: str) -> QuerySet[Customer]:
@@ -56,7 +63,7 @@ def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
             raise BadCursor
         name, _, _ = _sort_fields(sort)
         if value is not None:
-            value = Customer._meta.get_field(name).to_python(value)
+            value = _field(name).to_python(value)
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, ValidationError) as exc:
         raise BadCursor from exc
     return value, last_id

@@ -7,6 +7,10 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from rest_framework import permissions
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.request import Request
+
+from .models import User
 
 
 def staff_required(view):
@@ -33,6 +37,16 @@ def admin_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def actor_of(request: Request) -> User:
+    """The logged-in user of an API request, typed as our User so selectors and services
+    take it. Only for endpoints whose permission classes already refused anonymous users:
+    reaching here anonymous means a check is missing, so refuse rather than act as nobody."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user
 
 
 class IsStaffMember(permissions.BasePermission):

@@ -166,7 +166,8 @@ def clean_purchase(
         raise ValidationFailed(f"{amount!r} is not an amount.", field="amount") from exc
     if not amount.is_finite() or amount < 0:
         raise ValidationFailed("The amount must be zero or more.", field="amount")
-    if amount.as_tuple().exponent < -2 or abs(amount) >= Decimal("1e12"):
+    exponent = amount.as_tuple().exponent  # an int: a finite amount (checked above)
+    if not isinstance(exponent, int) or exponent < -2 or abs(amount) >= Decimal("1e12"):
         raise ValidationFailed(
             "The amount must have at most two decimals and twelve digits.", field="amount"
         )
@@ -288,7 +289,9 @@ def segment_delete(*, actor: User, segment: Segment) -> None:
         with transaction.atomic():
             segment.delete()
     except (ProtectedError, RestrictedError) as exc:
-        blocking = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
+        blocking = (
+            exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        )
         users = sorted({str(obj._meta.verbose_name_plural) for obj in blocking})
         raise Conflict(
             f"{segment} is still used by {', '.join(users)}; change those first."

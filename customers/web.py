@@ -18,13 +18,24 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 def wants_fragment(request: HttpRequest) -> bool:
     """An HTMX swap gets a fragment; a boosted link or a history restore needs the page."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    if not htmx:
+        return False
+    return not htmx.boosted and not htmx.history_restore_request
 
 
-def add_application_error(form: forms.Form, exc: ApplicationError) -> None:
+def add_application_error(form: forms.BaseForm, exc: ApplicationError) -> None:
     """Show a service's refusal next to the field it names, or above the form."""
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, exc.message)
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """A form's ModelChoiceField (or multiple-choice one) by name, to set its queryset per
+    form: `form.fields` is typed as plain fields."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a model choice field.")
+    return field
 
 
 def datetime_local_widget() -> forms.DateTimeInput:

@@ -47,7 +47,7 @@ class TierFormSet(forms.BaseInlineFormSet):
 class RuleFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
-        seen = {}
+        seen: dict[int, str] = {}
         for form in self.forms:
             data = getattr(form, "cleaned_data", None)
             if not data or data.get("DELETE") or data.get("priority") is None:
@@ -157,7 +157,8 @@ class RewardForm(forms.ModelForm):
         ]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         program = data.get("program")
         if program is not None:
             problems = services.reward_problems(
@@ -217,32 +218,31 @@ class EarningRuleAdmin(admin.ModelAdmin):
     ordering = ["program", "priority"]
 
 
+class TierForm(forms.ModelForm):
+    """A tier edited on its own is checked against the program's other tiers. No Meta: the
+    admin builds the form for Tier with all its fields."""
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        program = data.get("program")
+        if program is not None and data.get("threshold") is not None:
+            others = Tier.objects.filter(program=program).exclude(pk=self.instance.pk)
+            problems = services.tier_problems(
+                [(t.name, t.threshold, t.multiplier) for t in others]
+                + [(data.get("name", ""), data["threshold"], data.get("multiplier") or 1)]
+            )
+            if problems:
+                raise ValidationError(problems)
+        return data
+
+
 @admin.register(Tier)
 class TierAdmin(admin.ModelAdmin):
+    form = TierForm
     list_display = ["name", "program", "threshold", "multiplier"]
     list_filter = ["program"]
     search_fields = ["name"]
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-
-        class Checked(form):
-            def clean(inner):
-                data = super().clean()
-                program = data.get("program")
-                if program is not None and data.get("threshold") is not None:
-                    others = Tier.objects.filter(program=program).exclude(
-                        pk=getattr(obj, "pk", None)
-                    )
-                    problems = services.tier_problems(
-                        [(t.name, t.threshold, t.multiplier) for t in others]
-                        + [(data.get("name", ""), data["threshold"], data.get("multiplier") or 1)]
-                    )
-                    if problems:
-                        raise ValidationError(problems)
-                return data
-
-        return Checked
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -259,7 +259,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class LedgerInline(ReadOnlyInline):
     model = LedgerEntry
-    fields = [
+    fields = (
         "created_at",
         "kind",
         "points",
@@ -268,7 +268,7 @@ class LedgerInline(ReadOnlyInline):
         "expires_on",
         "reason",
         "actor",
-    ]
+    )
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
     max_num = 0
@@ -276,7 +276,7 @@ class LedgerInline(ReadOnlyInline):
 
 class TierChangeInline(ReadOnlyInline):
     model = TierChange
-    fields = ["changed_at", "from_tier", "to_tier", "reason"]
+    fields = ("changed_at", "from_tier", "to_tier", "reason")
     readonly_fields = fields
 
 
@@ -288,7 +288,8 @@ class MembershipForm(forms.ModelForm):
         fields = ["program", "customer"]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         program, customer = data.get("program"), data.get("customer")
         if self.instance.pk or program is None or customer is None:
             return data
@@ -409,7 +410,7 @@ class RedemptionAdmin(RecordAdmin):
 
 class OfferRedemptionInline(ReadOnlyInline):
     model = OfferRedemption
-    fields = ["customer", "redeemed_at", "purchase"]
+    fields = ("customer", "redeemed_at", "purchase")
     readonly_fields = fields
 
 

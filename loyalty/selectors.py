@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import (
     Count,
@@ -24,6 +24,9 @@ from django.utils import timezone
 
 from customers.models import Customer, Purchase, User
 from customers.selectors import customer_is_visible_to, customer_of_user, customers_visible_to
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 from .models import (
     EntryKind,
@@ -333,7 +336,13 @@ def offer_retention(*, offer: Offer) -> QuerySet[OfferRedemption]:
     return with_retention(offer.redemptions.all())
 
 
-def ledger_drift() -> QuerySet[Membership]:
+class LedgerTotals(TypedDict):
+    ledger_balance: int
+    ledger_pending: int
+    lots: int
+
+
+def ledger_drift() -> QuerySet[WithAnnotations[Membership, LedgerTotals]]:
     """Memberships whose cached figures disagree with their ledger (set-based)."""
 
     def total(field: str, **filters):

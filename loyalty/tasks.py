@@ -1,6 +1,7 @@
 """Celery tasks of loyalty: thin shells around services, idempotent per run date or key."""
 
 import datetime as dt
+from typing import TypedDict
 
 from celery import shared_task
 from django.db import OperationalError
@@ -11,7 +12,19 @@ from customers.models import Purchase
 
 from .services import earn_missing_for_purchases, nightly_step_run
 
-RETRY = {
+
+class RetryOptions(TypedDict):
+    """Typed so shared_task's overloads accept it unpacked."""
+
+    acks_late: bool
+    reject_on_worker_lost: bool
+    autoretry_for: tuple[type[BaseException], ...]
+    retry_backoff: int
+    retry_jitter: bool
+    max_retries: int
+
+
+RETRY: RetryOptions = {
     "acks_late": True,
     "reject_on_worker_lost": True,
     "autoretry_for": (OperationalError,),

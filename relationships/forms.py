@@ -4,7 +4,7 @@ shape checks only; relationships.services decides."""
 from django import forms
 
 from customers.models import Stage
-from customers.web import datetime_local_widget, now_local
+from customers.web import datetime_local_widget, model_choice_field, now_local
 
 from .models import Channel, DefectionReason, InteractionKind, PlanStatus, Sentiment
 from .selectors import staff_users
@@ -55,9 +55,9 @@ class PlanForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Querysets evaluated per form, so new staff and reasons show up.
-        self.fields["owner"].queryset = staff_users()
-        self.fields["recovery_team"].queryset = staff_users()
-        self.fields["causes"].queryset = DefectionReason.objects.filter(is_active=True)
+        model_choice_field(self, "owner").queryset = staff_users()
+        model_choice_field(self, "recovery_team").queryset = staff_users()
+        model_choice_field(self, "causes").queryset = DefectionReason.objects.filter(is_active=True)
 
 
 class ActionForm(forms.Form):
@@ -67,4 +67,4 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = staff_users()
+        model_choice_field(self, "owner").queryset = staff_users()

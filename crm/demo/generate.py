@@ -263,7 +263,7 @@ def _customer_columns(ctx: Context, b: Batch, manager_id: np.ndarray) -> dict:
     addresses = [
         f"{h} {STREETS[s]}, {CITIES[c]}" for h, s, c in zip(house, street, city, strict=True)
     ]
-    user_ids = [None] * n
+    user_ids: list[int | None] = [None] * n
     if b.portal_row is not None:
         user_ids[b.portal_row] = ctx.customer_user_id
     return {

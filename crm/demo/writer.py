@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any, Literal
 
 import numpy as np
 from django.db import connection, models
@@ -13,7 +15,7 @@ from django.db import connection, models
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
-def _to_db_lists(columns: dict[str, object], postgres: bool) -> dict[str, list]:
+def _to_db_lists(columns: dict[str, np.ndarray | Iterable[Any]], postgres: bool) -> dict[str, list]:
     """numpy columns -> plain lists the backend accepts (strings for COPY, objects for ORM)."""
     out = {}
     for name, values in columns.items():
@@ -23,8 +25,8 @@ def _to_db_lists(columns: dict[str, object], postgres: bool) -> dict[str, list]:
                 nat = np.isnat(values).tolist()
                 is_date = np.datetime_data(values.dtype)[0] == "D"
                 if postgres:
-                    unit = "D" if is_date else "s"
-                    tz = "naive" if is_date else "UTC"
+                    unit: Literal["D", "s"] = "D" if is_date else "s"
+                    tz: Literal["naive", "UTC"] = "naive" if is_date else "UTC"
                     converted = np.datetime_as_string(values, unit=unit, timezone=tz).tolist()
                 else:
                     ints = values.astype("int64").tolist()
@@ -66,7 +68,9 @@ class Writer:
         self.rows: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
 
-    def write(self, model: type[models.Model], columns: dict[str, object]) -> None:
+    def write(
+        self, model: type[models.Model], columns: dict[str, np.ndarray | Iterable[Any]]
+    ) -> None:
         started = time.perf_counter()
         lists = _to_db_lists(columns, self.postgres)
         n = len(next(iter(lists.values()))) if lists else 0

@@ -29,9 +29,13 @@ PURCHASE_COLUMNS = (
 )
 PURCHASE_REQUIRED = ("reference", "amount", "occurred_at")
 
-COLUMNS = {ImportKind.CUSTOMERS: CUSTOMER_COLUMNS, ImportKind.PURCHASES: PURCHASE_COLUMNS}
+# Keyed by ImportKind; looked up with the job's kind, a plain str equal to the member.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    ImportKind.CUSTOMERS: CUSTOMER_COLUMNS,
+    ImportKind.PURCHASES: PURCHASE_COLUMNS,
+}
 
-TEMPLATES = {
+TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ImportKind.CUSTOMERS: (
         CUSTOMER_COLUMNS,
         (

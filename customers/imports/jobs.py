@@ -107,7 +107,7 @@ def _run(job: ImportJob, on_progress: ProgressCallback | None) -> ImportJob:
     errors: list[RowError] = []
     bad_lines: set[int] = set()
     for line, row, error in records(job.kind, job.content):
-        if error is None:
+        if row is not None:  # records() gives a row or its error, never both
             try:
                 importer.accept(importer.clean(row), line)
             except ValidationFailed as exc:

@@ -47,9 +47,9 @@ class PurchaseImporter:
         for chunk in chunks(sorted(ids)):
             self.customers.update({c.pk: c for c in visible.filter(pk__in=chunk)})
         for chunk in chunks(sorted(emails - {""})):
-            for customer in visible.annotate(lemail=Lower("email")).filter(lemail__in=chunk):
+            for found in visible.annotate(lemail=Lower("email")).filter(lemail__in=chunk):
                 # One instance per customer, so a ladder move is seen by all its rows.
-                customer = self.customers.setdefault(customer.pk, customer)
+                customer = self.customers.setdefault(found.pk, found)
                 self.by_email[customer.email.lower()].append(customer)
         for chunk in chunks(sorted(references - {""})):
             self.existing.update(

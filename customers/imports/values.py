@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Model
+from django.db.models import Choices, Field, Model
 from django.utils import timezone
 
 from ..errors import ValidationFailed
@@ -33,7 +33,7 @@ def chunks(values: Iterable[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
         yield batch
 
 
-def parse_choice(value: str, choices: type, default: str) -> str:
+def parse_choice(value: str, choices: type[Choices], default: str) -> str:
     """Accept a choice by its value or its label, any case; blank means the default."""
     if not value:
         return default
@@ -52,7 +52,10 @@ def check_length(column: str, value: str, max_length: int) -> None:
 
 
 def field_max_length(model: type[Model], name: str) -> int:
-    return model._meta.get_field(name).max_length
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{name} has no max_length.")
+    return field.max_length
 
 
 def parse_date(value: str, column: str) -> dt.date:

@@ -7,7 +7,7 @@ import uuid
 from django.db import transaction
 from django.db.models import F
 
-from customers.errors import ValidationFailed
+from customers.errors import Conflict, ValidationFailed
 from customers.models import Purchase, User
 
 from ..models import EntryKind, LedgerEntry, Membership
@@ -45,7 +45,7 @@ def points_adjust(
     if existing:
         return existing
     if points > 0:
-        entry = credit(
+        credited = credit(
             membership=locked,
             points=points,
             kind=EntryKind.ADJUST,
@@ -55,6 +55,10 @@ def points_adjust(
             pending=False,
             actor=actor,
         )
+        if credited is None:
+            # credit() found the key taken; under the lock, after the look-up above, it cannot.
+            raise Conflict("This adjustment was recorded twice at once; reload and check.")
+        entry = credited
     else:
         entry = debit(
             membership=locked,

@@ -86,8 +86,9 @@ def reward_problems(
         monthly = [
             r.cap_per_month or (r.cap_per_day * 31 if r.cap_per_day else None) for r in earning
         ]
-        if earning and all(monthly):
-            ceiling = sum(monthly) * (program.expiry_months or 0)
+        caps = [m for m in monthly if m]
+        if earning and len(caps) == len(monthly):  # every rule capped
+            ceiling = sum(caps) * (program.expiry_months or 0)
             if cost > ceiling:
                 problems.append(
                     f"Nobody can afford {cost} {program.points_name}: with the monthly caps and expiry "
@@ -96,7 +97,7 @@ def reward_problems(
     return problems
 
 
-def tier_problems(tiers: Iterable[tuple[str, Decimal, Decimal]]) -> list[str]:
+def tier_problems(tiers: Iterable[tuple[str, Decimal, Decimal | int]]) -> list[str]:
     """Contradictions in a program's tiers given as (name, threshold, multiplier)."""
     problems = []
     rows = sorted(tiers, key=lambda t: t[1])

@@ -40,7 +40,8 @@ def points_multiplied(
         value *= tier.multiplier
         steps.append(f"Tier {tier.name}: x {tier.multiplier}")
     for rule in rules:
-        if rule.kind != RuleKind.MULTIPLIER or not rule.applies_on(day):
+        # A multiplier rule always has its multiplier (constraint rule_multiplier_set).
+        if rule.kind != RuleKind.MULTIPLIER or rule.multiplier is None or not rule.applies_on(day):
             continue
         if rule.tier_id and (tier is None or rule.tier_id != tier.pk):
             continue
@@ -160,7 +161,8 @@ def earn_event(
         ),
         None,
     )
-    if rule is None:
+    # An event rule always has its points (constraint rule_event_has_code_and_points).
+    if rule is None or rule.points is None:
         return None
     value, multiplied = points_multiplied(
         Decimal(rule.points),
@@ -260,9 +262,9 @@ def points_backfill(*, program: Program, actor: User) -> int:
     window = f"p.currency = %s AND {day_sql} >= %s" + (
         f" AND {day_sql} <= %s" if program.ends_on else ""
     )
-    window_params = [program.currency, *tz, program.starts_on] + (
-        [*tz, program.ends_on] if program.ends_on else []
-    )
+    window_params: list[str | dt.date] = [program.currency, *tz, program.starts_on]
+    if program.ends_on:
+        window_params += [*tz, program.ends_on]
     pending, expires = lot_date_sql(program, day_sql)
     today = local_today()
     # New members start in the entry tier, as when they join one by one.
@@ -290,7 +292,7 @@ def points_backfill(*, program: Program, actor: User) -> int:
                 [program.pk],
             )
         points_sql = "CAST(floor(p.amount * %s) AS bigint)"
-        pending_params = [*tz, today, *tz] if program.pending_days else []
+        pending_params: list[str | dt.date] = [*tz, today, *tz] if program.pending_days else []
         expires_params = tz if expires != "NULL" else []
         cur.execute(
             f"INSERT INTO {e} (membership_id, kind, points, remaining, idempotency_key, created_at, "  # noqa: S608

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import connection
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -24,10 +25,20 @@ from ..models import (
     TierChange,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-def _qualifying(program: Program, day: dt.date) -> QuerySet[Membership]:
+
+class Qualifying(TypedDict):
+    metric: Decimal
+
+
+def _qualifying(
+    program: Program, day: dt.date
+) -> QuerySet[WithAnnotations[Membership, Qualifying]]:
     """Memberships of a program annotated with what their tier is computed on."""
     start = day - dt.timedelta(days=program.qualification_days)
+    sub: QuerySet[Any, Any]  # spend (purchases) or points (ledger entries)
     if program.tier_basis == TierBasis.SPEND:
         sub = (
             Purchase.objects.filter(
@@ -52,7 +63,7 @@ def _qualifying(program: Program, day: dt.date) -> QuerySet[Membership]:
             .annotate(s=Sum("points"))
             .values("s")
         )
-    dec = DecimalField(max_digits=16, decimal_places=2)
+    dec: DecimalField[Any, Decimal] = DecimalField(max_digits=16, decimal_places=2)
     return Membership.objects.filter(program=program).annotate(
         metric=Coalesce(Subquery(sub, output_field=dec), Value(Decimal(0)), output_field=dec)
     )

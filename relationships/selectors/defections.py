@@ -85,7 +85,7 @@ def defection_report(*, actor: User, today: dt.date | None = None) -> dict:
         .annotate(n=Count("id"))
         .values_list("m", "root_cause", "n")
     ]
-    by_segment = {}
+    by_segment: dict[str, dict[str, dict[str, int]]] = {}
     for seg, r, n in (
         defections.values_list("customer__segment__name", "reason")
         .annotate(n=Count("id"))
@@ -119,8 +119,8 @@ def defection_report(*, actor: User, today: dt.date | None = None) -> dict:
                 "complaints": sum(c.values()),
                 "defection_reasons": d,
                 "complaint_causes": c,
-                "top_defection_reason": max(d, key=d.get) if d else "",
-                "top_complaint_cause": max(c, key=c.get) if c else "",
+                "top_defection_reason": max(d, key=d.__getitem__) if d else "",
+                "top_complaint_cause": max(c, key=c.__getitem__) if c else "",
             }
         )
     return {

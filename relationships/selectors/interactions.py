@@ -15,7 +15,7 @@ from django.template.defaultfilters import floatformat
 from django.utils import dateformat, timezone
 from django.utils.dateparse import parse_datetime
 
-from customers.models import Customer, User
+from customers.models import Customer, Purchase, User
 from customers.selectors import customers_visible_to
 
 from ..models import Channel, Interaction, InteractionKind, Sentiment
@@ -53,7 +53,7 @@ _RANK = {"purchase": 0, "interaction": 1}
 class TimelineEntry:
     kind: str  # "interaction" or "purchase"
     occurred_at: dt.datetime
-    obj: object
+    obj: Interaction | Purchase
 
     @property
     def amount(self) -> Decimal | None:
@@ -111,12 +111,16 @@ def customer_timeline(
 ) -> tuple[list[TimelineEntry], TimelineCursor | None]:
     """Interactions and purchases, newest first: two indexed queries, merged in Python.
     Returns the page and the cursor to continue from, or None at the end."""
-    interactions = _after_cursor(
-        customer.interactions.select_related("author"), "interaction", before
+    interactions = list(
+        _after_cursor(
+            customer.interactions.select_related("author"), "interaction", before
+        ).order_by("-occurred_at", "-id")[: limit + 1]
     )
-    interactions = list(interactions.order_by("-occurred_at", "-id")[: limit + 1])
-    purchases = _after_cursor(customer.purchases.all(), "purchase", before)
-    purchases = list(purchases.order_by("-occurred_at", "-id")[: limit + 1])
+    purchases = list(
+        _after_cursor(customer.purchases.all(), "purchase", before).order_by("-occurred_at", "-id")[
+            : limit + 1
+        ]
+    )
     entries = [TimelineEntry("interaction", i.occurred_at, i) for i in interactions]
     entries += [TimelineEntry("purchase", p.occurred_at, p) for p in purchases]
     entries.sort(key=lambda e: e.sort_key, reverse=True)
@@ -135,7 +139,7 @@ _SENTIMENTS = dict(Sentiment.choices)
 
 def _when(value: dt.datetime) -> tuple[str, str]:
     """(ISO 8601, "Y-m-d H:i") in the current time zone, as the `date` filter shows them."""
-    local = timezone.template_localtime(value)
+    local = timezone.template_localtime(value)  # type: ignore[attr-defined]  # not in django-stubs
     return local.isoformat(), dateformat.format(local, "Y-m-d H:i")
 
 
@@ -145,7 +149,7 @@ def timeline_row(entry: TimelineEntry) -> dict[str, Any]:
     value, twenty to thirty entries per customer page."""
     obj = entry.obj
     iso, when = _when(entry.occurred_at)
-    if entry.kind == "purchase":
+    if isinstance(obj, Purchase):  # entry.kind == "purchase"
         return {
             "is_purchase": True,
             "pk": obj.pk,

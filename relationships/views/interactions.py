@@ -60,9 +60,14 @@ def follow_up_list(request):
     due = list(follow_ups_due(actor=request.user, until=until))
     later = follow_ups_due(actor=request.user).filter(follow_up_on__gt=until).count()
     groups = [
-        ("overdue", "Overdue", [i for i in due if i.follow_up_on < day]),
+        # follow_ups_due returns only interactions with a follow-up date
+        ("overdue", "Overdue", [i for i in due if i.follow_up_on and i.follow_up_on < day]),
         ("today", "Today", [i for i in due if i.follow_up_on == day]),
-        ("upcoming", f"Next {UPCOMING_DAYS} days", [i for i in due if i.follow_up_on > day]),
+        (
+            "upcoming",
+            f"Next {UPCOMING_DAYS} days",
+            [i for i in due if i.follow_up_on and i.follow_up_on > day],
+        ),
     ]
     return render(
         request,
