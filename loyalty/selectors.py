@@ -74,13 +74,6 @@ def redemptions_visible_to(actor: User) -> QuerySet[Redemption]:
     ).select_related("reward", "membership__program", "membership__customer")
 
 
-def redemption_get(*, actor: User, pk: Any) -> Redemption:
-    try:
-        return redemptions_visible_to(actor).get(pk=pk)
-    except (Redemption.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such redemption.") from exc
-
-
 def program_list() -> QuerySet[Program]:
     return Program.objects.order_by("name")
 
@@ -241,10 +234,6 @@ def bar_chart(data: list[dict], *, width: int = 560, height: int = 180) -> dict:
 # ---------------------------------------------------------------- portal
 
 
-def customer_memberships(*, customer: Customer) -> QuerySet[Membership]:
-    return Membership.objects.filter(customer=customer).select_related("program", "tier")
-
-
 def rewards_for_membership(*, membership: Membership) -> list[dict]:
     """The catalogue as this member sees it: what they can afford and what stops them."""
     today = timezone.localdate()
@@ -326,11 +315,6 @@ def with_retention(redemptions: QuerySet[OfferRedemption]) -> QuerySet[OfferRede
         customer=OuterRef("customer"), occurred_at__gt=OuterRef("redeemed_at")
     )
     return redemptions.select_related("customer").annotate(bought_again=Exists(later))
-
-
-def offer_retention(*, offer: Offer) -> QuerySet[OfferRedemption]:
-    """Who used the offer and whether they bought again afterwards (retained)."""
-    return with_retention(offer.redemptions.all())
 
 
 def ledger_drift() -> QuerySet[Membership]:
