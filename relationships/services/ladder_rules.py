@@ -83,7 +83,8 @@ def _candidates(
     same move was not dismissed before. Four grouped statements, whatever the book size;
     ``customer_ids`` limits them to those customers (an incremental night's changed ones).
     ``counts``: the nightly run's per-customer purchase and praise counts up to the end of
-    ``run_date`` (see nightly.step_ladder), which spare two passes over purchases and interactions."""
+    ``run_date`` (see relationships.nightly.flags.step_ladder), which spare two passes
+    over purchases and interactions."""
     day_end = timezone.make_aware(dt.datetime.combine(run_date + dt.timedelta(days=1), dt.time()))
     advocacy = _grouped(
         LedgerEntry.objects.filter(
