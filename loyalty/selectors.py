@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
+from customers.dates import add_months
 from customers.models import Customer, Purchase, User
 from customers.selectors import customer_is_visible_to, customer_of_user, customers_visible_to
 
@@ -147,11 +148,6 @@ def customer_loyalty_panel(*, actor: User, customer: Customer) -> dict | None:
     }
 
 
-def _month_start(day: dt.date, back: int) -> dt.date:
-    month0 = day.year * 12 + day.month - 1 - back
-    return dt.date(month0 // 12, month0 % 12 + 1, 1)
-
-
 def program_dashboard(*, program: Program, months: int = 12) -> dict:
     """Members by tier, points liability, earned and burnt points per month, and the
     rules, tiers and rewards the program page lists."""
@@ -168,14 +164,15 @@ def program_dashboard(*, program: Program, months: int = 12) -> dict:
         n=Count("id"),
     )
     today = timezone.localdate()
-    start = _month_start(today, months - 1)
+    this_month = today.replace(day=1)
+    start = add_months(this_month, -(months - 1))
     flows = (
         LedgerEntry.objects.filter(membership__program=program, effective_on__gte=start)
         .annotate(month=TruncMonth("effective_on"))
         .values("month", "kind")
         .annotate(total=Sum("points"))
     )
-    labels = [_month_start(today, back) for back in range(months - 1, -1, -1)]
+    labels = [add_months(this_month, -back) for back in range(months - 1, -1, -1)]
     earn = dict.fromkeys(labels, 0)
     burn = dict.fromkeys(labels, 0)
     for row in flows:
