@@ -1,3 +1,4 @@
+# Over 600 lines, kept whole: model declarations (fields, choices, constraints) by subject.
 from decimal import Decimal
 
 from django.conf import settings
