@@ -1,4 +1,3 @@
-# Over 600 lines, kept whole: model declarations, their constraints and clean() checks only.
 """Loyalty programs on a points ledger.
 
 Invariants the database keeps: one membership per customer and program; a cached
