@@ -21,8 +21,8 @@ from relationships.selectors import (
     retention_trend,
     value_tier_grid,
 )
+from relationships.views.charts import CHART_H, CHART_W, PAD
 
-CHART_W, CHART_H, PAD = 640, 220, 36
 QUEUE_LIMIT = 200  # the top of the queue by value at risk; nobody calls more in a morning
 
 

@@ -1,4 +1,6 @@
-"""API plumbing shared by every app: permission, pagination and the error handler."""
+"""API plumbing shared by every app: the cursor pagination, which answers a bad cursor with
+a 400. The permission is customers.permissions.IsStaffMember, the error handler
+crm.api_errors."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, pagination

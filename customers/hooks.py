@@ -24,10 +24,6 @@ def on_purchase_recorded(listener: PurchaseListener) -> PurchaseListener:
     return listener
 
 
-def purchase_listeners() -> tuple[PurchaseListener, ...]:
-    return tuple(_purchase_listeners)
-
-
 def notify_purchase_recorded(purchase: "Purchase") -> None:
     for listener in _purchase_listeners:
         listener(purchase)

@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
+from customers.dates import add_months
 from customers.models import Customer, Purchase, User
 from customers.selectors import customer_is_visible_to, customer_of_user, customers_visible_to
 
@@ -75,13 +76,6 @@ def redemptions_visible_to(actor: User) -> QuerySet[Redemption]:
     return Redemption.objects.filter(
         membership__customer__in=customers_in_reach(actor)
     ).select_related("reward", "membership__program", "membership__customer")
-
-
-def redemption_get(*, actor: User, pk: Any) -> Redemption:
-    try:
-        return redemptions_visible_to(actor).get(pk=pk)
-    except (Redemption.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such redemption.") from exc
 
 
 def program_list() -> QuerySet[Program]:
@@ -157,11 +151,6 @@ def customer_loyalty_panel(*, actor: User, customer: Customer) -> dict | None:
     }
 
 
-def _month_start(day: dt.date, back: int) -> dt.date:
-    month0 = day.year * 12 + day.month - 1 - back
-    return dt.date(month0 // 12, month0 % 12 + 1, 1)
-
-
 def program_dashboard(*, program: Program, months: int = 12) -> dict:
     """Members by tier, points liability, earned and burnt points per month, and the
     rules, tiers and rewards the program page lists."""
@@ -178,14 +167,15 @@ def program_dashboard(*, program: Program, months: int = 12) -> dict:
         n=Count("id"),
     )
     today = timezone.localdate()
-    start = _month_start(today, months - 1)
+    this_month = today.replace(day=1)
+    start = add_months(this_month, -(months - 1))
     flows = (
         LedgerEntry.objects.filter(membership__program=program, effective_on__gte=start)
         .annotate(month=TruncMonth("effective_on"))
         .values("month", "kind")
         .annotate(total=Sum("points"))
     )
-    labels = [_month_start(today, back) for back in range(months - 1, -1, -1)]
+    labels = [add_months(this_month, -back) for back in range(months - 1, -1, -1)]
     earn = dict.fromkeys(labels, 0)
     burn = dict.fromkeys(labels, 0)
     for row in flows:
@@ -242,10 +232,6 @@ def bar_chart(data: list[dict], *, width: int = 560, height: int = 180) -> dict:
 
 
 # ---------------------------------------------------------------- portal
-
-
-def customer_memberships(*, customer: Customer) -> QuerySet[Membership]:
-    return Membership.objects.filter(customer=customer).select_related("program", "tier")
 
 
 def rewards_for_membership(*, membership: Membership) -> list[dict]:
@@ -329,11 +315,6 @@ def with_retention(redemptions: QuerySet[OfferRedemption]) -> QuerySet[OfferRede
         customer=OuterRef("customer"), occurred_at__gt=OuterRef("redeemed_at")
     )
     return redemptions.select_related("customer").annotate(bought_again=Exists(later))
-
-
-def offer_retention(*, offer: Offer) -> QuerySet[OfferRedemption]:
-    """Who used the offer and whether they bought again afterwards (retained)."""
-    return with_retention(offer.redemptions.all())
 
 
 class LedgerTotals(TypedDict):

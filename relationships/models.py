@@ -1,3 +1,4 @@
+# Over 600 lines, kept whole: model declarations (fields, choices, constraints) by subject.
 from decimal import Decimal
 
 from django.conf import settings
@@ -92,7 +93,7 @@ class Interaction(models.Model):
         return self.follow_up_on is not None and self.follow_up_done_at is None
 
 
-# --- Relationship strategies, retention analytics and risk (issue 3) -----------------
+# --- Relationship strategies, retention analytics and risk -------------------------
 
 
 class RelationshipType(models.TextChoices):
@@ -254,7 +255,7 @@ class CustomerMetrics(models.Model):
     strategic_band = models.SmallIntegerField(choices=ValueBand.choices, default=ValueBand.LOW)
     risk_score = models.PositiveSmallIntegerField(default=0)
     reasons = models.JSONField(default=list, blank=True)
-    # Inputs an incremental night reuses for customers with nothing new (see nightly.py).
+    # Inputs an incremental night reuses for customers with nothing new (relationships/nightly/incremental.py).
     revenue_12m = models.DecimalField(
         max_digits=16,
         decimal_places=2,
@@ -518,7 +519,7 @@ class Defection(models.Model):
         return f"{self.customer} left on {self.defected_on}: {self.reason}"
 
 
-# --- Ladder of loyalty suggestions, corrective plans (issue 3) -------------------------
+# --- Ladder of loyalty suggestions, corrective plans -----------------------------------
 
 
 class SuggestionStatus(models.TextChoices):
@@ -588,8 +589,9 @@ class PlanStatus(models.TextChoices):
 
 
 class CorrectivePlan(models.Model):
-    """Step 4 of relationship-marketing practice: what we do about the root causes that
-    make customers leave, who owns it, and (on its page) whether defections went down."""
+    """What we do about the root causes that make customers leave (after valuing customers,
+    measuring retention and finding why they defect), who owns it, and (on its page)
+    whether defections went down."""
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)

@@ -83,7 +83,7 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
 
 
-# ---- loyalty (appended by the loyalty helper)
+# --- Loyalty --------------------------------------------------------------------------
 from loyalty.models import EarningRule, Membership, Program, Reward, Tier  # noqa: E402
 
 
@@ -168,7 +168,7 @@ class RiskFlagFactory(factory.django.DjangoModelFactory):
     value_at_risk = Decimal("500.00")
 
 
-# --- Ladder suggestions, defections, corrective plans (issue 3, ladder/plans helper) -------
+# --- Ladder suggestions, defections, corrective plans ----------------------------------
 from relationships.models import (  # noqa: E402
     CorrectiveAction,
     CorrectivePlan,

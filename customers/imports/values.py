@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Choices, Field, Model
 from django.utils import timezone
 
+from ..dates import local_midnight
 from ..errors import ValidationFailed
 
 BATCH_SIZE = 500
@@ -69,7 +68,7 @@ def parse_moment(value: str, column: str) -> dt.datetime:
     """ISO 8601 with a time zone, or a bare date meaning midnight where the company is."""
     if DATE_ONLY.match(value):
         day = parse_date(value, column)
-        return dt.datetime.combine(day, dt.time.min, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+        return local_midnight(day)
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError as exc:

@@ -6,22 +6,17 @@ and then move points with credit and debit; idempotency keys are unique in the d
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Iterable
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
+from customers.dates import add_months
+
 from ..errors import InsufficientPoints
 from ..models import ExpiryPolicy, LedgerEntry, Membership, Program
 from ._common import local_today
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def lot_dates(program: Program, earned_on: dt.date) -> tuple[dt.date | None, dt.date | None]:
@@ -31,7 +26,7 @@ def lot_dates(program: Program, earned_on: dt.date) -> tuple[dt.date | None, dt.
         earned_on + dt.timedelta(days=program.pending_days) if program.pending_days else None
     )
     if program.expiry_policy == ExpiryPolicy.MONTHS_AFTER_EARNING:
-        expires_on = _add_months(earned_on, program.expiry_months or 0)
+        expires_on = add_months(earned_on, program.expiry_months or 0)
     elif program.expiry_policy == ExpiryPolicy.END_OF_YEAR:
         expires_on = dt.date(earned_on.year + 1, 1, 1)
     else:

@@ -12,6 +12,7 @@ from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from customers.dates import local_midnight
 from customers.models import Purchase
 
 from ..models import (
@@ -104,9 +105,8 @@ def _metric_sql(program: Program, run_date: dt.date) -> tuple[str, list]:
     m, e = Membership._meta.db_table, LedgerEntry._meta.db_table
     start = run_date - dt.timedelta(days=program.qualification_days)
     if program.tier_basis == TierBasis.SPEND:
-        tz = timezone.get_current_timezone()
-        since = dt.datetime.combine(start + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-        until = dt.datetime.combine(run_date + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        since = local_midnight(start + dt.timedelta(days=1))
+        until = local_midnight(run_date + dt.timedelta(days=1))
         p = Purchase._meta.db_table
         return (
             f"SELECT mm.id AS mid, SUM(p.amount) AS metric FROM {p} p JOIN {m} mm "  # noqa: S608

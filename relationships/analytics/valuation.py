@@ -13,7 +13,6 @@ import numpy as np
 from scipy import stats
 
 LOW, MID, HIGH = 0, 1, 2
-BAND_NAMES = {LOW: "low", MID: "mid", HIGH: "high"}
 
 # Points out of 100 for each strategic signal (they add up to 100).
 STRATEGIC_WEIGHTS = {

@@ -21,7 +21,7 @@ from .analytics import (
     strategies,
     value_tier_grid,
 )
-from .defections import defection_report, month_add
+from .defections import defection_report
 from .interactions import (
     TimelineCursor,
     TimelineEntry,
@@ -76,7 +76,6 @@ __all__ = [
     "latest_run_date",
     "metrics_visible_to",
     "model_fits",
-    "month_add",
     "nightly_runs",
     "open_suggestions",
     "plan_effect",

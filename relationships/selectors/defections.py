@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from customers.dates import add_months, local_midnight
 from customers.models import User
 from customers.selectors import customers_visible_to
 
@@ -22,21 +23,11 @@ REPORT_MONTHS = 12
 UNCLASSIFIED = "Not classified"
 
 
-def month_add(day: dt.date, months: int) -> dt.date:
-    """The first of the month `months` after (or before) the month of `day`."""
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def as_local_date(value: dt.date | dt.datetime) -> dt.date:
     """A TruncMonth value as a date: truncating a DateTimeField gives a datetime."""
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return value
-
-
-def aware_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
 def _grid(rows: list[tuple], months: list[dt.date], labels: list[str]) -> list[dict]:
@@ -56,8 +47,8 @@ def defection_report(*, actor: User, today: dt.date | None = None) -> dict:
     """Defection reasons and complaint root causes over the last 12 months (this month
     included), per month and per segment."""
     today = today or timezone.localdate()
-    start = month_add(today, -(REPORT_MONTHS - 1))
-    months = [month_add(start, i) for i in range(REPORT_MONTHS)]
+    start = add_months(today.replace(day=1), -(REPORT_MONTHS - 1))
+    months = [add_months(start, i) for i in range(REPORT_MONTHS)]
     visible = customers_visible_to(actor)
 
     defections = Defection.objects.filter(
@@ -66,8 +57,8 @@ def defection_report(*, actor: User, today: dt.date | None = None) -> dict:
     complaints = Interaction.objects.filter(
         customer__in=visible,
         kind=InteractionKind.COMPLAINT,
-        occurred_at__gte=aware_midnight(start),
-        occurred_at__lt=aware_midnight(today + dt.timedelta(days=1)),
+        occurred_at__gte=local_midnight(start),
+        occurred_at__lt=local_midnight(today + dt.timedelta(days=1)),
     )
     names = dict(DefectionReason.objects.values_list("pk", "name"))
 

@@ -8,6 +8,7 @@ import datetime as dt
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from customers.dates import local_midnight
 from customers.models import Customer, Stage, StageChange, User
 from customers.selectors import customers_visible_to
 
@@ -45,7 +46,7 @@ def stage_changes_visible_to(actor: User) -> QuerySet[StageChange]:
 def stage_moves_this_month(*, actor: User, today: dt.date | None = None) -> dict:
     """How many moves up and down the ladder since the first of this month (one query)."""
     today = today or timezone.localdate()
-    start = timezone.make_aware(dt.datetime.combine(today.replace(day=1), dt.time()))
+    start = local_midnight(today.replace(day=1))
     up = Q(**{"to_rank__gt": F("from_rank")})
     counts = (
         stage_changes_visible_to(actor)

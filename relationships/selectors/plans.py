@@ -10,11 +10,12 @@ from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
+from customers.dates import add_months, local_midnight
 from customers.models import Role, User
 from customers.selectors import customers_visible_to
 
 from ..models import CorrectiveAction, CorrectivePlan, Defection
-from .defections import as_local_date, aware_midnight, month_add
+from .defections import as_local_date
 
 EFFECT_MONTHS = 6
 
@@ -66,11 +67,12 @@ def plan_effect(*, actor: User, plan: CorrectivePlan, today: dt.date | None = No
     if plan.started_on is None:
         return None
     today = today or timezone.localdate()
-    pivot = plan.started_on if plan.started_on.day == 1 else month_add(plan.started_on, 1)
+    first = plan.started_on.replace(day=1)
+    pivot = first if plan.started_on.day == 1 else add_months(first, 1)
     # The month the plan starts in (unless it starts on the 1st) belongs to neither side.
-    before_months = [month_add(plan.started_on, i) for i in range(-EFFECT_MONTHS, 0)]
-    months = before_months + [month_add(pivot, i) for i in range(EFFECT_MONTHS)]
-    months = [m for m in months if month_add(m, 1) <= today]  # only months that are over
+    before_months = [add_months(first, i) for i in range(-EFFECT_MONTHS, 0)]
+    months = before_months + [add_months(pivot, i) for i in range(EFFECT_MONTHS)]
+    months = [m for m in months if add_months(m, 1) <= today]  # only months that are over
     if not months:
         return {"months": [], "before": None, "after": None, "pivot": pivot, "causes": []}
     cause_ids = list(plan.causes.values_list("pk", flat=True))
@@ -81,7 +83,7 @@ def plan_effect(*, actor: User, plan: CorrectivePlan, today: dt.date | None = No
             customer__in=visible,
             reason__in=cause_ids,
             defected_on__gte=months[0],
-            defected_on__lt=month_add(months[-1], 1),
+            defected_on__lt=add_months(months[-1], 1),
         )
         .annotate(m=TruncMonth("defected_on"))
         .values_list("m")
@@ -92,9 +94,9 @@ def plan_effect(*, actor: User, plan: CorrectivePlan, today: dt.date | None = No
 
     active_filters = {}
     for i, m in enumerate(months):
-        end = month_add(m, 1)
+        end = add_months(m, 1)
         started = Q(acquired_on__lt=end) | Q(
-            acquired_on__isnull=True, created_at__lt=aware_midnight(end)
+            acquired_on__isnull=True, created_at__lt=local_midnight(end)
         )
         stayed = Q(left__isnull=True) | Q(left__gte=m)
         active_filters[f"m{i}"] = Count("id", filter=started & stayed)

@@ -15,6 +15,7 @@ from django.db.models import Count, F, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from customers.dates import local_midnight
 from customers.errors import ValidationFailed
 from customers.models import Customer, CustomerStatus, Purchase, Stage
 from loyalty.models import LedgerEntry
@@ -83,8 +84,9 @@ def _candidates(
     same move was not dismissed before. Four grouped statements, whatever the book size;
     ``customer_ids`` limits them to those customers (an incremental night's changed ones).
     ``counts``: the nightly run's per-customer purchase and praise counts up to the end of
-    ``run_date`` (see nightly.step_ladder), which spare two passes over purchases and interactions."""
-    day_end = timezone.make_aware(dt.datetime.combine(run_date + dt.timedelta(days=1), dt.time()))
+    ``run_date`` (see relationships.nightly.flags.step_ladder), which spare two passes
+    over purchases and interactions."""
+    day_end = local_midnight(run_date + dt.timedelta(days=1))
     advocacy = _grouped(
         LedgerEntry.objects.filter(
             event_code__in=ADVOCACY_EVENTS,

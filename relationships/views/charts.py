@@ -3,6 +3,8 @@ templates draw and escape."""
 
 from __future__ import annotations
 
+# One frame for every server-drawn chart, these pages' and crm's analytics dashboard alike:
+# the viewBox size and the margin left around the plot for axis labels.
 CHART_W, CHART_H, PAD = 640, 220, 36
 # Distinguishable on white, also for the common colour-blindness (Okabe-Ito).
 PALETTE = [

@@ -8,19 +8,17 @@ from relationships.analytics.clv import (
     GammaGammaParams,
     bgnbd_expected_purchases,
     bgnbd_expected_purchases_at,
-    bgnbd_expected_purchases_new,
     bgnbd_log_likelihood,
     bgnbd_p_alive,
     clv_discounted,
-    clv_simple,
     fit_bgnbd,
     fit_gamma_gamma,
     gamma_gamma_expected_spend,
     gamma_gamma_log_likelihood,
     holdout_error,
-    simulate_bgnbd,
-    simulate_gamma_gamma,
 )
+
+from .simulate import bgnbd_expected_purchases_new, simulate_bgnbd, simulate_gamma_gamma
 
 # The BG/NBD fit to the CDNOW sample in Fader, Hardie and Lee (2005), time in weeks.
 CDNOW = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
@@ -330,25 +328,6 @@ def test_clv_discounts_each_month_at_the_monthly_equivalent_rate():
     d = 1.10 ** (1 / 12) - 1  # 0.7974% a month
     expected = (first / (1 + d) + (both - first) / (1 + d) ** 2) * 30.93832
     assert clv[0] == pytest.approx(expected, rel=1e-6)
-
-
-@pytest.mark.parametrize(
-    ("margin", "rate", "discount", "expected"),
-    [
-        (100.0, 0.8, 0.1, 266.6667),  # 100 * 0.8 / (1 + 0.1 - 0.8) = 80 / 0.3
-        (100.0, 0.9, 0.1, 450.0),  # 90 / 0.2
-        (50.0, 0.0, 0.1, 0.0),
-    ],
-)
-def test_clv_simple(margin, rate, discount, expected):
-    assert clv_simple(margin=margin, retention_rate=rate, discount_rate=discount) == (
-        pytest.approx(expected, abs=1e-4)
-    )
-
-
-def test_clv_simple_rejects_an_infinite_value():
-    with pytest.raises(ValueError, match="1 \\+ discount_rate > retention_rate"):
-        clv_simple(margin=10.0, retention_rate=1.0, discount_rate=0.0)
 
 
 def test_holdout_error_is_the_mean_absolute_miss_in_purchases():

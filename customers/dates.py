@@ -1,0 +1,31 @@
+"""Calendar arithmetic every app needs: whole months, and where a local day starts.
+
+Here, in the lowest app, so that loyalty and relationships share one version of each.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+from django.utils import timezone
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day of the month `months` later (earlier when negative), or the last day of
+    that month when it is shorter: 31 January plus one month is 28 or 29 February."""
+    index = month_index(day) + months
+    year, month = index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def month_index(day: dt.date) -> int:
+    """Months since the start of year 0, so that consecutive months differ by one across
+    years (December 2025 and January 2026 too)."""
+    return day.year * 12 + day.month - 1
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The aware moment `day` starts in the current time zone (TIME_ZONE unless a request
+    activated another): where a query on a DateTimeField has to cut for that day."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
