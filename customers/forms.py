@@ -1,8 +1,10 @@
 """Staff forms on customers: they check the shape of the input; the services decide."""
 
+from typing import cast
+
 from django import forms
 
-from .models import Customer
+from .models import Customer, CustomerStatus
 from .selectors import account_managers
 from .web import datetime_local_widget, now_local
 
@@ -26,6 +28,16 @@ class CustomerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["tags"].initial = ", ".join(t.name for t in self.instance.tags.all())
+        if self.instance.status != CustomerStatus.DEFECTED:
+            # Leaving is recorded with its reason through "Mark defected"; the service
+            # refuses the bare status too, should it be posted anyway.
+            status = cast(forms.ChoiceField, self.fields["status"])
+            status.widget.choices = [
+                (v, label) for v, label in CustomerStatus.choices if v != CustomerStatus.DEFECTED
+            ]
+            status.help_text = (
+                "To record that the customer left, use “Mark defected” on their page."
+            )
         if actor.is_admin and not self.instance.pk:
             self.fields["account_manager"].queryset = account_managers()
             self.fields["account_manager"].empty_label = "Nobody yet"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import Q, QuerySet
@@ -112,7 +112,7 @@ def customer_timeline(
     """Interactions and purchases, newest first: two indexed queries, merged in Python.
     Returns the page and the cursor to continue from, or None at the end."""
     interactions = _after_cursor(
-        customer.interactions.select_related("author"), "interaction", before
+        customer.interactions.select_related("author", "root_cause"), "interaction", before
     )
     interactions = list(interactions.order_by("-occurred_at", "-id")[: limit + 1])
     purchases = _after_cursor(customer.purchases.all(), "purchase", before)
@@ -157,6 +157,7 @@ def timeline_row(entry: TimelineEntry) -> dict[str, Any]:
             "product": obj.product,
             "category": obj.category,
         }
+    interaction = cast(Interaction, obj)
     return {
         "is_purchase": False,
         "pk": obj.pk,
@@ -173,6 +174,8 @@ def timeline_row(entry: TimelineEntry) -> dict[str, Any]:
         "follow_up_on": obj.follow_up_on.isoformat() if obj.follow_up_on else "",
         "follow_up_done": obj.follow_up_done_at is not None,
         "notes": obj.notes,
+        "is_complaint": interaction.kind == InteractionKind.COMPLAINT,
+        "root_cause": interaction.root_cause.name if interaction.root_cause else "",
     }
 
 
