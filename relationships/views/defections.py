@@ -37,7 +37,7 @@ LIST_LIMIT = 200
 def customer_mark_defected_view(request, pk: int):
     customer = customer_get(actor=request.user, pk=pk)
     panel = customer_defection_panel(actor=request.user, customer=customer)
-    form = DefectionForm(request.POST or None)
+    form = DefectionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             defection_record(actor=request.user, customer=customer, **form.cleaned_data)

@@ -74,7 +74,10 @@ def complaint_root_cause_view(request, pk: int):
     back = _safe_next(
         request, f"{reverse('customer-detail', args=[interaction.customer_id])}#interaction-{pk}"
     )
-    form = RootCauseForm(request.POST or None, initial={"root_cause": interaction.root_cause_id})
+    form = RootCauseForm(
+        request.POST if request.method == "POST" else None,
+        initial={"root_cause": interaction.root_cause_id},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             complaint_root_cause_set(
