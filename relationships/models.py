@@ -88,6 +88,7 @@ class Interaction(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="complaint") | Q(root_cause__isnull=True),
                 name="interaction_root_cause_only_on_complaints",
+                violation_error_message="Only a complaint has a root cause.",
             ),
         ]
 

@@ -43,6 +43,7 @@ class Migration(migrations.Migration):
                     ("kind", "complaint"), ("root_cause__isnull", True), _connector="OR"
                 ),
                 name="interaction_root_cause_only_on_complaints",
+                violation_error_message="Only a complaint has a root cause.",
             ),
         ),
     ]

@@ -7,6 +7,8 @@ import re
 from html import unescape
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -292,3 +294,15 @@ def test_a_month_bar_is_bounded_by_its_month(client, manager_a, customer_a):
 
     assert "Acme Alpha" not in this
     assert "Acme Alpha" in that
+
+
+def test_the_database_keeps_causes_on_complaints_only(manager_a, customer_a):
+    call = InteractionFactory.build(
+        customer=customer_a, author=manager_a, kind="support", root_cause=reason("price")
+    )
+
+    # What the admin's form runs first: a message, not an error page.
+    with pytest.raises(ValidationError, match="Only a complaint has a root cause"):
+        call.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        call.save()
