@@ -103,7 +103,10 @@ def test_the_book_says_why_customers_left_and_what_they_complained_about():
         defected.values_list("pk", flat=True)
     )
     assert all(d.reason.is_active for d in defections)
-    assert all(d.customer.acquired_on <= d.defected_on <= today for d in defections)
+    assert all(
+        d.customer.acquired_on is not None and d.customer.acquired_on <= d.defected_on <= today
+        for d in defections
+    )
     assert defections.exclude(exit_interview_notes="").count() > defections.count() / 2
     assert len(set(defections.values_list("reason__code", flat=True))) >= 4
     # Every complaint is classified, and nothing else has a cause.

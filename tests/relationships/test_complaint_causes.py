@@ -64,7 +64,7 @@ def test_a_complaint_is_logged_with_its_cause_and_shows_it(client, manager_a, cu
     )
 
     assert response.status_code == 302
-    assert Interaction.objects.get().root_cause.code == "price"
+    assert Interaction.objects.get().root_cause == reason("price")
     page = client.get(reverse("customer-detail", args=[customer_a.pk])).content.decode()
     assert "Root cause: <strong>Price</strong>" in page
 
@@ -177,7 +177,7 @@ def test_api_reclassifies_a_complaint(manager_a, old_complaint):
 
 
 def test_only_a_complaint_gets_a_cause_later(manager_a, customer_a):
-    call = InteractionFactory(customer=customer_a, author=manager_a, kind="support")
+    call = InteractionFactory.create(customer=customer_a, author=manager_a, kind="support")
 
     response = api(manager_a).post(
         f"/api/v1/interactions/{call.pk}/root-cause/", {"root_cause": "price"}, format="json"
@@ -206,9 +206,9 @@ def book(manager_a, manager_b, customer_a, customer_b):
     DefectionFactory(customer=customer_b, reason=price, defected_on=TODAY)
     InteractionFactory(customer=customer_a, author=manager_a, kind="complaint", root_cause=price)
     InteractionFactory(customer=a2, author=manager_a, kind="complaint")  # not classified
-    plan = CorrectivePlanFactory(title="Fair renewal prices")
+    plan = CorrectivePlanFactory.create(title="Fair renewal prices")
     plan.causes.add(price)
-    CorrectivePlanFactory(title="Faster support").causes.add(service)
+    CorrectivePlanFactory.create(title="Faster support").causes.add(service)
     return {"a2": a2, "plan": plan}
 
 
