@@ -19,6 +19,7 @@ from loyalty.selectors import customer_loyalty_panel
 from relationships.forms import InteractionForm
 from relationships.selectors import (
     TimelineCursor,
+    customer_defection_panel,
     customer_risk_panel,
     customer_timeline,
     timeline_row,
@@ -68,9 +69,10 @@ def _timeline_context(customer, before):
     }
 
 
-def _panels(actor, customer) -> list[dict]:
-    """Sidebar panels other apps contribute: risk and value first, then loyalty."""
-    panels = []
+def _panels(actor, customer, defection: dict) -> list[dict]:
+    """Sidebar panels other apps contribute: why a defected customer left, risk and value,
+    then loyalty."""
+    panels = [defection] if defection["defected"] else []
     risk = customer_risk_panel(actor=actor, customer=customer)
     if risk is not None:
         panels.append(risk)
@@ -89,6 +91,7 @@ def customer_detail(request, pk: int):
     except BadBefore:
         before = None
         timeline_error = "That link does not point into this timeline (it may be cut short); here are the newest entries."
+    defection = customer_defection_panel(actor=request.user, customer=customer)
     context = {
         "timeline_error": timeline_error,
         "nav": "customers",
@@ -96,7 +99,8 @@ def customer_detail(request, pk: int):
         "assignments": list(customer_assignment_history(customer=customer)[:20]),
         "stage_changes": customer_stage_history(customer=customer),
         "interaction_form": InteractionForm(),
-        "panels": _panels(request.user, customer),
+        "panels": _panels(request.user, customer, defection),
+        "defection": defection,
         "older_page": before is not None,
         **_timeline_context(customer, before),
     }

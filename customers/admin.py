@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from .admin_mixins import ReadOnlyAdmin
+from .errors import ValidationFailed
 from .models import (
     AccountManagerAssignment,
     Customer,
@@ -13,6 +15,7 @@ from .models import (
     Tag,
     User,
 )
+from .services import check_status_change
 
 
 class UserChange(UserChangeForm):
@@ -103,8 +106,25 @@ class PurchaseInline(admin.TabularInline):
         return super().get_queryset(request).order_by("-occurred_at")
 
 
+class CustomerAdminForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what shows
+
+    def clean_status(self) -> str:
+        status = self.cleaned_data["status"]
+        try:
+            check_status_change(
+                current=self.instance.status if self.instance.pk else None, new=status
+            )
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return status
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerAdminForm
     list_display = (
         "name",
         "kind",

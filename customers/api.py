@@ -139,7 +139,12 @@ class CustomerUpdateSerializer(serializers.Serializer):
         queryset=Segment.objects.all(), required=False, allow_null=True
     )
     stage = serializers.ChoiceField(choices=Stage.choices, required=False)
-    status = serializers.ChoiceField(choices=CustomerStatus.choices, required=False)
+    status = serializers.ChoiceField(
+        choices=CustomerStatus.choices,
+        required=False,
+        help_text="A customer becomes defected only through POST /api/v1/defections/, "
+        "which records why; setting it here is refused.",
+    )
     acquired_on = serializers.DateField(required=False, allow_null=True)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, max_length=50

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
-from .models import Customer, User
+from .models import Customer, CustomerStatus, User
 from .selectors import account_managers
 from .web import datetime_local_widget, model_choice_field, now_local
 
@@ -28,6 +30,16 @@ class CustomerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["tags"].initial = ", ".join(t.name for t in self.instance.tags.all())
+        if self.instance.status != CustomerStatus.DEFECTED:
+            # Leaving is recorded with its reason through "Mark defected"; the service
+            # refuses the bare status too, should it be posted anyway.
+            status = cast(forms.ChoiceField, self.fields["status"])
+            status.widget.choices = [
+                (v, label) for v, label in CustomerStatus.choices if v != CustomerStatus.DEFECTED
+            ]
+            status.help_text = (
+                "To record that the customer left, use “Mark defected” on their page."
+            )
         if actor.is_admin and not self.instance.pk:
             manager = model_choice_field(self, "account_manager")
             manager.queryset = account_managers()

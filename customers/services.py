@@ -42,6 +42,21 @@ def check_account_manager(account_manager: User | None) -> None:
         )
 
 
+# A defection needs its reason (relationships records it); a status field alone cannot
+# say why, so no edit, API call or import row turns a customer defected by itself.
+MARK_DEFECTED_HINT = (
+    "A customer becomes defected through “Mark defected” on their page (API: POST "
+    "/api/v1/defections/), which records why they left."
+)
+
+
+def check_status_change(*, current: str | None, new: str) -> None:
+    """Refuse turning a customer defected through a plain field change. Keeping an
+    already defected customer defected (an edit of their name, say) is fine."""
+    if new == CustomerStatus.DEFECTED and current != CustomerStatus.DEFECTED:
+        raise ValidationFailed(MARK_DEFECTED_HINT, field="status")
+
+
 def validate_customer_fields(fields: dict[str, Any]) -> None:
     """The rules on a customer's own fields, for whichever of them `fields` holds. Unknown
     names are refused: the services write Customer.EDITABLE_FIELDS and no others."""
@@ -82,6 +97,8 @@ def customer_create(
     _check_staff(actor)
     fields["name"] = name
     validate_customer_fields(fields)
+    if "status" in fields:
+        check_status_change(current=None, new=fields["status"])
     if actor.is_account_manager:
         if account_manager is not None and account_manager != actor:
             raise NotAllowed("An account manager can only add customers to their own book.")
@@ -106,12 +123,28 @@ def customer_update(
 ) -> Customer:
     _check_staff(actor)
     validate_customer_fields(fields)
+    if "status" in fields:
+        check_status_change(current=customer.status, new=fields["status"])
     for key, value in fields.items():
         setattr(customer, key, value)
     customer.save()
     if tags is not None:
         _set_tags(customer, tags)
     return customer
+
+
+@transaction.atomic
+def customer_status_defected(*, actor: User, customer: Customer) -> Customer:
+    """Set the status to defected: the status half of relationships' defection_record,
+    which checks and records why in the same transaction; nothing else calls it. Locks
+    the row, so two people marking one customer at once are served one after the other."""
+    _check_staff(actor)
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    if locked.status != CustomerStatus.DEFECTED:
+        locked.status = CustomerStatus.DEFECTED
+        locked.save(update_fields=["status", "updated_at"])
+    customer.status = locked.status
+    return locked
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 
 from customers.admin_mixins import ReadOnlyAdmin
+from customers.errors import ApplicationError
 
 from .models import (
     CorrectiveAction,
@@ -22,7 +23,7 @@ from .models import (
     RiskFlag,
     StrategicAssessment,
 )
-from .services import defection_record
+from .services import check_not_already_defected, defection_clean, defection_record
 
 
 @admin.register(Interaction)
@@ -239,8 +240,34 @@ class DefectionReasonAdmin(admin.ModelAdmin):
     prepopulated_fields = {"code": ("name",)}
 
 
+class DefectionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Defection
+        fields = ("customer", "reason", "defected_on", "exit_interview_notes")
+
+    def clean(self):
+        data = super().clean() or {}
+        customer, reason = data.get("customer"), data.get("reason")
+        if self.instance.pk or customer is None or reason is None:
+            return data  # a correction of a recorded defection, or already an error
+        # A new one goes through defection_record: its refusals become form errors here.
+        try:
+            defection_clean(
+                reason=reason,
+                defected_on=data.get("defected_on"),
+                exit_interview_notes=data.get("exit_interview_notes", ""),
+                acquired_on=customer.acquired_on,
+            )
+            check_not_already_defected(customer)
+        except ApplicationError as exc:
+            field = exc.field if exc.field in self.fields else None
+            raise forms.ValidationError({field: exc.message} if field else exc.message) from exc
+        return data
+
+
 @admin.register(Defection)
 class DefectionAdmin(admin.ModelAdmin):
+    form = DefectionAdminForm
     list_display = ("customer", "reason", "defected_on", "recorded_by", "created_at")
     list_filter = ("reason", "defected_on")
     search_fields = ("customer__name", "exit_interview_notes")

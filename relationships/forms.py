@@ -1,15 +1,33 @@
-"""Staff forms on relationships (interactions, the ladder, corrective plans and actions):
-shape checks only; relationships.services decides."""
+"""Staff forms on relationships (interactions, defections, the ladder, corrective plans
+and actions, the report's filters): shape checks only; relationships.services decides."""
+
+import datetime as dt
 
 from django import forms
+from django.utils import timezone
 
 from customers.models import Stage
 from customers.web import datetime_local_widget, model_choice_field, now_local
 
 from .models import Channel, DefectionReason, InteractionKind, PlanStatus, Sentiment
-from .selectors import staff_users
+from .selectors import ReportScope, staff_users
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+UNKNOWN_REASON = "Choose one of the reasons in the list; that one is unknown or no longer in use."
+
+
+def active_reasons():
+    return DefectionReason.objects.filter(is_active=True)
+
+
+class ReasonField(forms.ModelChoiceField):
+    """A reason from the active taxonomy (the queryset is copied, so re-read, per form)."""
+
+    def __init__(self, *, required_message: str = "", **kwargs):
+        messages = {"invalid_choice": UNKNOWN_REASON}
+        if required_message:
+            messages["required"] = required_message
+        super().__init__(queryset=active_reasons(), error_messages=messages, **kwargs)
 
 
 class InteractionForm(forms.Form):
@@ -24,6 +42,80 @@ class InteractionForm(forms.Form):
         label="When", required=False, widget=datetime_local_widget(), initial=now_local
     )
     follow_up_on = forms.DateField(label="Follow up on", required=False, widget=DATE)
+    root_cause = ReasonField(
+        label="Root cause",
+        required=False,
+        empty_label="—",
+        help_text="For a complaint: what it is about.",
+    )
+
+
+class RootCauseForm(forms.Form):
+    root_cause = ReasonField(
+        label="Root cause",
+        empty_label="Choose a cause",
+        required_message="Choose the complaint's root cause.",
+    )
+
+
+class DefectionForm(forms.Form):
+    reason = ReasonField(
+        label="Why did they leave?",
+        empty_label="Choose a reason",
+        required_message="Choose why the customer left.",
+    )
+    defected_on = forms.DateField(
+        label="Left on", required=False, widget=DATE, help_text="Today when left empty."
+    )
+    exit_interview_notes = forms.CharField(
+        label="Exit-interview note",
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Optional: what the customer said when they left.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["defected_on"].initial = timezone.localdate()
+
+
+class ReportScopeForm(forms.Form):
+    """The report's drill-down links: ?reason=<code> (or ?unclassified=1 for complaints
+    with no cause) and ?month=YYYY-MM; none of them means the report's whole window."""
+
+    reason = forms.ModelChoiceField(
+        queryset=DefectionReason.objects.all(),
+        to_field_name="code",
+        required=False,
+        error_messages={"invalid_choice": "There is no reason with that code."},
+    )
+    unclassified = forms.BooleanField(required=False)
+    month = forms.CharField(required=False, max_length=7)
+
+    def clean_month(self) -> dt.date | None:
+        value = self.cleaned_data["month"]
+        if not value:
+            return None
+        try:
+            return dt.datetime.strptime(value, "%Y-%m").date()  # noqa: DTZ007 - a month
+        except ValueError as exc:
+            raise forms.ValidationError("Give the month as YYYY-MM, e.g. 2026-03.") from exc
+
+    def scope(self) -> ReportScope:
+        data = self.cleaned_data
+        return ReportScope(
+            reason=data["reason"], unclassified=data["unclassified"], month=data["month"]
+        )
+
+
+class PlanFilterForm(forms.Form):
+    cause = forms.ModelChoiceField(
+        queryset=DefectionReason.objects.all(),
+        to_field_name="code",
+        required=False,
+        error_messages={"invalid_choice": "There is no cause with that code."},
+    )
 
 
 class LadderMoveForm(forms.Form):

@@ -59,7 +59,10 @@ class Interaction(models.Model):
         null=True,
         blank=True,
         related_name="complaints",
-        help_text="For complaints: the root cause, so complaint analysis can count causes.",
+        help_text=(
+            "For complaints: the root cause, so complaint analysis can count causes. "
+            "Required when a complaint is logged; older complaints may have none."
+        ),
     )
 
     class Meta:
@@ -82,6 +85,11 @@ class Interaction(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=InteractionKind.values), name="interaction_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="complaint") | Q(root_cause__isnull=True),
+                name="interaction_root_cause_only_on_complaints",
+                violation_error_message="Only a complaint has a root cause.",
             ),
         ]
 

@@ -201,3 +201,50 @@ REASSIGN_REASONS = [
 ]
 STAGE_PURCHASE_FACTOR = np.array([0.0, 0.5, 1.2, 1.5, 1.8, 2.0])
 STAGE_CONTACT_FACTOR = np.array([0.6, 0.7, 1.0, 1.2, 1.4, 1.8])
+
+# Why demo customers leave: codes of the taxonomy relationships seeds (migration 0003; an
+# admin may have retired some, the generator uses those still active), how often, and
+# what some said in the exit interview (the rest said nothing worth noting).
+DEFECTION_REASONS = [
+    ("price", 0.28),
+    ("competitor", 0.22),
+    ("service", 0.20),
+    ("product_quality", 0.12),
+    ("moved", 0.08),
+    ("no_longer_needs", 0.07),
+    ("other", 0.03),
+]
+EXIT_NOTE_SHARE = 0.7
+EXIT_NOTES = {
+    "price": [
+        "Found the same licence 20% cheaper elsewhere.",
+        "Budget cut; our renewal price was the first thing to go.",
+        "Felt the last price rise was not explained.",
+    ],
+    "competitor": [
+        "Moved to a competitor that bundles support for free.",
+        "A competitor's sales team offered a long free trial.",
+    ],
+    "service": [
+        "Waited two weeks for an answer to a billing question.",
+        "Had three account managers in a year and had to explain everything each time.",
+    ],
+    "product_quality": [
+        "The last two deliveries arrived damaged.",
+        "Too many outages in the last quarter.",
+    ],
+    "moved": ["Relocated abroad, outside our delivery area."],
+    "no_longer_needs": ["Project finished; no further need."],
+    "other": ["Company was acquired; the new owner has its own supplier."],
+}
+# A complaint's root cause follows from what it was about: per complaint subject, the
+# probabilities of COMPLAINT_CAUSE_CODES (the last row for any other subject).
+COMPLAINT_CAUSE_CODES = ["price", "service", "product_quality", "other"]
+COMPLAINT_CAUSE_PROBS = {
+    "Complaint: late delivery": [0.0, 0.7, 0.1, 0.2],
+    "Complaint: billing error": [0.6, 0.3, 0.0, 0.1],
+    "Complaint: product defect": [0.0, 0.15, 0.85, 0.0],
+    "Complaint: slow support answer": [0.0, 0.9, 0.0, 0.1],
+    "Complaint: invoice sent twice": [0.3, 0.6, 0.0, 0.1],
+}
+OTHER_COMPLAINT_CAUSE_PROBS = [0.25, 0.35, 0.25, 0.15]

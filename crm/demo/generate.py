@@ -21,6 +21,11 @@ from .catalogue import (
     CHANNEL_PROBS,
     CHANNELS,
     CITIES,
+    COMPLAINT_CAUSE_CODES,
+    COMPLAINT_CAUSE_PROBS,
+    DEFECTION_REASONS,
+    EXIT_NOTE_SHARE,
+    EXIT_NOTES,
     FIRST_NAMES,
     HISTORY_DAYS,
     KIND_PROBS,
@@ -31,6 +36,7 @@ from .catalogue import (
     NOTES,
     ORG_NOUNS,
     ORG_PREFIXES,
+    OTHER_COMPLAINT_CAUSE_PROBS,
     PORTAL_CUSTOMER_NAME,
     REASSIGN_REASONS,
     SEGMENT_SHARES,
@@ -76,6 +82,7 @@ class Context:
     purchases_per_customer: float
     interactions_per_customer: float
     bench_customer: bool
+    reason_ids: dict[str, int]  # the active defection reasons, by code
 
 
 @dataclass
@@ -93,6 +100,7 @@ class Batch:
     manager: np.ndarray
     acquired: np.ndarray  # datetime64[D], NaT for prospects
     created_s: np.ndarray
+    buy_end_s: np.ndarray | None = None  # when each customer's purchases stop
     bench_row: int | None = None
     portal_row: int | None = None
 
@@ -138,7 +146,7 @@ def generate_batch(ctx: Context, *, first_id: int, ordinal: int, n: int) -> dict
     """Columns for `n` customers (ids from `first_id`) and all of their history."""
     b = _draw_customers(ctx, first_id=first_id, ordinal=ordinal, n=n)
     manager_id = np.where(b.managed, ctx.manager_ids[b.manager], 0)
-    return {
+    columns = {
         "customer": _customer_columns(ctx, b, manager_id),
         "tags": _tag_columns(ctx, b),
         "assignment": _assignment_columns(ctx, b, manager_id),
@@ -146,6 +154,10 @@ def generate_batch(ctx: Context, *, first_id: int, ordinal: int, n: int) -> dict
         "purchase": _purchase_columns(ctx, b),
         "interaction": _interaction_columns(ctx, b),
     }
+    # Drawn after everything above, so the rest of the book stays as it was.
+    columns["defection"] = _defection_columns(ctx, b, manager_id)
+    columns["interaction"]["root_cause_id"] = _complaint_causes(ctx, columns["interaction"])
+    return columns
 
 
 # --- customers ----------------------------------------------------------------------------
@@ -390,6 +402,7 @@ def _purchase_counts(
 def _purchase_columns(ctx: Context, b: Batch) -> dict:
     rng = ctx.rng
     buy_start, buy_end = _purchase_window(ctx, b)
+    b.buy_end_s = buy_end
     counts = _purchase_counts(ctx, b, buy_start, buy_end)
     p_cust = np.repeat(np.arange(b.n), counts)
     p_k = np.arange(len(p_cust)) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -536,3 +549,61 @@ def _due_follow_ups(ctx: Context, b: Batch) -> dict[str, list]:
             rows["follow_up_done_at"].append(np.datetime64("NaT"))
             rows["created_at"].append(when_s)
     return rows
+
+
+# --- defections and complaint causes ------------------------------------------------------
+
+
+def _defection_columns(ctx: Context, b: Batch, manager_id: np.ndarray) -> dict:
+    """Every defected customer's defection: a reason, a day between a fortnight after their
+    last purchase and today, often an exit-interview note, recorded by their manager (the
+    admin for the unmanaged)."""
+    codes = [c for c, _ in DEFECTION_REASONS if c in ctx.reason_ids]
+    rows = np.flatnonzero(b.status == 2)
+    if not codes or not len(rows) or b.buy_end_s is None:
+        return {}
+    rng, m = ctx.rng, len(rows)
+    probs = [p for c, p in DEFECTION_REASONS if c in ctx.reason_ids]
+    reason = _pick(rng, probs, m)
+    today_d = np.datetime64(ctx.today, "D")
+    earliest = (b.buy_end_s[rows] + 14 * DAY).astype("datetime64[s]").astype("datetime64[D]")
+    earliest = np.maximum(np.minimum(earliest, today_d), b.acquired[rows])
+    span = (today_d - earliest).astype(np.int64)
+    defected_on = earliest + (span * rng.random(m)).astype("timedelta64[D]")
+    says = rng.random(m) < EXIT_NOTE_SHARE
+    pick = rng.integers(0, 1_000, m)
+    notes = [
+        EXIT_NOTES[codes[r]][k % len(EXIT_NOTES[codes[r]])] if s and codes[r] in EXIT_NOTES else ""
+        for r, s, k in zip(reason.tolist(), says.tolist(), pick.tolist(), strict=True)
+    ]
+    ids = np.array([ctx.reason_ids[c] for c in codes], dtype=np.int64)
+    recorded_by = np.where(b.managed[rows], manager_id[rows], ctx.admin_id)
+    return {
+        "customer_id": b.ids[rows],
+        "reason_id": ids[reason],
+        "defected_on": defected_on,
+        "exit_interview_notes": notes,
+        "recorded_by_id": recorded_by,
+        "created_at": defected_on.astype("datetime64[s]") + np.timedelta64(10 * 3600, "s"),
+    }
+
+
+def _complaint_causes(ctx: Context, interaction: dict) -> np.ndarray:
+    """Each complaint's root cause, drawn from what its subject says (a late delivery is
+    mostly service, a product defect product quality); NULL for every other kind."""
+    kinds = np.asarray(interaction["kind"], dtype=object)
+    causes = np.full(len(kinds), None, dtype=object)
+    rows = np.flatnonzero(kinds == "complaint")
+    available = np.array([c in ctx.reason_ids for c in COMPLAINT_CAUSE_CODES])
+    if not len(rows) or not available.any():
+        return causes
+    subjects = list(COMPLAINT_CAUSE_PROBS)
+    table = np.array([*COMPLAINT_CAUSE_PROBS.values(), OTHER_COMPLAINT_CAUSE_PROBS]) * available
+    table[table.sum(axis=1) == 0] = available  # no cause left for a subject: any active one
+    index = {subject: i for i, subject in enumerate(subjects)}
+    all_subjects = interaction["subject"]
+    group = np.array([index.get(all_subjects[i], len(subjects)) for i in rows.tolist()])
+    cause = _pick_rows(ctx.rng, table, group)
+    ids = [ctx.reason_ids.get(c) for c in COMPLAINT_CAUSE_CODES]
+    causes[rows] = [ids[c] for c in cause.tolist()]
+    return causes

@@ -24,7 +24,7 @@ from customers.models import (
     Tag,
     User,
 )
-from relationships.models import Interaction
+from relationships.models import Defection, DefectionReason, Interaction
 
 from .catalogue import (
     ADMIN_PASSWORD,
@@ -51,6 +51,7 @@ TARGETS: dict[str, type[models.Model]] = {
     "stage_change": StageChange,
     "purchase": Purchase,
     "interaction": Interaction,
+    "defection": Defection,
 }
 
 
@@ -152,6 +153,7 @@ def _prepare(
         purchases_per_customer=purchases_per_customer,
         interactions_per_customer=interactions_per_customer,
         bench_customer=bench_customer,
+        reason_ids=dict(DefectionReason.objects.filter(is_active=True).values_list("code", "id")),
     )
     return ctx, first_id
 

@@ -5,6 +5,7 @@ apps' own services and is skipped when its data already exists."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -25,7 +26,10 @@ from loyalty.models import (
 from loyalty.services import STEPS as LOYALTY_STEPS
 from loyalty.services import config_save, nightly_step_run, points_backfill, tiers_recompute
 from relationships.models import (
+    CorrectivePlan,
+    DefectionReason,
     NightlyRun,
+    PlanStatus,
     PurchaseRhythm,
     RelationshipGoal,
     RelationshipStrategy,
@@ -33,7 +37,7 @@ from relationships.models import (
     RunStatus,
 )
 from relationships.nightly import nightly_run
-from relationships.services import strategy_save
+from relationships.services import action_add, plan_save, strategy_save
 
 T = RelationshipType
 STRATEGIES = {
@@ -83,6 +87,25 @@ TIERS = [
     ("Gold", "10000", "1.50", "50% more points; a named contact; invitations."),
 ]
 REWARDS = [("Coffee voucher", 300), ("Training day", 5000), ("Free month", 12000)]
+PLANS = [
+    # title, causes, days since it started (None: a draft), description, actions
+    (
+        "Answer every support request within a working day",
+        ["service"],
+        120,
+        "Complaints about slow answers are the most common; a one-day pledge with a "
+        "named backup for each account manager.",
+        ["Name a backup for each account manager", "Weekly review of open requests"],
+    ),
+    (
+        "Renewal pricing for loyal customers",
+        ["price", "competitor"],
+        None,
+        "Customers who leave over price mostly leave at renewal: offer the tier discount "
+        "before the renewal date, not after the complaint.",
+        ["Draft the renewal offer", "Agree the discount limits with finance"],
+    ),
+]
 
 
 def demo_setup(*, actor: User, log: Callable[[str], None] = print) -> None:
@@ -97,6 +120,10 @@ def demo_setup(*, actor: User, log: Callable[[str], None] = print) -> None:
             earned = points_backfill(program=program, actor=actor)
             tiers_recompute(run_date=timezone.localdate())
         log(f"Loyalty program 'KeepCRM Rewards': {earned:,} past purchases earned stars.")
+
+    if not CorrectivePlan.objects.exists():
+        plans = _plans(actor=actor)
+        log(f"Corrective plans: {plans} for the commonest reasons to leave.")
 
     today = timezone.localdate()
     # Tonight's loyalty steps too, so points older than the policy have expired.
@@ -123,6 +150,36 @@ def _strategies(*, actor: User, segments: dict[str, Segment]) -> None:
                 expected_gap_days=gap,
                 cost_to_serve_per_year=Decimal(cost),
             )
+
+
+@transaction.atomic
+def _plans(*, actor: User) -> int:
+    """The demo's corrective plans (the defection report links each reason to them), on
+    the causes still in the taxonomy."""
+    reasons = {r.code: r for r in DefectionReason.objects.filter(is_active=True)}
+    managers = list(User.objects.filter(role=Role.ACCOUNT_MANAGER, is_active=True).order_by("pk"))
+    today = timezone.localdate()
+    made = 0
+    for title, codes, days_ago, description, actions in PLANS:
+        causes = [reasons[c] for c in codes if c in reasons]
+        if not causes:
+            continue
+        started = today - dt.timedelta(days=days_ago) if days_ago is not None else None
+        plan = plan_save(
+            actor=actor,
+            title=title,
+            owner=actor,
+            causes=causes,
+            description=description,
+            recovery_team=managers[:2],
+            status=PlanStatus.ACTIVE if started else PlanStatus.DRAFT,
+            started_on=started,
+        )
+        for k, action in enumerate(actions):
+            owner = managers[k % len(managers)] if managers else actor
+            action_add(actor=actor, plan=plan, description=action, owner=owner)
+        made += 1
+    return made
 
 
 def _program(*, actor: User, segments: list[Segment]) -> Program:

@@ -10,6 +10,7 @@ from django.core.validators import validate_email
 from django.db.models.functions import Lower
 
 from ..errors import ValidationFailed
+from ..hooks import defection_import
 from ..models import (
     AccountManagerAssignment,
     Customer,
@@ -21,7 +22,8 @@ from ..models import (
     Tag,
     User,
 )
-from ..services import check_account_manager, validate_customer_fields
+from ..services import MARK_DEFECTED_HINT, check_account_manager, validate_customer_fields
+from .files import DEFECTION_COLUMNS
 from .values import (
     BATCH_SIZE,
     check_length,
@@ -34,7 +36,9 @@ from .values import (
 
 class CustomerImporter:
     """Rows become customers as customer_create makes them: same field rules, an
-    account manager must be active, the first assignment is recorded."""
+    account manager must be active, the first assignment is recorded. A defected row
+    also says why the customer left: its defection columns go to the defection handler
+    another app provides (customers.hooks), which writes the defection with the customer."""
 
     def __init__(self, job: ImportJob):
         self.job = job
@@ -45,6 +49,7 @@ class CustomerImporter:
             c: field_max_length(Customer, c) for c in ("name", "email", "phone", "company")
         }
         self.tag_length = field_max_length(Tag, "name")
+        self.defections = defection_import()
 
     def preload(self, rows: Iterable[dict[str, str]]) -> None:
         segment_names: set[str] = set()
@@ -57,6 +62,8 @@ class CustomerImporter:
                 self.segments[segment.lname] = segment
         for chunk in chunks(sorted(usernames - {""})):
             self.managers.update({u.username: u for u in User.objects.filter(username__in=chunk)})
+        if self.defections is not None:
+            self.defections.preload()
 
     def clean(self, row: dict[str, str]) -> dict[str, Any]:
         fields: dict[str, Any] = {
@@ -101,7 +108,22 @@ class CustomerImporter:
         for tag in tags:
             check_length("tags", tag, self.tag_length)
         fields["tags"] = tags
+        fields["defection"] = self._clean_defection(row, fields)
         return fields
+
+    def _clean_defection(self, row: dict[str, str], fields: dict[str, Any]) -> object:
+        """What the defection handler made of a defected row's columns; None otherwise."""
+        if fields["status"] != CustomerStatus.DEFECTED:
+            for column in DEFECTION_COLUMNS:
+                if row.get(column, ""):
+                    raise ValidationFailed(
+                        f"{column} is only for a customer whose status is defected.",
+                        field=column,
+                    )
+            return None
+        if self.defections is None:
+            raise ValidationFailed(MARK_DEFECTED_HINT, field="status")
+        return self.defections.clean(row, fields)
 
     def accept(self, fields: dict[str, Any], line: int) -> None:
         self.tag_names.update(fields["tags"])
@@ -118,7 +140,11 @@ class CustomerImporter:
         count = 0
         for batch in chunks(rows, BATCH_SIZE):
             tag_lists = [fields.pop("tags") for fields in batch]
+            defections = [fields.pop("defection") for fields in batch]
             customers = Customer.objects.bulk_create([Customer(**fields) for fields in batch])
+            defected = [(c, d) for c, d in zip(customers, defections, strict=True) if d is not None]
+            if defected and self.defections is not None:
+                self.defections.write(actor=self.job.created_by, rows=defected)
             # The first assignment is recorded like customer_create records it.
             AccountManagerAssignment.objects.bulk_create(
                 [

@@ -14,8 +14,11 @@ from django.conf import settings
 from ..errors import ValidationFailed
 from ..models import Customer, ImportKind
 
-# The customer's own fields, then the two an import sets apart from them.
-CUSTOMER_COLUMNS = (*Customer.EDITABLE_FIELDS, "account_manager", "tags")
+# A defected customer's row says why they left: these columns are for such rows only.
+DEFECTION_COLUMNS = ("defection_reason", "defected_on", "exit_interview_notes")
+# The customer's own fields, then the two an import sets apart from them, then the
+# defection's.
+CUSTOMER_COLUMNS = (*Customer.EDITABLE_FIELDS, "account_manager", "tags", *DEFECTION_COLUMNS)
 CUSTOMER_REQUIRED = ("name",)
 PURCHASE_COLUMNS = (
     "customer_id",
@@ -51,6 +54,9 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "2026-01-15",
             "",
             "wholesale;north",
+            "",
+            "",
+            "",
         ),
     ),
     ImportKind.PURCHASES: (

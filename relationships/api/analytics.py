@@ -352,7 +352,15 @@ class DefectionReasonViewSet(viewsets.ReadOnlyModelViewSet):
 class DefectionSerializer(serializers.ModelSerializer):
     customer = VisibleCustomerField()
     reason = serializers.SlugRelatedField(
-        slug_field="code", queryset=DefectionReason.objects.filter(is_active=True)
+        slug_field="code",
+        queryset=DefectionReason.objects.filter(is_active=True),
+        help_text="Why the customer left: a code from /api/v1/defection-reasons/.",
+        error_messages={
+            "required": "Say why the customer left: a code from /api/v1/defection-reasons/.",
+            "null": "Say why the customer left: a code from /api/v1/defection-reasons/.",
+            "does_not_exist": "There is no active defection reason {value!r}; the codes "
+            "are listed at /api/v1/defection-reasons/.",
+        },
     )
     recorded_by: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
         read_only=True
@@ -374,10 +382,16 @@ class DefectionSerializer(serializers.ModelSerializer):
 
 
 class DefectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Who left and why, on the caller's book; staff record one for a customer they manage."""
+    """Who left and why, on the caller's book. POST marks a customer defected (the one way
+    to: a customer's status alone cannot be set to defected): the reason is required, the
+    exit-interview notes optional, the customer's status follows in the same transaction."""
 
     serializer_class = DefectionSerializer
-    filterset_fields = ["customer", "reason__code"]
+    filterset_fields = {
+        "customer": ["exact"],
+        "reason__code": ["exact"],
+        "defected_on": ["gte", "lte"],
+    }
     ordering_fields = ["id", "defected_on"]
 
     def get_queryset(self):

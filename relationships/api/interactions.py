@@ -15,12 +15,31 @@ from customers.api import AwareDateTimeField, PersonSerializer, VisibleCustomerF
 from customers.permissions import actor_of
 
 from .. import selectors, services
-from ..models import Channel, Interaction, InteractionKind, Sentiment
+from ..models import Channel, DefectionReason, Interaction, InteractionKind, Sentiment
+
+
+class RootCauseField(serializers.SlugRelatedField):
+    """A cause by its code, from the active defection-reason taxonomy."""
+
+    default_error_messages = {
+        "does_not_exist": "There is no active root cause {value!r}; the codes are listed at "
+        "/api/v1/defection-reasons/.",
+        "invalid": "A root cause is a reason code, e.g. price.",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            slug_field="code", queryset=DefectionReason.objects.filter(is_active=True), **kwargs
+        )
 
 
 class InteractionSerializer(serializers.ModelSerializer):
     author = PersonSerializer(read_only=True)
     follow_up_open = serializers.BooleanField(read_only=True)
+    root_cause: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    root_cause_name = serializers.CharField(source="root_cause.name", read_only=True, default=None)
 
     class Meta:
         model = Interaction
@@ -37,6 +56,8 @@ class InteractionSerializer(serializers.ModelSerializer):
             "follow_up_on",
             "follow_up_done_at",
             "follow_up_open",
+            "root_cause",
+            "root_cause_name",
             "created_at",
         ]
         read_only_fields = fields
@@ -51,11 +72,21 @@ class InteractionCreateSerializer(serializers.Serializer):
     occurred_at = AwareDateTimeField(required=False, help_text="Defaults to now.")
     sentiment = serializers.ChoiceField(choices=Sentiment.choices, required=False)
     follow_up_on = serializers.DateField(required=False, allow_null=True)
+    root_cause = RootCauseField(
+        required=False,
+        allow_null=True,
+        help_text="Required for kind complaint, and only for it: a code from "
+        "/api/v1/defection-reasons/.",
+    )
 
     def validate_occurred_at(self, value: dt.datetime) -> dt.datetime:
         if value > timezone.now() + dt.timedelta(minutes=5):
             raise serializers.ValidationError("An interaction cannot happen in the future.")
         return value
+
+
+class RootCauseSetSerializer(serializers.Serializer):
+    root_cause = RootCauseField(help_text="A code from /api/v1/defection-reasons/.")
 
 
 class InteractionFilter(django_filters.FilterSet):
@@ -65,10 +96,16 @@ class InteractionFilter(django_filters.FilterSet):
     follow_up_open = django_filters.BooleanFilter(
         method="filter_follow_up_open", label="Has a follow-up not yet done"
     )
+    root_cause = django_filters.CharFilter(
+        field_name="root_cause__code", label="Root cause code (complaints)"
+    )
+    unclassified = django_filters.BooleanFilter(
+        field_name="root_cause", lookup_expr="isnull", label="Has no root cause"
+    )
 
     class Meta:
         model = Interaction
-        fields = ["customer", "kind", "channel", "follow_up_open"]
+        fields = ["customer", "kind", "channel", "follow_up_open", "root_cause", "unclassified"]
 
     def filter_follow_up_open(self, queryset, name, value):
         open_ = {"follow_up_on__isnull": False, "follow_up_done_at__isnull": True}
@@ -99,7 +136,9 @@ class InteractionViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Interaction.objects.none()
-        return selectors.interactions_visible_to(actor_of(self.request)).select_related("author")
+        return selectors.interactions_visible_to(actor_of(self.request)).select_related(
+            "author", "root_cause"
+        )
 
     def create(self, request, *args, **kwargs):
         incoming = InteractionCreateSerializer(
@@ -118,4 +157,21 @@ class InteractionViewSet(
     def complete_follow_up(self, request, pk=None):
         interaction = self.get_object()
         done = services.follow_up_complete(actor=request.user, interaction=interaction)
+        return Response(InteractionSerializer(done).data)
+
+    @extend_schema(
+        summary="Classify a complaint: set (or change) its root cause",
+        request=RootCauseSetSerializer,
+        responses=InteractionSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="root-cause")
+    def root_cause(self, request, pk=None):
+        interaction = self.get_object()
+        incoming = RootCauseSetSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        done = services.complaint_root_cause_set(
+            actor=request.user,
+            interaction=interaction,
+            root_cause=incoming.validated_data["root_cause"],
+        )
         return Response(InteractionSerializer(done).data)

@@ -18,7 +18,10 @@ from ..models import CorrectiveAction, CorrectivePlan, DefectionReason, PlanStat
 
 
 class DefectionReportViewSet(viewsets.ViewSet):
-    """Defection reasons and complaint root causes per month (last 12) and per segment."""
+    """Defection reasons and complaint root causes per month (last 12), per reason (with
+    the number of corrective plans on it) and per segment. The customers behind a number:
+    /api/v1/defections/?reason__code=<code>, /api/v1/interactions/?kind=complaint&root_cause=<code>
+    (or &unclassified=true)."""
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def list(self, request):
@@ -35,9 +38,13 @@ class DefectionReportViewSet(viewsets.ViewSet):
                 "start": data["start"].isoformat(),
                 "end": data["end"].isoformat(),
                 "defection_reasons": data["defection_reasons"],
+                "defection_reason_codes": data["defection_reason_codes"],
                 "defections_by_month": grid(data["defections_by_month"]),
                 "complaint_causes": data["complaint_causes"],
+                # "" for the complaints with no root cause ("Not classified").
+                "complaint_cause_codes": data["complaint_cause_codes"],
                 "complaints_by_month": grid(data["complaints_by_month"]),
+                "reasons": data["reasons"],
                 "segments": data["segments"],
             }
         )

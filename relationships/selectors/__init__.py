@@ -21,7 +21,16 @@ from .analytics import (
     strategies,
     value_tier_grid,
 )
-from .defections import defection_report
+from .defections import (
+    UNCLASSIFIED,
+    ReportScope,
+    customer_defection_panel,
+    defection_report,
+    latest_defection,
+    report_complaints,
+    report_defections,
+    report_window,
+)
 from .interactions import (
     TimelineCursor,
     TimelineEntry,
@@ -55,12 +64,15 @@ from .plans import (
 __all__ = [
     "CLV_EDGES",
     "RANK",
+    "UNCLASSIFIED",
+    "ReportScope",
     "TimelineCursor",
     "TimelineEntry",
     "action_get",
     "actions_visible_to",
     "at_risk_queue",
     "clv_histogram",
+    "customer_defection_panel",
     "customer_risk_panel",
     "customer_timeline",
     "customers_on_rung",
@@ -73,6 +85,7 @@ __all__ = [
     "interaction_get",
     "interactions_visible_to",
     "ladder_counts",
+    "latest_defection",
     "latest_run_date",
     "metrics_visible_to",
     "model_fits",
@@ -81,6 +94,9 @@ __all__ = [
     "plan_effect",
     "plan_get",
     "plans_visible_to",
+    "report_complaints",
+    "report_defections",
+    "report_window",
     "retention_by_cut",
     "retention_snapshots_visible_to",
     "retention_trend",

@@ -113,7 +113,7 @@ def customer_timeline(
     Returns the page and the cursor to continue from, or None at the end."""
     interactions = list(
         _after_cursor(
-            customer.interactions.select_related("author"), "interaction", before
+            customer.interactions.select_related("author", "root_cause"), "interaction", before
         ).order_by("-occurred_at", "-id")[: limit + 1]
     )
     purchases = list(
@@ -161,6 +161,7 @@ def timeline_row(entry: TimelineEntry) -> dict[str, Any]:
             "product": obj.product,
             "category": obj.category,
         }
+    interaction = obj
     return {
         "is_purchase": False,
         "pk": obj.pk,
@@ -177,6 +178,8 @@ def timeline_row(entry: TimelineEntry) -> dict[str, Any]:
         "follow_up_on": obj.follow_up_on.isoformat() if obj.follow_up_on else "",
         "follow_up_done": obj.follow_up_done_at is not None,
         "notes": obj.notes,
+        "is_complaint": interaction.kind == InteractionKind.COMPLAINT,
+        "root_cause": interaction.root_cause.name if interaction.root_cause else "",
     }
 
 

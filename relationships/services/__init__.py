@@ -1,15 +1,25 @@
 """Writes on relationships with a business rule: keyword-only, one transaction per use case,
 a customers.errors ApplicationError when refused. Callers import them from here."""
 
-from .analytics import defection_record, strategy_save
-from .interactions import follow_up_complete, interaction_log
+from .analytics import strategy_save
+from .defections import (
+    DefectionImportRows,
+    check_not_already_defected,
+    defection_clean,
+    defection_record,
+)
+from .interactions import complaint_root_cause_set, follow_up_complete, interaction_log
 from .ladder import ladder_move, ladder_suggestion_decide
 from .ladder_rules import ladder_suggestions_refresh
 from .plans import action_add, action_mark_done, plan_save
 
 __all__ = [
+    "DefectionImportRows",
     "action_add",
     "action_mark_done",
+    "check_not_already_defected",
+    "complaint_root_cause_set",
+    "defection_clean",
     "defection_record",
     "follow_up_complete",
     "interaction_log",

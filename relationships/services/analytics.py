@@ -1,58 +1,21 @@
-"""Writes for retention work: defections and relationship strategies."""
+"""Writes for retention work: relationship strategies (defections: services/defections.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from customers.errors import NotAllowed, ValidationFailed
-from customers.models import Customer, CustomerStatus, Segment, User
-from customers.selectors import customers_visible_to
-from customers.services import customer_update
+from customers.models import Segment, User
 
 from ..models import (
-    Defection,
-    DefectionReason,
     PurchaseRhythm,
     RelationshipGoal,
     RelationshipStrategy,
     validate_relationship_types,
 )
-
-
-@transaction.atomic
-def defection_record(
-    *,
-    actor: User,
-    customer: Customer,
-    reason: DefectionReason,
-    defected_on: dt.date | None = None,
-    exit_interview_notes: str = "",
-) -> Defection:
-    """Record that a customer left and why; the customer's status becomes defected."""
-    if not actor.is_staff_member:
-        raise NotAllowed("Only staff record defections.")
-    if not customers_visible_to(actor).filter(pk=customer.pk).exists():
-        raise NotAllowed("This customer is not in your book.")
-    if reason is None or not reason.is_active:
-        raise ValidationFailed("Choose an active defection reason.", field="reason")
-    defected_on = defected_on or timezone.localdate()
-    if defected_on > timezone.localdate():
-        raise ValidationFailed("A defection cannot be in the future.", field="defected_on")
-    defection = Defection.objects.create(
-        customer=customer,
-        reason=reason,
-        defected_on=defected_on,
-        exit_interview_notes=exit_interview_notes or "",
-        recorded_by=actor,
-    )
-    if customer.status != CustomerStatus.DEFECTED:
-        customer_update(actor=actor, customer=customer, status=CustomerStatus.DEFECTED)
-    return defection
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
-"""Writes on interactions: logging one and closing its follow-up."""
+"""Writes on interactions: logging one, classifying a complaint's root cause, and closing
+a follow-up."""
 
 from __future__ import annotations
 
@@ -11,7 +12,29 @@ from customers.errors import NotAllowed, ValidationFailed
 from customers.models import Customer, User
 from customers.selectors import customers_visible_to
 
-from ..models import Channel, Interaction, InteractionKind, Sentiment
+from ..models import Channel, DefectionReason, Interaction, InteractionKind, Sentiment
+
+
+def check_root_cause(*, kind: str, root_cause: DefectionReason | None) -> None:
+    """A complaint says what it is about (a cause from the active taxonomy, the same one
+    defections use, so the report can set them side by side); nothing else has a cause."""
+    if kind != InteractionKind.COMPLAINT:
+        if root_cause is not None:
+            raise ValidationFailed(
+                "Only a complaint has a root cause; leave it empty or choose kind Complaint.",
+                field="root_cause",
+            )
+        return
+    if root_cause is None:
+        raise ValidationFailed(
+            "Choose the complaint's root cause, so complaint analysis can count it.",
+            field="root_cause",
+        )
+    if not root_cause.is_active:
+        raise ValidationFailed(
+            f"“{root_cause}” is no longer in use; choose one of the current causes.",
+            field="root_cause",
+        )
 
 
 @transaction.atomic
@@ -26,8 +49,10 @@ def interaction_log(
     occurred_at: dt.datetime | None = None,
     sentiment: int = Sentiment.NEUTRAL,
     follow_up_on: dt.date | None = None,
+    root_cause: DefectionReason | None = None,
 ) -> Interaction:
-    """Log a touchpoint. Staff may log only on customers they can see."""
+    """Log a touchpoint. Staff may log only on customers they can see; a complaint needs
+    its root cause."""
     if not author.is_staff_member:
         raise NotAllowed("Only staff log interactions here.")
     if not customers_visible_to(author).filter(pk=customer.pk).exists():
@@ -41,6 +66,7 @@ def interaction_log(
         raise ValidationFailed(f"Unknown kind {kind!r}.", field="kind")
     if sentiment not in Sentiment.values:
         raise ValidationFailed("Sentiment runs from -2 to 2.", field="sentiment")
+    check_root_cause(kind=kind, root_cause=root_cause)
     now = timezone.now()
     occurred_at = occurred_at or now
     if timezone.is_naive(occurred_at):
@@ -61,7 +87,28 @@ def interaction_log(
         occurred_at=occurred_at,
         sentiment=sentiment,
         follow_up_on=follow_up_on,
+        root_cause=root_cause,
     )
+
+
+@transaction.atomic
+def complaint_root_cause_set(
+    *, actor: User, interaction: Interaction, root_cause: DefectionReason | None
+) -> Interaction:
+    """Classify (or reclassify) a complaint: its customer's manager or an admin, later
+    than the logging, e.g. once the cause is understood or for complaints logged before
+    causes were asked for."""
+    if not actor.is_staff_member:
+        raise NotAllowed("Only staff classify complaints.")
+    if not customers_visible_to(actor).filter(pk=interaction.customer_id).exists():
+        raise NotAllowed("This customer is not in your book.")
+    locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
+    if locked.kind != InteractionKind.COMPLAINT:
+        raise ValidationFailed("Only a complaint has a root cause.", field="root_cause")
+    check_root_cause(kind=locked.kind, root_cause=root_cause)
+    locked.root_cause = root_cause
+    locked.save(update_fields=["root_cause"])
+    return locked
 
 
 @transaction.atomic

@@ -3,6 +3,13 @@ templates draw and escape."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
+# A link for one cell of a month-by-label grid: (first of the month, or None for the whole
+# window, label index) -> URL.
+Href = Callable[[dt.date | None, int], str]
+
 # One frame for every server-drawn chart, these pages' and crm's analytics dashboard alike:
 # the viewBox size and the margin left around the plot for axis labels.
 CHART_W, CHART_H, PAD = 640, 220, 36
@@ -20,8 +27,9 @@ PALETTE = [
 ]
 
 
-def stacked_chart(grid: list[dict], labels: list[str]) -> dict | None:
-    """Bars per month, one stacked block per reason, same colour per reason."""
+def stacked_chart(grid: list[dict], labels: list[str], href: Href | None = None) -> dict | None:
+    """Bars per month, one stacked block per reason, same colour per reason; with `href`,
+    each block links to what it counts."""
     if not any(row["total"] for row in grid):
         return None
     top = max(row["total"] for row in grid)
@@ -43,6 +51,7 @@ def stacked_chart(grid: list[dict], labels: list[str]) -> dict | None:
                     "color": PALETTE[k % len(PALETTE)],
                     "label": labels[k],
                     "n": n,
+                    "href": href(row["month"], k) if href else "",
                 }
             )
         bars.append(
@@ -57,7 +66,12 @@ def stacked_chart(grid: list[dict], labels: list[str]) -> dict | None:
             }
         )
     legend = [
-        {"label": label, "color": PALETTE[k % len(PALETTE)]} for k, label in enumerate(labels)
+        {
+            "label": label,
+            "color": PALETTE[k % len(PALETTE)],
+            "href": href(None, k) if href else "",
+        }
+        for k, label in enumerate(labels)
     ]
     return {
         "w": CHART_W,
@@ -70,16 +84,23 @@ def stacked_chart(grid: list[dict], labels: list[str]) -> dict | None:
     }
 
 
-def heat_table(grid: list[dict], labels: list[str]) -> list[dict]:
-    """Reasons down, months across (a heat table for reading exact numbers)."""
+def heat_table(grid: list[dict], labels: list[str], href: Href | None = None) -> list[dict]:
+    """Reasons down, months across (a heat table for reading exact numbers); with `href`,
+    each non-zero cell links to what it counts."""
     top = max((n for row in grid for n in row["counts"]), default=0) or 1
     return [
         {
             "label": label,
             "cells": [
-                {"n": row["counts"][k], "opacity": round(row["counts"][k] / top, 2)} for row in grid
+                {
+                    "n": row["counts"][k],
+                    "opacity": round(row["counts"][k] / top, 2),
+                    "href": href(row["month"], k) if href and row["counts"][k] else "",
+                }
+                for row in grid
             ],
             "total": sum(row["counts"][k] for row in grid),
+            "href": href(None, k) if href else "",
         }
         for k, label in enumerate(labels)
     ]

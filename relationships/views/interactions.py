@@ -1,10 +1,13 @@
-"""Staff pages on relationships: logging interactions and working through follow-ups."""
+"""Staff pages on relationships: logging interactions, classifying complaints and working
+through follow-ups."""
 
 import datetime as dt
 
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.errors import ApplicationError
@@ -12,9 +15,9 @@ from customers.permissions import staff_required
 from customers.selectors import customer_get
 from customers.web import add_application_error, wants_fragment
 
-from ..forms import InteractionForm
+from ..forms import InteractionForm, RootCauseForm
 from ..selectors import TimelineEntry, follow_ups_due, interaction_get, timeline_row, today
-from ..services import follow_up_complete, interaction_log
+from ..services import complaint_root_cause_set, follow_up_complete, interaction_log
 
 UPCOMING_DAYS = 30
 
@@ -51,6 +54,49 @@ def interaction_log_view(request, pk: int):
         else "relationships/interaction_form.html"
     )
     return render(request, template, {"nav": "customers", "customer": customer, "form": form})
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def complaint_root_cause_view(request, pk: int):
+    """Classify a complaint (or change its cause) after it was logged; a complaint of a
+    customer outside the actor's book is a 404."""
+    interaction = interaction_get(actor=request.user, pk=pk)
+    back = _safe_next(
+        request, f"{reverse('customer-detail', args=[interaction.customer_id])}#interaction-{pk}"
+    )
+    form = RootCauseForm(
+        request.POST if request.method == "POST" else None,
+        initial={"root_cause": interaction.root_cause_id},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            complaint_root_cause_set(
+                actor=request.user,
+                interaction=interaction,
+                root_cause=form.cleaned_data["root_cause"],
+            )
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(
+                request, f"{interaction.subject}: root cause {form.cleaned_data['root_cause']}."
+            )
+            return redirect(back)
+    return render(
+        request,
+        "relationships/root_cause_form.html",
+        {"nav": "customers", "interaction": interaction, "form": form, "back": back},
+    )
 
 
 @staff_required

@@ -11,7 +11,7 @@ from customers.errors import ApplicationError
 from customers.permissions import admin_required, staff_required
 from customers.web import add_application_error
 
-from ..forms import ActionForm, PlanForm
+from ..forms import ActionForm, PlanFilterForm, PlanForm
 from ..models import ActionStatus
 from ..selectors import action_get, effect_sentence, plan_effect, plan_get, plans_visible_to
 from ..services import action_add, action_mark_done, plan_save
@@ -20,8 +20,21 @@ from .charts import effect_chart
 
 @staff_required
 def plan_list(request):
+    """Every plan, or with ?cause=<code> the plans addressing that cause (the defection
+    report links here from each reason)."""
     plans = plans_visible_to(request.user).prefetch_related("actions")
-    return render(request, "relationships/plan_list.html", {"nav": "analytics", "plans": plans})
+    form = PlanFilterForm(request.GET)
+    cause = None
+    if form.is_valid():
+        cause = form.cleaned_data["cause"]
+        if cause is not None:
+            plans = plans.filter(causes=cause).distinct()
+    return render(
+        request,
+        "relationships/plan_list.html",
+        {"nav": "analytics", "plans": plans, "cause": cause, "filter_form": form},
+        status=200 if form.is_valid() else 400,
+    )
 
 
 def _plan_kwargs(form: PlanForm) -> dict:
@@ -40,7 +53,12 @@ def _plan_kwargs(form: PlanForm) -> dict:
 @admin_required
 @require_http_methods(["GET", "POST"])
 def plan_create(request):
-    form = PlanForm(request.POST or None, initial={"owner": request.user})
+    initial = {"owner": request.user}
+    # From the defection report's "start one": the plan starts on that cause.
+    cause = PlanFilterForm(request.GET)
+    if cause.is_valid() and cause.cleaned_data["cause"] is not None:
+        initial["causes"] = [cause.cleaned_data["cause"]]
+    form = PlanForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             plan = plan_save(actor=request.user, **_plan_kwargs(form))

@@ -40,4 +40,30 @@
     var target = form.querySelector(".has-error input, .has-error select, .has-error textarea") || form.querySelector("#id_subject");
     if (target) target.focus();
   });
+
+  // The interaction form's root cause belongs to complaints only: hide it (and clear it)
+  // for other kinds. Without this script the field shows with its help text, and the
+  // server refuses a cause on anything but a complaint.
+  function syncRootCause(form) {
+    var kind = form.querySelector("#id_kind");
+    var cause = form.querySelector("#id_root_cause");
+    if (!kind || !cause) return;
+    var wrap = cause.closest(".field");
+    var complaint = kind.value === "complaint";
+    if (!complaint) cause.value = "";
+    if (wrap) wrap.hidden = !complaint;
+  }
+
+  function syncAllForms() {
+    document.querySelectorAll("form.log-form").forEach(syncRootCause);
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === "id_kind") {
+      var form = event.target.closest("form.log-form");
+      if (form) syncRootCause(form);
+    }
+  });
+  document.addEventListener("DOMContentLoaded", syncAllForms);
+  document.addEventListener("htmx:afterSettle", syncAllForms);
 })();

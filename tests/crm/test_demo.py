@@ -4,7 +4,7 @@ from django.core.management.base import CommandError
 
 from loyalty.models import LoyaltyRun, Membership, Program
 from loyalty.services import STEPS as LOYALTY_STEPS
-from relationships.models import CustomerMetrics, NightlyRun, RelationshipStrategy
+from relationships.models import CorrectivePlan, CustomerMetrics, NightlyRun, RelationshipStrategy
 
 
 def test_demo_setup_needs_a_book(db):
@@ -30,3 +30,10 @@ def test_demo_setup_completes_the_demo_once(db):
     assert NightlyRun.objects.filter(status="succeeded").count() == 1
     assert CustomerMetrics.objects.exists()
     assert LoyaltyRun.objects.filter(status="succeeded").count() == len(LOYALTY_STEPS)
+    # and the defection report's reasons have corrective plans to link to, made once
+    assert CorrectivePlan.objects.count() == 2
+    assert set(CorrectivePlan.objects.values_list("causes__code", flat=True)) == {
+        "service",
+        "price",
+        "competitor",
+    }

@@ -17,7 +17,8 @@ from customers.models import (
     StageChange,
     User,
 )
-from relationships.models import Interaction
+from relationships.models import Defection, DefectionReason, Interaction
+from relationships.selectors import defection_report
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +30,7 @@ def seed(*args: str) -> str:
 
 
 def wipe() -> None:
+    Defection.objects.all().delete()
     Interaction.objects.all().delete()
     Purchase.objects.all().delete()
     Customer.objects.all().delete()
@@ -44,9 +46,16 @@ def book_snapshot() -> tuple:
         Purchase.objects.order_by("reference").values_list("reference", "amount", "product")
     )
     interactions = sorted(
-        Interaction.objects.values_list("customer__email", "kind", "channel", "subject")
+        Interaction.objects.values_list(
+            "customer__email", "kind", "channel", "subject", "root_cause__code"
+        )
     )
-    return customers, purchases, interactions
+    defections = sorted(
+        Defection.objects.values_list(
+            "customer__email", "reason__code", "defected_on", "exit_interview_notes"
+        )
+    )
+    return customers, purchases, interactions, defections
 
 
 def test_seed_builds_a_believable_book():
@@ -79,6 +88,51 @@ def test_seed_builds_a_believable_book():
     open_rows = AccountManagerAssignment.objects.filter(ended_at=None)
     assert open_rows.count() == managed.count()
     assert not open_rows.exclude(account_manager=F("customer__account_manager")).exists()
+
+
+def test_the_book_says_why_customers_left_and_what_they_complained_about():
+    seed("--customers", "600", "--seed", "5")
+    today = timezone.localdate()
+
+    # Every defected customer has its defection, with a reason from the taxonomy, on a day
+    # after they were acquired and not after today; most said something on the way out.
+    defected = Customer.objects.filter(status="defected")
+    defections = Defection.objects.select_related("customer", "reason")
+    assert defected.count() == defections.count() > 10
+    assert set(defections.values_list("customer", flat=True)) == set(
+        defected.values_list("pk", flat=True)
+    )
+    assert all(d.reason.is_active for d in defections)
+    assert all(
+        d.customer.acquired_on is not None and d.customer.acquired_on <= d.defected_on <= today
+        for d in defections
+    )
+    assert defections.exclude(exit_interview_notes="").count() > defections.count() / 2
+    assert len(set(defections.values_list("reason__code", flat=True))) >= 4
+    # Every complaint is classified, and nothing else has a cause.
+    complaints = Interaction.objects.filter(kind="complaint")
+    assert complaints.exists()
+    assert not complaints.filter(root_cause=None).exists()
+    assert not Interaction.objects.exclude(kind="complaint").exclude(root_cause=None).exists()
+    # So the report has real bars: defections and complaints in several months.
+    admin = User.objects.get(username="admin")
+    report = defection_report(actor=admin)
+    assert sum(1 for row in report["defections_by_month"] if row["total"]) >= 6
+    assert sum(1 for row in report["complaints_by_month"] if row["total"]) >= 6
+    assert "Not classified" not in report["complaint_causes"]
+
+
+def test_a_retired_reason_is_not_used_by_the_seeder():
+    DefectionReason.objects.filter(code__in=["price", "service"]).update(is_active=False)
+
+    seed("--customers", "300", "--seed", "5")
+
+    used = set(Defection.objects.values_list("reason__code", flat=True))
+    used |= set(
+        Interaction.objects.exclude(root_cause=None).values_list("root_cause__code", flat=True)
+    )
+    assert used
+    assert not used & {"price", "service"}
 
 
 def test_every_manager_has_follow_ups_due_around_today():

@@ -197,6 +197,14 @@ MATRIX: dict[str, list[Case]] = {
         Case("get", scoped_page(), obj="customer"),
         Case("post", scoped_page(200), obj="customer", data={}),
     ],
+    "complaint-root-cause": [
+        Case("get", scoped_page(), obj="interaction"),
+        Case("post", scoped_page(200), obj="interaction", data={}),
+    ],
+    "customer-mark-defected": [
+        Case("get", scoped_page(), obj="customer"),
+        Case("post", scoped_page(200), obj="customer", data={}),
+    ],
     "follow-up-list": [Case("get", staff_page())],
     "follow-up-done": [
         Case("post", scoped_page(Redirect("/follow-ups/")), obj="interaction", data={}),
@@ -261,6 +269,9 @@ MATRIX: dict[str, list[Case]] = {
     "api-interaction-complete-follow-up": [
         Case("post", scoped_api(), obj="interaction", data={}, api=True)
     ],
+    "api-interaction-root-cause": [
+        Case("post", scoped_api(400), obj="interaction", data={}, api=True)
+    ],
     # --- Analytics pages and API (relationships) ---
     "at-risk": [Case("get", staff_page())],
     "analytics": [Case("get", staff_page())],
@@ -299,6 +310,8 @@ MATRIX: dict[str, list[Case]] = {
         Case("post", scoped_page(200), obj="customer", data={}),
     ],
     "defection-report": [Case("get", staff_page())],
+    "defection-list": [Case("get", staff_page())],
+    "complaint-list": [Case("get", staff_page())],
     "plan-list": [Case("get", staff_page())],
     "plan-create": [Case("get", admin_page()), Case("post", admin_page(200), data={})],
     "plan-detail": [Case("get", shared_page(staff_page()), obj="corrective-plan")],
