@@ -4,3 +4,23 @@ from django.apps import AppConfig
 class RelationshipsConfig(AppConfig):
     name = "relationships"
     verbose_name = "Relationships"
+
+    def ready(self) -> None:
+        from customers.filters import ListExtension, register_list_extension
+
+        from .selectors.retention import customers_behind, customers_behind_spec
+
+        # The customer list (page, export, API) filters by "the customers behind a
+        # retention figure": ?retention=lost&period=month&period_start=2026-03-01&cut=all
+        register_list_extension(
+            ListExtension(
+                params=("retention", "period", "period_start", "cut"),
+                resolve=lambda v: customers_behind_spec(
+                    figure=v["retention"],
+                    period_kind=v["period"],
+                    period_start=v["period_start"],
+                    cut=v["cut"],
+                ),
+                apply=customers_behind,
+            )
+        )

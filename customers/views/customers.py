@@ -10,7 +10,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from ..errors import ApplicationError
-from ..filters import SORT_CHOICES, sort_or_default
+from ..filters import SORT_CHOICES, list_extension_params, sort_or_default
 from ..forms import CustomerForm, PurchaseForm, ReassignForm
 from ..pagination import BadCursor, capped_count, customer_page, decode_cursor, encode_cursor
 from ..permissions import staff_required
@@ -148,6 +148,11 @@ def customer_list(request):
         # The filter bar is only drawn with the whole page; an HTMX swap (every pause in
         # typing a search) replaces the results and needs none of its choices.
         context["filter_selects"] = _filter_selects(filterset.form)
+        # A set another app narrowed the list to (the customers behind a dashboard
+        # number) stays while the other filters change.
+        context["kept_params"] = [
+            (name, request.GET[name]) for name in list_extension_params() if request.GET.get(name)
+        ]
         context["tag_names"] = tag_names()
     template = "customers/_customer_results.html" if fragment else "customers/customer_list.html"
     response = render(request, template, context)
