@@ -287,6 +287,11 @@ class CustomerMetrics(models.Model):
         indexes = [
             models.Index(fields=["-risk_score"], name="metrics_risk"),
             models.Index(fields=["-value_at_risk"], name="metrics_value_at_risk"),
+            # The customers behind a retention figure: the customer list walks its index in
+            # name order and tests each customer here, without reading the metrics row.
+            models.Index(
+                fields=["customer", "customer_since", "churned_on"], name="metrics_retention_dates"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(risk_score__lte=100), name="metrics_risk_lte_100"),
