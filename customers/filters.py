@@ -42,12 +42,13 @@ class ListExtension:
     AppConfig.ready(), since customers imports no other app.
 
     ``params`` are the query parameters it reads (plain text: ``resolve`` parses them);
-    it applies when any is given. ``resolve`` turns their values into a spec or raises
-    ValidationFailed naming the parameter; ``apply`` narrows the list's queryset (already
-    the actor's book) to the spec; the spec's ``caption`` says what the list shows."""
+    it applies when any is given. ``resolve(values, actor)`` turns their values into a
+    spec or raises ValidationFailed naming the parameter; ``apply`` narrows the list's
+    queryset (already the actor's book) to the spec; the spec's ``caption`` says what the
+    list shows."""
 
     params: tuple[str, ...]
-    resolve: Callable[[Mapping[str, str]], Any]
+    resolve: Callable[[Mapping[str, str], User | None], Any]
     apply: Callable[[QuerySet[Customer], Any], QuerySet[Customer]]
 
 
@@ -77,6 +78,8 @@ class _ExtensionForm(forms.Form):
     """Resolves the registered extensions once the fields are clean; a refusal becomes
     an error on the parameter it names (a 400 in the API, a message on the page)."""
 
+    actor: User | None = None  # set by CustomerFilter.get_form_class
+
     def clean(self):
         cleaned = super().clean()
         self.extension_specs: list[tuple[ListExtension, Any]] = []
@@ -85,7 +88,7 @@ class _ExtensionForm(forms.Form):
             if not any(values.values()):
                 continue
             try:
-                self.extension_specs.append((ext, ext.resolve(values)))
+                self.extension_specs.append((ext, ext.resolve(values, self.actor)))
             except ValidationFailed as exc:
                 field = exc.field if exc.field in self.fields else ext.params[0]
                 self.add_error(field, exc.message)
@@ -112,8 +115,12 @@ class CustomerFilter(django_filters.FilterSet):
         if actor is not None and not actor.is_admin:
             # An account manager's book is theirs already; the filter would only confuse.
             self.filters.pop("account_manager", None)
+        self.actor = actor
         for name in list_extension_params():
             self.filters[name] = _ExtensionParam(field_name=name, label=name)
+
+    def get_form_class(self):
+        return type("CustomerFilterForm", (super().get_form_class(),), {"actor": self.actor})
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

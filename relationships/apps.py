@@ -15,7 +15,8 @@ class RelationshipsConfig(AppConfig):
         register_list_extension(
             ListExtension(
                 params=("retention", "period", "period_start", "cut"),
-                resolve=lambda v: customers_behind_spec(
+                resolve=lambda v, actor: customers_behind_spec(
+                    actor=actor,
                     figure=v["retention"],
                     period_kind=v["period"],
                     period_start=v["period_start"],

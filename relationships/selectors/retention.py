@@ -198,22 +198,23 @@ class CustomersBehind:
     run_date: dt.date
     cut_kind: str
     cut_key: str
-    cut_label: str
+    cut_label: str  # "whole book", "your book", or the cut's name
+    count: int | None  # the figure as stored for the actor's view of the cut, if any
 
     @property
     def caption(self) -> str:
         period = period_label(self.period_kind, self.start)
         if not self.complete:
             period += f" so far (to {self.end:%-d %B})"
-        where = "" if self.cut_kind == CutKind.ALL else f", {self.cut_label}"
-        return (
-            f"{FIGURES[self.figure].format(period=period)}{where}, "
-            f"as the nightly run of {self.run_date} counted them."
-        )
+        what = FIGURES[self.figure].format(period=period)
+        if self.count is not None:
+            what += f": {self.count:,} customer{'' if self.count == 1 else 's'}"
+        return f"{what} ({self.cut_label}), as the nightly run of {self.run_date} counted them."
 
 
 def customers_behind_spec(
     *,
+    actor: User | None,
     figure: str | None,
     period_kind: str | None,
     period_start: str | None,
@@ -247,6 +248,18 @@ def customers_behind_spec(
             f"(to {last_day}).",
             field="period_start",
         )
+    # The stored figure, as the actor sees it: a manager's own book is their cut.
+    stored = RetentionSnapshot.objects.none()
+    if actor is not None:
+        stored = retention_snapshots_visible_to(actor).filter(
+            run_date=run_date, period_kind=kind, period_start=start
+        )
+        if actor.is_admin:
+            stored = stored.filter(cut_kind=cut_kind, cut_key=cut_key)
+        elif cut_kind == CutKind.ALL:
+            cut_label = "your book"
+        else:
+            stored = stored.none()
     return CustomersBehind(
         figure=figure,
         period_kind=kind,
@@ -257,6 +270,7 @@ def customers_behind_spec(
         cut_kind=cut_kind,
         cut_key=cut_key,
         cut_label=cut_label,
+        count=stored.values_list(figure, flat=True).first(),
     )
 
 
@@ -324,4 +338,5 @@ def _cut_rule(spec: CustomersBehind) -> Q:
 
 def customers_behind_figure(*, actor: User, **params: Any) -> QuerySet[Customer]:
     """The actor's customers behind a figure (``customers_behind_spec``'s parameters)."""
-    return customers_behind(customers_visible_to(actor), customers_behind_spec(**params))
+    spec = customers_behind_spec(actor=actor, **params)
+    return customers_behind(customers_visible_to(actor), spec)
