@@ -268,7 +268,7 @@ def _line_chart(overview) -> dict | None:
             "y2": dots[-1]["y"],
         }
     ticks = [floor + span * k / 4 for k in range(5)]
-    gridlines = [{"y": y_of(v), "label": f"{v * 100:.0f}%"} for v in ticks]
+    gridlines = [{"y": y_of(v), "label": f"{v * 100:.1f}".removesuffix(".0") + "%"} for v in ticks]
     return {
         "w": CHART_W,
         "h": CHART_H,
@@ -345,7 +345,11 @@ def _heatmap(snapshots) -> dict | None:
             )
         rows.append({"label": label, "cells": row})
     columns = [
-        {"label": period_label(first[p].period_kind, p), "partial": not is_complete(first[p])}
+        {
+            "label": _short_label(first[p]),
+            "name": period_label(first[p].period_kind, p),
+            "partial": not is_complete(first[p]),
+        }
         for p in periods
     ]
     return {"periods": columns, "rows": rows}

@@ -211,7 +211,9 @@ def test_a_card_number_lists_exactly_the_customers_behind_it(
         run_date=RUN, period_kind="month", period_start=dt.date(2026, 5, 1), cut_kind="all"
     )
     assert len(expected) == getattr(snapshot, figure)
-    assert "as the nightly run of 2026-06-03 counted them" in response.content.decode()
+    count = len(expected)
+    caption = f"{count} customer{'' if count == 1 else 's'} (whole book), as the nightly run of 2026-06-03 counted them."
+    assert caption in response.content.decode()
 
 
 def test_every_figure_of_the_run_matches_its_list(book, admin_user):
@@ -253,7 +255,9 @@ def test_a_manager_sees_only_their_book_behind_a_number(client, book, manager_a,
         for f in ("at_start", "lost", "new")
     }
     assert names(client.get(own["at_start"])) == {"Anna Kept", "Ben Lost"}
-    assert names(client.get(own["lost"])) == {"Ben Lost"}
+    lost = client.get(own["lost"])
+    assert names(lost) == {"Ben Lost"}
+    assert "Lost during May 2026: 1 customer (your book)" in lost.content.decode()
     assert names(client.get(own["new"])) == {"Cleo New"}
     listed = api(manager_a).get(
         "/api/v1/customers/",
