@@ -80,8 +80,8 @@ def customer_page(
     if ids_first:
         name = _sort_fields(sort)[0]
         keys = customer_page(qs.select_related(None).only("id", name), sort, cursor, limit)
-        rows = qs.in_bulk([c.pk for c in keys])
-        return [rows[c.pk] for c in keys if c.pk in rows]
+        by_id = qs.in_bulk([c.pk for c in keys])
+        return [by_id[c.pk] for c in keys if c.pk in by_id]
     name, desc, nullable = _sort_fields(sort)
     op = "lt" if desc else "gt"
     by_id = "-id" if desc else "id"
