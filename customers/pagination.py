@@ -80,8 +80,8 @@ def customer_page(
     if ids_first:
         name = _sort_fields(sort)[0]
         keys = customer_page(qs.select_related(None).only("id", name), sort, cursor, limit)
-        by_id = qs.in_bulk([c.pk for c in keys])
-        return [by_id[c.pk] for c in keys if c.pk in by_id]
+        found = qs.in_bulk([c.pk for c in keys])
+        return [found[c.pk] for c in keys if c.pk in found]
     name, desc, nullable = _sort_fields(sort)
     op = "lt" if desc else "gt"
     by_id = "-id" if desc else "id"
