@@ -236,7 +236,7 @@ def customers_behind_spec(
         raise ValidationFailed(
             "Say which period: period_start=YYYY-MM-DD (any day in it).", field="period_start"
         )
-    cut_kind, cut_key, cut_label = _parse_cut(cut)
+    cut_kind, cut_key = _parse_cut(cut)
     run_date = latest_run_date()
     if run_date is None:
         raise ValidationFailed("No retention figures yet: the nightly run has not run.")
@@ -248,18 +248,20 @@ def customers_behind_spec(
             f"(to {last_day}).",
             field="period_start",
         )
-    # The stored figure, as the actor sees it: a manager's own book is their cut.
-    stored = RetentionSnapshot.objects.none()
-    if actor is not None:
-        stored = retention_snapshots_visible_to(actor).filter(
-            run_date=run_date, period_kind=kind, period_start=start
+    # The stored figure and the cut's name, as the actor may see them: an admin every
+    # cut; a manager only their own (so their "whole book" is their book).
+    admin = actor is not None and actor.is_admin
+    visible = retention_snapshots_visible_to(actor) if actor else RetentionSnapshot.objects.none()
+    stored = visible.filter(run_date=run_date, period_kind=kind, period_start=start)
+    if cut_kind == CutKind.ALL:
+        cut_label = "whole book" if admin else "your book"
+        stored = stored.filter(cut_kind=cut_kind) if admin else stored
+    else:
+        named = visible.filter(cut_kind=cut_kind, cut_key=cut_key).order_by("-run_date")
+        cut_label = named.values_list("cut_label", flat=True).first() or (
+            f"{CutKind(cut_kind).label.lower()} {cut_key}"
         )
-        if actor.is_admin:
-            stored = stored.filter(cut_kind=cut_kind, cut_key=cut_key)
-        elif cut_kind == CutKind.ALL:
-            cut_label = "your book"
-        else:
-            stored = stored.none()
+        stored = stored.filter(cut_kind=cut_kind, cut_key=cut_key)
     return CustomersBehind(
         figure=figure,
         period_kind=kind,
@@ -274,10 +276,10 @@ def customers_behind_spec(
     )
 
 
-def _parse_cut(value: str | None) -> tuple[str, str, str]:
+def _parse_cut(value: str | None) -> tuple[str, str]:
     """ "all" (or nothing), or "<cut kind>:<key>" as the snapshots name their cuts."""
     if value is None or value in ("", CutKind.ALL):
-        return CutKind.ALL, "", "whole book"
+        return CutKind.ALL, ""
     kind, _, key = value.partition(":")
     kinds = {CutKind.SEGMENT, CutKind.ACCOUNT_MANAGER, CutKind.COHORT, CutKind.RELATIONSHIP_TYPE}
     if kind not in kinds or not key:
@@ -288,13 +290,7 @@ def _parse_cut(value: str | None) -> tuple[str, str, str]:
         )
     if kind != CutKind.RELATIONSHIP_TYPE and not key.isdigit():
         raise ValidationFailed(f"The cut {value!r} needs a number after the colon.", field="cut")
-    label = (
-        RetentionSnapshot.objects.filter(cut_kind=kind, cut_key=key)
-        .order_by("-run_date")
-        .values_list("cut_label", flat=True)
-        .first()
-    )
-    return kind, key, label or f"{CutKind(kind).label.lower()} {key}"
+    return kind, key
 
 
 def customers_behind(queryset: QuerySet[Customer], spec: CustomersBehind) -> QuerySet[Customer]:

@@ -388,3 +388,16 @@ def test_the_model_page_says_how_far_to_trust_the_fit(client, admin_user):
     fit = client.get(reverse("analytics")).content.decode()
     assert "penalty 0.001" in fit
     assert "convergence not recorded" in fit
+
+
+def test_a_manager_cannot_reach_another_book_through_a_cut(client, book, manager_a, manager_b):
+    client.force_login(manager_a)
+    cut = f"account_manager:{manager_b.pk}"
+    response = client.get(
+        reverse("customer-list"),
+        {"retention": "at_start", "period": "month", "period_start": "2026-05-01", "cut": cut},
+    )
+    assert names(response) == set()
+    page = response.content.decode()
+    assert "Bob Berg" not in page  # not even the other cut's name
+    assert f"account manager {manager_b.pk}" in page
