@@ -401,3 +401,13 @@ def test_a_manager_cannot_reach_another_book_through_a_cut(client, book, manager
     page = response.content.decode()
     assert "Bob Berg" not in page  # not even the other cut's name
     assert f"account manager {manager_b.pk}" in page
+
+
+def test_a_range_outside_the_run_says_so(client, book, admin_user):
+    client.force_login(admin_user)
+    response = client.get(reverse("analytics"), {"from": "2019-01-01", "to": "2019-12-31"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Retention, no complete month" in page
+    assert "No month in this range: pick dates within what the run holds." in page
+    assert "holds months from 1 Jul 2025 to 30 Jun 2026" in page
