@@ -35,12 +35,14 @@ django.setup()
 import numpy as np  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import F  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from crm import demo  # noqa: E402
 from customers.models import Customer, Segment, User  # noqa: E402
+from relationships.models import RetentionSnapshot  # noqa: E402
 
 GOALS_MS = {"list": 100.0, "detail": 50.0}
 
@@ -88,6 +90,45 @@ def deep_cursor(rows_in: int) -> str:
 
     row = Customer.objects.order_by("name", "id").only("name")[rows_in - 1]
     return encode_cursor("name", row)
+
+
+def behind_pages(lists: str, segment: Segment) -> list[tuple[str, str, str, str]]:
+    """The dashboard's click-through: the customers behind the last complete month's
+    figures (and a segment's, and alice's), as the latest nightly run counted them.
+    None before a nightly run has stored retention (make bench-nightly)."""
+    latest = (
+        RetentionSnapshot.objects.filter(period_kind="month", cut_kind="all")
+        .filter(period_end__lt=F("run_date"))
+        .order_by("-run_date", "-period_start")
+        .first()
+    )
+    if latest is None:
+        print("No retention snapshots yet: the click-through pages are left out.")
+        return []
+    month = f"period=month&period_start={latest.period_start}"
+    label = latest.period_start.strftime("%b %Y")
+    return [
+        (
+            "list",
+            "admin",
+            f"Behind a number: retained, {label}",
+            f"{lists}?retention=retained&{month}",
+        ),
+        ("list", "admin", f"Behind a number: lost, {label}", f"{lists}?retention=lost&{month}"),
+        ("list", "admin", f"Behind a number: new, {label}", f"{lists}?retention=new&{month}"),
+        (
+            "list",
+            "admin",
+            f"Behind a number: lost, {label}, segment SMB",
+            f"{lists}?retention=lost&{month}&cut=segment:{segment.pk}",
+        ),
+        (
+            "list",
+            "alice",
+            f"Behind a number: lost, {label} (alice)",
+            f"{lists}?retention=lost&{month}",
+        ),
+    ]
 
 
 def measure(client: Client, url: str, requests: int) -> dict:
@@ -167,6 +208,7 @@ def main() -> None:
             f"Customer page, {history:,} history rows",
             reverse("customer-detail", args=[heavy.pk]),
         ),
+        *behind_pages(lists, smb),
     ]
     load_before = os.getloadavg()[0]
     clients = {"admin": Client(), "alice": Client()}

@@ -1,8 +1,14 @@
 """Customer filters shared by the staff list page, the CSV export and the API."""
 
-import django_filters
-from django.db.models import Q
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+
+from .errors import ValidationFailed
 from .models import Customer, CustomerStatus, Role, Segment, Stage, User
 
 SORTS = {
@@ -29,6 +35,66 @@ def sort_or_default(value: str | None) -> str:
     return value if value is not None and value in SORTS else DEFAULT_SORT
 
 
+@dataclass(frozen=True)
+class ListExtension:
+    """A set of customers another app lets the list, the export and the API filter by
+    (relationships: the customers behind a retention figure). Registered from that app's
+    AppConfig.ready(), since customers imports no other app.
+
+    ``params`` are the query parameters it reads (plain text: ``resolve`` parses them);
+    it applies when any is given. ``resolve(values, actor)`` turns their values into a
+    spec or raises ValidationFailed naming the parameter; ``apply`` narrows the list's
+    queryset (already the actor's book) to the spec; the spec's ``caption`` says what the
+    list shows."""
+
+    params: tuple[str, ...]
+    resolve: Callable[[Mapping[str, str], User | None], Any]
+    apply: Callable[[QuerySet[Customer], Any], QuerySet[Customer]]
+
+
+_extensions: list[ListExtension] = []
+
+
+def register_list_extension(extension: ListExtension) -> ListExtension:
+    """Offer a customer set to the list; registering the same one twice is a no-op."""
+    if extension not in _extensions:
+        _extensions.append(extension)
+    return extension
+
+
+def list_extension_params() -> tuple[str, ...]:
+    return tuple(p for ext in _extensions for p in ext.params)
+
+
+class _ExtensionParam(django_filters.CharFilter):
+    """A parameter a ListExtension reads: on the form (so errors name it), filtering
+    nothing itself."""
+
+    def filter(self, qs, value):
+        return qs
+
+
+class _ExtensionForm(forms.Form):
+    """Resolves the registered extensions once the fields are clean; a refusal becomes
+    an error on the parameter it names (a 400 in the API, a message on the page)."""
+
+    actor: User | None = None  # set by CustomerFilter.get_form_class
+
+    def clean(self):
+        cleaned = super().clean()
+        self.extension_specs: list[tuple[ListExtension, Any]] = []
+        for ext in _extensions:
+            values = {p: self.data.get(p, "") for p in ext.params}
+            if not any(values.values()):
+                continue
+            try:
+                self.extension_specs.append((ext, ext.resolve(values, self.actor)))
+            except ValidationFailed as exc:
+                field = exc.field if exc.field in self.fields else ext.params[0]
+                self.add_error(field, exc.message)
+        return cleaned
+
+
 class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     segment = django_filters.ModelChoiceFilter(queryset=Segment.objects.all())
@@ -42,12 +108,35 @@ class CustomerFilter(django_filters.FilterSet):
     class Meta:
         model = Customer
         fields = ["q", "segment", "stage", "status", "account_manager", "tag"]
+        form = _ExtensionForm
 
     def __init__(self, *args, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
         if actor is not None and not actor.is_admin:
             # An account manager's book is theirs already; the filter would only confuse.
             self.filters.pop("account_manager", None)
+        self.actor = actor
+        for name in list_extension_params():
+            self.filters[name] = _ExtensionParam(field_name=name, label=name)
+
+    def get_form_class(self):
+        return type("CustomerFilterForm", (super().get_form_class(),), {"actor": self.actor})
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if any(name in self.form.errors for name in list_extension_params()):
+            # "Lost in March" over the whole book would mislead: show nobody, and the error.
+            return queryset.none()
+        for ext, spec in getattr(self.form, "extension_specs", ()):
+            queryset = ext.apply(queryset, spec)
+        return queryset
+
+    @property
+    def captions(self) -> list[str]:
+        """What the extensions narrowed the list to, for its heading."""
+        if not self.is_bound or not self.form.is_valid():
+            return []
+        return [spec.caption for _, spec in self.form.extension_specs]
 
     def search(self, queryset, name, value):
         value = value.strip()

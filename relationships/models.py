@@ -275,6 +275,20 @@ class CustomerMetrics(models.Model):
         blank=True,
         help_text="Since when loyalty points held have gone unused (none: no points).",
     )
+    # Who the retention snapshots counted, as of the last full night (an incremental night
+    # keeps them, as it keeps the snapshots): a customer on day D has customer_since <= D
+    # and no churned_on, or a later one. The customer list finds "the customers behind a
+    # number" of the dashboard with these two dates, by the rule the number was counted by.
+    customer_since = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Acquired on (else the first purchase day), as retention counted it.",
+    )
+    churned_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day retention counted the customer as lost (none: not lost).",
+    )
 
     class Meta:
         verbose_name_plural = "customer metrics"
@@ -282,6 +296,11 @@ class CustomerMetrics(models.Model):
         indexes = [
             models.Index(fields=["-risk_score"], name="metrics_risk"),
             models.Index(fields=["-value_at_risk"], name="metrics_value_at_risk"),
+            # The customers behind a retention figure: the customer list walks its index in
+            # name order and tests each customer here, without reading the metrics row.
+            models.Index(
+                fields=["customer", "customer_since", "churned_on"], name="metrics_retention_dates"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(risk_score__lte=100), name="metrics_risk_lte_100"),
@@ -433,6 +452,12 @@ class RetentionSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period_kind} {self.period_start} {self.cut_kind}:{self.cut_key}"
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether the period was over when the run counted it (its last day before the
+        run date): a running period's figures cover only the days so far."""
+        return self.period_end < self.run_date
 
 
 class RunStatus(models.TextChoices):

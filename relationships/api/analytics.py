@@ -7,6 +7,9 @@ book is a 404), writes through relationships.services.
 
 from __future__ import annotations
 
+from django.db.models import F, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
@@ -141,6 +144,13 @@ class CustomerMetricsViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class RetentionSnapshotSerializer(serializers.ModelSerializer):
+    complete = serializers.BooleanField(
+        source="is_complete",
+        read_only=True,
+        help_text="False for the period still running at the run: its figures cover only "
+        "the days so far (the run of the 3rd knows two days of the month).",
+    )
+
     class Meta:
         model = RetentionSnapshot
         fields = [
@@ -160,13 +170,29 @@ class RetentionSnapshotSerializer(serializers.ModelSerializer):
             "churn_rate",
             "lifetime_periods",
             "revenue_retention",
+            "complete",
         ]
         read_only_fields = fields
 
 
+RANGE_PARAMS = [
+    OpenApiParameter("from", OpenApiTypes.DATE, description="Periods ending on or after it."),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="Periods starting on or before it."),
+    OpenApiParameter(
+        "complete", OpenApiTypes.BOOL, description="Only complete (or only running) periods."
+    ),
+]
+
+
+@extend_schema_view(list=extend_schema(parameters=RANGE_PARAMS))
 class RetentionSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
     """Retention per period and cut. Admins see every cut; an account manager sees the
-    figures of their own book (the account-manager cut with their id)."""
+    figures of their own book (the account-manager cut with their id).
+
+    `?period_kind=quarter&from=2025-01-01&to=2025-12-31` picks the kind and the periods
+    overlapping a range; `?complete=true` leaves out the period still running at each run.
+    The customers behind a figure: `/api/v1/customers/?retention=lost&period=quarter&
+    period_start=<period_start>` (and `&cut=<cut_kind>:<cut_key>` for a cut)."""
 
     serializer_class = RetentionSnapshotSerializer
     filterset_fields = ["run_date", "period_kind", "cut_kind", "cut_key", "period_start"]
@@ -175,7 +201,25 @@ class RetentionSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return RetentionSnapshot.objects.none()
-        return selectors.retention_snapshots_visible_to(actor_of(self.request))
+        params = self.request.query_params
+        chosen = selectors.retention_range(
+            period_kind=params.get("period_kind"),
+            date_from=params.get("from"),
+            date_to=params.get("to"),
+            fields=("period_kind", "from", "to"),
+        )
+        qs = selectors.retention_snapshots_visible_to(actor_of(self.request))
+        if params.get("period_kind"):
+            qs = qs.filter(period_kind=chosen.period_kind)
+        if chosen.date_from:
+            qs = qs.filter(period_end__gte=chosen.date_from)
+        if chosen.date_to:
+            qs = qs.filter(period_start__lte=chosen.date_to)
+        complete = BoolParam.parse(params.get("complete"), "complete")
+        if complete is not None:
+            running = Q(period_end__gte=F("run_date"))
+            qs = qs.exclude(running) if complete else qs.filter(running)
+        return qs
 
 
 class ModelFitSerializer(serializers.ModelSerializer):

@@ -29,24 +29,7 @@ def step_retention(ctx: RunContext) -> int:
         return 0
     d = ctx.data
     last_day = ctx.run_date - dt.timedelta(days=1)  # the last full day of data
-    as_of_d = np.datetime64(last_day, "D")
-    first_purchase = to_dates(d["first"])
-    last_purchase = to_dates(d["last"])
-    acquired = np.where(np.isnat(d["acquired_on"]), first_purchase, d["acquired_on"])
-    # A defected customer with no defection record churned when they last bought.
-    defected = d["defected_on"].copy()
-    no_record = d["defected_status"] & np.isnat(defected)
-    defected[no_record] = np.where(
-        np.isnat(last_purchase[no_record]), acquired[no_record], last_purchase[no_record]
-    )
-    churned = churn_dates(
-        last_purchase=last_purchase,
-        acquired=acquired,
-        inactivity_days=d["inactivity_days"],
-        defected_on=defected,
-        transactional=~d["expects_repeat"],
-        as_of=as_of_d,
-    )
+    acquired, churned = d["customer_since"], d["churned_on"]
 
     periods = _retention_periods(ctx)
     month_rev = _monthly_revenue(d)
@@ -96,6 +79,32 @@ def step_retention(ctx: RunContext) -> int:
     RetentionSnapshot.objects.filter(run_date=ctx.run_date).delete()
     RetentionSnapshot.objects.bulk_create(snapshots, batch_size=BATCH)
     return len(snapshots)
+
+
+def retention_dates(d: dict, run_date: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's acquisition day (acquired_on, else the first purchase day) and churn
+    day (NaT: not churned) as of the day before ``run_date``: the two dates the snapshots
+    are counted from. The scores step works them out so the metrics rows store them too
+    (the customers behind a number are found with them)."""
+    last_day = run_date - dt.timedelta(days=1)  # the last full day of data
+    first_purchase = to_dates(d["first"])
+    last_purchase = to_dates(d["last"])
+    acquired = np.where(np.isnat(d["acquired_on"]), first_purchase, d["acquired_on"])
+    # A defected customer with no defection record churned when they last bought.
+    defected = d["defected_on"].copy()
+    no_record = d["defected_status"] & np.isnat(defected)
+    defected[no_record] = np.where(
+        np.isnat(last_purchase[no_record]), acquired[no_record], last_purchase[no_record]
+    )
+    churned = churn_dates(
+        last_purchase=last_purchase,
+        acquired=acquired,
+        inactivity_days=d["inactivity_days"],
+        defected_on=defected,
+        transactional=~d["expects_repeat"],
+        as_of=np.datetime64(last_day, "D"),
+    )
+    return acquired, churned
 
 
 def _retention_periods(ctx: RunContext) -> dict[str, list[tuple[dt.date, dt.date]]]:

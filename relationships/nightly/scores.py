@@ -8,8 +8,10 @@ import numpy as np
 from ..analytics.clv import bgnbd_expected_purchases_at, bgnbd_p_alive, clv_discounted
 from ..analytics.risk import risk_scores, value_at_risk
 from ..analytics.valuation import strategic_score, value_tiers
+from ..models import RunMode
 from ..selectors.analytics import CLV_EDGES
 from .context import RunContext
+from .retention import retention_dates
 
 
 def step_scores(ctx: RunContext) -> int:
@@ -115,9 +117,20 @@ def step_scores(ctx: RunContext) -> int:
         "revenue_12m": np.round(d["revenue_12m"], 2),
         "points_days": d["points_unused_since"],
     }
+    if ctx.mode == RunMode.FULL:
+        # Retention is counted on full nights only; its two dates go with the rows then.
+        since, churned = retention_dates(d, ctx.run_date)
+        d["customer_since"], d["churned_on"] = since, churned
+        columns["since_days"] = _epoch_days(since)
+        columns["churned_days"] = _epoch_days(churned)
     d["metric_columns"] = columns
     d["dashboard"] = _dashboard_summary(columns, d["manager"], d["stage_rank"])
     return n
+
+
+def _epoch_days(days: np.ndarray) -> np.ndarray:
+    """datetime64[D] -> days since 1970 as float, NaN for NaT (the columns' NULL)."""
+    return np.where(np.isnat(days), np.nan, days.astype("datetime64[D]").astype(np.int64))
 
 
 def _dashboard_summary(c: dict[str, np.ndarray], managers: np.ndarray, stages: np.ndarray) -> dict:

@@ -43,6 +43,12 @@ METRIC_FIELDS = [
     "revenue_12m",
     "points_unused_since",
 ]
+# Written on full nights only (the columns are there then): what retention counted.
+RETENTION_FIELDS = ["customer_since", "churned_on"]
+
+
+def _fields(c: dict) -> list[str]:
+    return METRIC_FIELDS + (RETENTION_FIELDS if "since_days" in c else [])
 
 
 def step_write_metrics(ctx: RunContext) -> int:
@@ -95,7 +101,14 @@ def _write_metrics_orm(ctx: RunContext, c: dict, reasons: list) -> int:
     """Portable path (SQLite): bulk upserts in batches."""
     written = 0
     objs: list[CustomerMetrics] = []
+    fields = _fields(c)
     for i in range(len(c["customer_id"])):
+        retention = {}
+        if "since_days" in c:
+            retention = {
+                "customer_since": _days_to_date(c["since_days"][i]),
+                "churned_on": _days_to_date(c["churned_days"][i]),
+            }
         objs.append(
             CustomerMetrics(
                 customer_id=c["customer_id"][i],
@@ -122,19 +135,20 @@ def _write_metrics_orm(ctx: RunContext, c: dict, reasons: list) -> int:
                 reasons=reasons[i],
                 revenue_12m=to_money(c["revenue_12m"][i]),
                 points_unused_since=_days_to_datetime(c["points_days"][i]),
+                **retention,
             )
         )
         if len(objs) >= BATCH:
-            written += _upsert_metrics(objs)
+            written += _upsert_metrics(objs, fields)
             objs = []
     if objs:
-        written += _upsert_metrics(objs)
+        written += _upsert_metrics(objs, fields)
     return written
 
 
-def _upsert_metrics(objs: list[CustomerMetrics]) -> int:
+def _upsert_metrics(objs: list[CustomerMetrics], fields: list[str]) -> int:
     CustomerMetrics.objects.bulk_create(
-        objs, update_conflicts=True, unique_fields=["customer"], update_fields=METRIC_FIELDS
+        objs, update_conflicts=True, unique_fields=["customer"], update_fields=fields
     )
     return len(objs)
 
@@ -201,12 +215,14 @@ def _write_metrics_copy(
             "p_alive": "NULLIF(s.p_alive, 'NaN')",
             "days_since_last_purchase": "NULLIF(s.days_since_last_purchase, 'NaN')::integer",
             "reasons": REASONS,
+            "customer_since": "DATE '1970-01-01' + NULLIF(s.since_days, 'NaN')::integer",
+            "churned_on": "DATE '1970-01-01' + NULLIF(s.churned_days, 'NaN')::integer",
         }
         for k in ("purchase_count", "complaints_30d"):
             select[k] = f"s.{k}::integer"
         for k in ("financial_band", "strategic_band", "risk_score"):
             select[k] = f"s.{k}::smallint"
-        exprs = {f: select.get(f, f"s.{f}") for f in METRIC_FIELDS}
+        exprs = {f: select.get(f, f"s.{f}") for f in _fields(c)}
     update = (
         f"UPDATE {qn(table)} AS m SET {', '.join(f'{f} = {e}' for f, e in exprs.items())} "  # noqa: S608
         f"FROM {sources} WHERE m.customer_id = s.customer_id::bigint"
@@ -282,6 +298,12 @@ def settle(ctx: RunContext, *, finish: bool = True) -> None:
         return
     ctx.rows["write_metrics"] = int(then(future.result()))
     ctx.durations["write_metrics"] = round(time.perf_counter() - started, 3)
+
+
+def _days_to_date(days: float | None) -> dt.date | None:
+    if days is None or not np.isfinite(days):
+        return None
+    return dt.date(1970, 1, 1) + dt.timedelta(days=int(days))
 
 
 def _days_to_datetime(days: float | None) -> dt.datetime | None:

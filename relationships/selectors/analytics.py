@@ -27,7 +27,6 @@ from ..models import (
     DefectionReason,
     ModelFit,
     NightlyRun,
-    PeriodKind,
     RelationshipStrategy,
     RetentionSnapshot,
     RiskFlag,
@@ -116,32 +115,6 @@ def customer_risk_panel(*, actor: User, customer: Customer) -> dict | None:
 
 def latest_run_date() -> dt.date | None:
     return RetentionSnapshot.objects.aggregate(d=Max("run_date"))["d"]
-
-
-def retention_trend(*, actor: User, period_kind: str = PeriodKind.MONTH) -> list[RetentionSnapshot]:
-    """The latest run's retention per period: the whole book for an admin, the manager's
-    own book (the account-manager cut) for an account manager."""
-    run_date = latest_run_date()
-    if run_date is None:
-        return []
-    qs = retention_snapshots_visible_to(actor).filter(run_date=run_date, period_kind=period_kind)
-    if actor.is_admin:
-        qs = qs.filter(cut_kind=CutKind.ALL)
-    return list(qs.order_by("period_start"))
-
-
-def retention_by_cut(
-    *, actor: User, cut_kind: str, period_kind: str = PeriodKind.QUARTER
-) -> list[RetentionSnapshot]:
-    """The latest complete-or-current period per cut (admins: segments, relationship types,
-    managers, cohorts)."""
-    run_date = latest_run_date()
-    if run_date is None or not actor.is_admin:
-        return []
-    qs = retention_snapshots_visible_to(actor).filter(
-        run_date=run_date, period_kind=period_kind, cut_kind=cut_kind
-    )
-    return list(qs.order_by("period_start", "cut_label"))
 
 
 def _book_summary(actor: User) -> dict | None:

@@ -1,6 +1,11 @@
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
+from customers.models import Customer
+from customers.pagination import customer_page, decode_cursor, encode_cursor
 from customers.selectors import customer_is_visible_to, customers_visible_to
 
 
@@ -32,3 +37,31 @@ def test_loaded_customer_visibility_agrees_with_the_queryset(
         "manager_b": {customer_b.pk},
     }.get(who, set())
     assert visible == expected
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "acquired", "-acquired", "created", "-created"])
+def test_a_page_read_ids_first_is_the_same_page(manager_a, sort):
+    today = timezone.localdate()
+    Customer.objects.bulk_create(
+        [
+            Customer(
+                name=f"Cust {i % 7:02d}",  # ties broken by id
+                account_manager=manager_a,
+                acquired_on=None if i % 5 == 0 else today - dt.timedelta(days=i % 4),
+            )
+            for i in range(37)
+        ]
+    )
+    qs = customers_visible_to(manager_a).select_related("segment", "account_manager")
+    walks = {}
+    for ids_first in (False, True):
+        seen, cursor = [], None
+        while True:
+            page = customer_page(qs, sort, cursor, 10, ids_first=ids_first)
+            seen += [(c.pk, c.name, c.segment_id) for c in page]
+            if len(page) < 10:
+                break
+            cursor = decode_cursor(sort, encode_cursor(sort, page[-1]))
+        walks[ids_first] = seen
+    assert len(walks[True]) == 37
+    assert walks[True] == walks[False]
