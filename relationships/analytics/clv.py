@@ -154,7 +154,8 @@ def fit_bgnbd(*, frequency, recency, T, penalizer: float = 0.0) -> FitResult[BgN
 
 
 def _converged(result: optimize.OptimizeResult) -> bool:
-    return bool(result.success) and bool(np.isfinite(result.fun)) and result.fun < 1e100
+    # A plain bool: numpy's bool_ trips Django's empty-value check on a BooleanField.
+    return bool(result.success and np.isfinite(result.fun) and result.fun < 1e100)
 
 
 def _alive_odds_denominator(params: BgNbdParams, x, t_x, big_t) -> np.ndarray:

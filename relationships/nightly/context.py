@@ -11,7 +11,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from customers.errors import Conflict
-from customers.models import Stage
 
 from ..models import NightlyRun, PeriodKind, RunMode
 
@@ -30,7 +29,6 @@ SESSION_SETTINGS = (
     "maintenance_work_mem = '256MB'",
     "synchronous_commit = off",
 )
-STAGE_RANK = {s: i for i, s in enumerate(Stage.values)}
 NAT = np.datetime64("NaT", "D")
 
 
@@ -65,6 +63,18 @@ class RunContext:
     watermarks: dict = field(default_factory=dict)
     # A full night's metrics UPDATE, left running while retention is computed (settle).
     pending: tuple | None = None
+
+    def previous_run(self) -> NightlyRun:
+        """The last successful run; only an incremental night (which has one) asks."""
+        if self.previous is None:
+            raise RuntimeError("an incremental night needs the run before it")
+        return self.previous
+
+    def full_run_date(self) -> dt.date:
+        """The day of the full night this incremental one goes back to."""
+        if self.full_date is None:
+            raise RuntimeError("an incremental night needs the full night it goes back to")
+        return self.full_date
 
 
 # Summary arrays and what a customer with no rows gets.

@@ -92,11 +92,15 @@ def _reuse_fit(ctx: RunContext) -> int:
     purchases by 1% of the book do not move population parameters fitted on 50,000
     customers, and the weekly full run refits them."""
     _summaries_for_models(ctx)
-    source = ModelFit.objects.get(run_date=ctx.full_date)
-    bg = BgNbdParams(r=source.bgnbd_r, alpha=source.bgnbd_alpha, a=source.bgnbd_a, b=source.bgnbd_b)
-    gg = None
-    if source.gg_p is not None:
-        gg = GammaGammaParams(p=source.gg_p, q=source.gg_q, v=source.gg_v)
+    source = ModelFit.objects.get(run_date=ctx.full_run_date())
+    # A full night with too few buyers stored no parameters: score without the model.
+    bg = gg = None
+    r, alpha, a, b = source.bgnbd_r, source.bgnbd_alpha, source.bgnbd_a, source.bgnbd_b
+    if r is not None and alpha is not None and a is not None and b is not None:
+        bg = BgNbdParams(r=r, alpha=alpha, a=a, b=b)
+    p, q, v = source.gg_p, source.gg_q, source.gg_v
+    if p is not None and q is not None and v is not None:
+        gg = GammaGammaParams(p=p, q=q, v=v)
     ctx.data["fit"] = {"bg": bg, "gg": gg, "mae": source.holdout_mae, "note": source.note}
     values = {
         f.name: getattr(source, f.name)

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone
 
 from customers.models import AccountManagerAssignment, Customer, Purchase, Segment
@@ -62,7 +62,7 @@ def incremental_max_share() -> float:
     return float(settings.CRM_INCREMENTAL_MAX_SHARE)
 
 
-def _watermark_tables() -> dict[str, type]:
+def _watermark_tables() -> dict[str, type[models.Model]]:
     return {
         "purchase": Purchase,
         "interaction": Interaction,
@@ -112,7 +112,7 @@ def _changed_customers(ctx: RunContext) -> np.ndarray:
     customers whose 12-month revenue or 30-day complaints lose a row to the passing days,
     and customers whose holding of loyalty points changed (pending points released).
     One statement; every part is an index range scan except the last two scans."""
-    prev = ctx.previous
+    prev = ctx.previous_run()
     marks = prev.rows["watermarks"]
     margin = id_margin()
     lo, hi = prev_as_of, as_of = run_date_as_of(prev.run_date), ctx.as_of
@@ -250,7 +250,7 @@ def marks_kept(ctx: RunContext) -> dict:
     anything, and the full night whose fit the summaries were scored with."""
     if not ctx.watermarks:
         return {}
-    full = ctx.run_date if ctx.mode == RunMode.FULL else ctx.full_date
+    full = ctx.run_date if ctx.mode == RunMode.FULL else ctx.full_run_date()
     return {**ctx.watermarks, "full_run": full.isoformat()}
 
 
@@ -266,7 +266,7 @@ def choose_mode(ctx: RunContext, requested: str) -> None:
         return
     ctx.mode = RunMode.INCREMENTAL
     ctx.mode_reason = (
-        f"{ctx.changed.size:,} customers changed since the run of {ctx.previous.run_date}; "
+        f"{ctx.changed.size:,} customers changed since the run of {ctx.previous_run().run_date}; "
         f"models of the full run of {ctx.full_date}"
     )
 
@@ -324,13 +324,16 @@ def _state_arrays(run: NightlyRun) -> bytes:
     table = connection.ops.quote_name(NightlyState._meta.db_table)
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(f"SELECT arrays FROM {table} WHERE run_id = %s", [run.pk], binary=True)  # noqa: S608
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError(f"the run of {run.run_date} kept no summaries")
+    return row[0]
 
 
 def _stored_state(ctx: RunContext):
     """The previous night's kept arrays (numpy loads each on first use), fetched once."""
     if "stored_state" not in ctx.data:
-        ctx.data["stored_state"] = np.load(io.BytesIO(_state_arrays(ctx.previous)))
+        ctx.data["stored_state"] = np.load(io.BytesIO(_state_arrays(ctx.previous_run())))
     return ctx.data["stored_state"]
 
 

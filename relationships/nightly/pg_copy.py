@@ -18,7 +18,7 @@ NUMERIC_DIGITS = 5
 NUMERIC_NAN = 0xC000
 
 
-def _money_fields(k: str) -> list[tuple[str, str]]:
+def _money_fields(k: str) -> list[tuple]:
     return [
         (f"l_{k}", ">i4"),
         (f"{k}_ndigits", ">i2"),
@@ -60,7 +60,7 @@ def copy_numbers(
     in."""
     names = list(columns)
     n = len(next(iter(columns.values()))) if columns else 0
-    fields = [("n", ">i2"), ("lpos", ">i4"), ("pos", ">i8")]
+    fields: list[tuple] = [("n", ">i2"), ("lpos", ">i4"), ("pos", ">i8")]
     for k in names:
         fields += _money_fields(k) if k in money else [(f"l_{k}", ">i4"), (k, ">f8")]
     dtype = np.dtype(fields)

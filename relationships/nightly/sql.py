@@ -28,11 +28,6 @@ def epoch_days_of_date(expr: str) -> str:
     return f"(julianday({expr}) - 2440587.5)"
 
 
-def _float(expr: str) -> str:
-    """Numbers come back as float, not Decimal: building a million Decimals costs seconds."""
-    return f"({expr})::float8" if is_postgres() else expr
-
-
 def dt_param(value: dt.datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
@@ -69,24 +64,21 @@ def fetch_floats(
     # thread working for the run (Django's connections are per thread).
     with psycopg.Cursor(raw) as cursor:
         cursor.execute(agg_sql, params or None, binary=True)
-        (blob,) = cursor.fetchone()
+        row = cursor.fetchone()
+    blob = row[0] if row else None
     if not blob:
         return np.zeros((0, ncols))
     fields = [("header", "V20")]
     for i in range(ncols):
         fields += [(f"l{i}", ">i4"), (f"v{i}", ">f8")]
-    rows = np.frombuffer(blob, dtype=np.dtype(fields))
-    return np.column_stack([rows[f"v{i}"].astype(float) for i in range(ncols)])
+    records = np.frombuffer(blob, dtype=np.dtype(fields))
+    return np.column_stack([records[f"v{i}"].astype(float) for i in range(ncols)])
 
 
 def to_money(value: float) -> Decimal:
     if not np.isfinite(value):
         return Decimal("0.00")
     return Decimal(f"{value:.2f}")
-
-
-def _finite_or_none(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
 
 
 def only_clause(column: str, only: np.ndarray | None) -> tuple[str, list]:
