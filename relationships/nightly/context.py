@@ -78,15 +78,21 @@ class RunContext:
 
 
 # Summary arrays and what a customer with no rows gets.
+# "count", "first" and "last" are purchases and their moments (days since 1970, for the
+# pages and the ladder); the models read purchase days ("days", "first_day", "last_day":
+# local dates as days since 1970) and the spend on days after the first ("repeat_revenue").
 SUMMARY_DEFAULTS = {
     "count": 0.0,
     "revenue": 0.0,
     "first": np.nan,
     "last": np.nan,
-    "cal_count": 0.0,
-    "cal_first": np.nan,
-    "cal_last": np.nan,
-    "cal_revenue": 0.0,
+    "days": 0.0,
+    "first_day": np.nan,
+    "last_day": np.nan,
+    "repeat_revenue": 0.0,
+    "cal_days": 0.0,
+    "cal_first_day": np.nan,
+    "cal_last_day": np.nan,
     "revenue_12m": 0.0,
     "complaints_30d": 0.0,
     "last_contact": np.nan,
@@ -114,6 +120,11 @@ def to_dates(days: np.ndarray) -> np.ndarray:
 
 def month_index(day: dt.date) -> int:
     return day.year * 12 + day.month - 1
+
+
+def epoch_day(day: dt.date) -> int:
+    """A local date as days since 1970-01-01 (how the purchase-day arrays count)."""
+    return (day - dt.date(1970, 1, 1)).days
 
 
 def run_date_as_of(run_date: dt.date) -> dt.datetime:

@@ -18,12 +18,12 @@ from ..analytics.clv import (
     holdout_error,
 )
 from ..models import ModelFit, RunMode
-from .context import FIT_SAMPLE, RunContext, holdout_days
+from .context import FIT_SAMPLE, RunContext, epoch_day, holdout_days
 
 
-def _rft(count, first, last, end_day):
-    """Frequency (repeat purchases), recency and T in days for customers with purchases."""
-    frequency = np.maximum(count - 1, 0)
+def _rft(days, first, last, end_day):
+    """Frequency (repeat purchase days), recency and T in days for customers with purchases."""
+    frequency = np.maximum(days - 1, 0)
     recency = np.maximum(last - first, 0)
     big_t = np.maximum(end_day - first, recency)
     return frequency, recency, big_t
@@ -80,11 +80,17 @@ def step_model_fit(ctx: RunContext) -> int:
 
 
 def _summaries_for_models(ctx: RunContext) -> None:
+    """The models' inputs, in purchase days ([FHL05] section 2, [FH13]): frequency is the
+    purchase days after the first, recency and T run from the first purchase day to the
+    last one and to the end of the data (the run date's midnight, so a customer first
+    seen yesterday has T = 1), and the spend per purchase is the mean over the repeat
+    days only (NaN without one: Gamma-Gamma gives those customers the population mean)."""
     d = ctx.data
-    end_day = ctx.as_of.timestamp() / 86400.0
-    buyers = d["count"] > 0
-    d["frequency"], d["recency"], d["T"] = _rft(d["count"], d["first"], d["last"], end_day)
-    d["monetary"] = np.where(buyers, d["revenue"] / np.maximum(d["count"], 1), np.nan)
+    end_day = epoch_day(ctx.run_date)
+    days = d["days"]
+    d["frequency"], d["recency"], d["T"] = _rft(days, d["first_day"], d["last_day"], end_day)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d["monetary"] = np.where(days >= 2, d["repeat_revenue"] / (days - 1), np.nan)
 
 
 def _reuse_fit(ctx: RunContext) -> int:
@@ -125,9 +131,8 @@ def fit_purchase_models(ctx: RunContext) -> dict:
     """Fit both purchase models (numpy and scipy only: no database, so it can run while
     PostgreSQL works for the metrics step); returns the ModelFit values."""
     d = ctx.data
-    end_day = (ctx.as_of.timestamp()) / 86400.0
-    cal_end_day = end_day - holdout_days()
-    buyers = d["count"] > 0
+    cal_end_day = epoch_day(ctx.run_date) - holdout_days()
+    buyers = d["days"] > 0
     _summaries_for_models(ctx)
     frequency, recency, big_t, monetary = d["frequency"], d["recency"], d["T"], d["monetary"]
     seed = ctx.run_date.toordinal()
@@ -171,10 +176,10 @@ def fit_purchase_models(ctx: RunContext) -> dict:
         except ValueError as exc:
             fit["note"] = f"Spend model not fitted: {exc}."
         # Holdout: fit on purchases before the calibration end, predict the holdout window.
-        cal_buyers = d["cal_count"] > 0
+        cal_buyers = d["cal_days"] > 0
         cal_sample = _sample(cal_buyers, seed + 1)
-        if cal_sample.size >= 3 and int((d["cal_count"][cal_sample] > 1).sum()) >= 2:
-            fc, rc, tc = _rft(d["cal_count"], d["cal_first"], d["cal_last"], cal_end_day)
+        if cal_sample.size >= 3 and int((d["cal_days"][cal_sample] > 1).sum()) >= 2:
+            fc, rc, tc = _rft(d["cal_days"], d["cal_first_day"], d["cal_last_day"], cal_end_day)
             cal_fit = _fit_with_fallback(
                 fit_bgnbd,
                 penalizer,
@@ -187,7 +192,7 @@ def fit_purchase_models(ctx: RunContext) -> dict:
                 frequency_cal=fc[cal_sample],
                 recency_cal=rc[cal_sample],
                 T_cal=tc[cal_sample],
-                frequency_holdout=(d["count"] - d["cal_count"])[cal_sample],
+                frequency_holdout=(d["days"] - d["cal_days"])[cal_sample],
                 duration_holdout=float(holdout_days()),
             )
         else:

@@ -43,7 +43,7 @@ from .context import (
 from .sql import dt_param, fetch, fetch_floats, is_postgres
 
 EDIT_MARGIN = dt.timedelta(minutes=10)  # rows stamped before a run started, committed after it
-WATERMARK_VERSION = 2  # bump when what CustomerMetrics stores for incremental nights changes
+WATERMARK_VERSION = 3  # bump when what CustomerMetrics stores for incremental nights changes
 
 
 def id_margin() -> int:
@@ -282,6 +282,10 @@ STATE_ARRAYS = (
     "revenue",
     "first",
     "last",
+    "days",
+    "first_day",
+    "last_day",
+    "repeat_revenue",
     "revenue_12m",
     "complaints_30d",
     "last_contact",

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from django.db import connection
 from django.db.models import Max
+from django.utils import timezone
 
 from customers.models import Customer, Purchase, Segment, User
 from loyalty.models import EntryKind, LedgerEntry, Membership
@@ -29,7 +30,16 @@ from .context import NAT, SUMMARY_DEFAULTS, RunContext, holdout_days, positions
 from .fit import fit_purchase_models
 from .incremental import load_state
 from .retention import retention_months
-from .sql import dt_param, epoch_days, fetch_floats, is_postgres, only_clause
+from .sql import (
+    dt_param,
+    dt_param_date,
+    epoch_days,
+    epoch_days_of_date,
+    fetch_floats,
+    is_postgres,
+    only_clause,
+    parallel_scan,
+)
 
 
 def step_metrics(ctx: RunContext) -> int:
@@ -109,49 +119,80 @@ def _fill(
 
 
 def _aggregate_purchases(ctx: RunContext, *, only: np.ndarray | None = None) -> None:
-    """ONE pass over purchases per customer: whole history, calibration part and holdout
-    part (for the model's holdout error), the last 365 days' revenue, and revenue per
-    calendar month over the retention window. FILTER clauses and plain MIN/MAX of the
-    timestamp (converted once per customer, not per row) keep the pass close to the
-    floor; float8 sums are several times cheaper than numeric ones."""
+    """ONE pass over purchases per customer, by purchase day: BG/NBD and Gamma-Gamma
+    ([FHL05], [FH13]) count distinct purchase days in the book's time zone, and a day's
+    spend is the sum of its purchases; two items bought together are one purchase.
+
+    The inner query sums each (customer, local day); the outer one takes, per customer,
+    the purchases and their timestamps (what the pages show), the purchase days, the
+    spend on days after the first (Gamma-Gamma's repeat spend), the calibration part
+    (for the model's holdout error), the last 365 days' revenue, and revenue per span of
+    calendar months over the retention window. Every cut (holdout, year, month) falls on
+    a local midnight, so filtering days equals filtering timestamps. float8 sums are
+    several times cheaper than numeric ones."""
     d = ctx.data
-    as_of = ctx.as_of
-    cal_end = as_of - dt.timedelta(days=holdout_days())
-    year_ago = as_of - dt.timedelta(days=365)
-    occ = "occurred_at"
-    p = Purchase._meta.db_table
+    run_day = ctx.run_date
+    cal_day = run_day - dt.timedelta(days=holdout_days())
+    year_day = run_day - dt.timedelta(days=365)
+    table = Purchase._meta.db_table
     amt = "amount::float8" if is_postgres() else "amount"
+    local_day, tz_params = connection.ops.datetime_cast_date_sql(
+        "occurred_at", (), timezone.get_current_timezone_name()
+    )
     # Retention's month spans only on a full night (an incremental one keeps retention).
     months = retention_months(ctx) if only is None else []
-    month_sums = ", ".join(f"SUM({amt}) FILTER (WHERE {occ} >= %s AND {occ} < %s)" for _ in months)
+    month_sums = "".join(", SUM(spend) FILTER (WHERE day >= %s AND day < %s)" for _ in months)
     subset, subset_params = only_clause("customer_id", only)
     sql = f"""
         SELECT customer_id,
-               COUNT(*), SUM({amt}), {epoch_days(f"MIN({occ})")}, {epoch_days(f"MAX({occ})")},
-               COUNT(*) FILTER (WHERE {occ} < %s),
-               {epoch_days(f"MIN({occ}) FILTER (WHERE {occ} < %s)")},
-               {epoch_days(f"MAX({occ}) FILTER (WHERE {occ} < %s)")},
-               SUM({amt}) FILTER (WHERE {occ} < %s),
-               SUM({amt}) FILTER (WHERE {occ} >= %s)
-               {", " + month_sums if months else ""}
-        FROM {p} WHERE {occ} < %s {subset} GROUP BY customer_id
+               SUM(n), SUM(spend), {epoch_days("MIN(first_at)")}, {epoch_days("MAX(last_at)")},
+               COUNT(*), {epoch_days_of_date("MIN(day)")}, {epoch_days_of_date("MAX(day)")},
+               SUM(spend) FILTER (WHERE day > first_day),
+               COUNT(*) FILTER (WHERE day < %s),
+               {epoch_days_of_date("MIN(day) FILTER (WHERE day < %s)")},
+               {epoch_days_of_date("MAX(day) FILTER (WHERE day < %s)")},
+               SUM(spend) FILTER (WHERE day >= %s)
+               {month_sums}
+        FROM (
+            SELECT customer_id, day, COUNT(*) AS n, SUM(amount) AS spend,
+                   MIN(occurred_at) AS first_at, MAX(occurred_at) AS last_at,
+                   MIN(day) OVER (PARTITION BY customer_id) AS first_day
+            FROM (
+                SELECT customer_id, {local_day} AS day, {amt} AS amount, occurred_at
+                FROM {table} WHERE occurred_at < %s {subset}
+            ) AS purchase
+            GROUP BY customer_id, day
+        ) AS purchase_day
+        GROUP BY customer_id
     """  # noqa: S608
-    c, y, a = dt_param(cal_end), dt_param(year_ago), dt_param(as_of)
     cols = [
         "count",
         "revenue",
         "first",
         "last",
-        "cal_count",
-        "cal_first",
-        "cal_last",
-        "cal_revenue",
+        "days",
+        "first_day",
+        "last_day",
+        "repeat_revenue",
+        "cal_days",
+        "cal_first_day",
+        "cal_last_day",
         "revenue_12m",
     ]
-    month_params = [dt_param(bound) for _, lo, hi in months for bound in (lo, hi)]
-    rows = fetch_floats(
-        sql, [c, c, c, c, y, *month_params, a, *subset_params], len(cols) + 1 + len(months)
-    )
+    c, y = dt_param_date(cal_day), dt_param_date(year_day)
+    month_params = [dt_param_date(bound.date()) for _, lo, hi in months for bound in (lo, hi)]
+    params = [
+        c,
+        c,
+        c,
+        y,
+        *month_params,
+        *tz_params,
+        dt_param(ctx.as_of),
+        *subset_params,
+    ]
+    with parallel_scan():
+        rows = fetch_floats(sql, params, len(cols) + 1 + len(months))
     _fill(
         ctx,
         only,

@@ -18,7 +18,7 @@ def step_scores(ctx: RunContext) -> int:
     d = ctx.data
     n = d["ids"].size
     end_day = ctx.as_of.timestamp() / 86400.0
-    buyers = d["count"] > 0
+    buyers = d["days"] > 0
     x, t_x, big_t = d["frequency"], d["recency"], d["T"]
     bg, gg = d["fit"]["bg"], d["fit"]["gg"]
 
@@ -44,7 +44,10 @@ def step_scores(ctx: RunContext) -> int:
                 months=12,
             )
         else:
-            revenue_value[b] = expected[365][b] * d["monetary"][b]
+            # No spend model: the customer's own mean spend per purchase day.
+            own = d["revenue"] / np.maximum(d["days"], 1)
+            spend = np.where(np.isfinite(d["monetary"]), d["monetary"], own)
+            revenue_value[b] = expected[365][b] * spend[b]
     # CLV over the next 12 months: discounted expected revenue less what serving the
     # customer costs while they stay (the segment's cost to serve, weighted by P(alive)).
     alive_for_cost = np.where(np.isnan(p_alive), np.where(buyers, 1.0, 0.0), p_alive)
@@ -52,11 +55,13 @@ def step_scores(ctx: RunContext) -> int:
     var = np.maximum(value_at_risk(np.maximum(clv, 0.0), np.nan_to_num(p_alive, nan=1.0)), 0.0)
 
     since_last = np.where(buyers, end_day - d["last"], np.nan)
-    # The customer's own rhythm once it is seen twice; before that, the segment's promise.
+    # The customer's own rhythm, between purchase days (two items bought together are not
+    # a gap of 0), once it is seen twice; before that, the segment's promise.
+    days = d["days"]
     own_gap = np.where(
-        d["count"] >= 2, (d["last"] - d["first"]) / np.maximum(d["count"] - 1, 1), np.nan
+        days >= 2, (d["last_day"] - d["first_day"]) / np.maximum(days - 1, 1), np.nan
     )
-    usual_gap = np.where(d["count"] >= 3, own_gap, d["expected_gap"])
+    usual_gap = np.where(days >= 3, own_gap, d["expected_gap"])
     usual_gap = np.where(np.isnan(usual_gap), own_gap, usual_gap)
     # No contact on record counts from the customer's first purchase (or not at all).
     contact_base = np.where(np.isnan(d["last_contact"]), d["first"], d["last_contact"])

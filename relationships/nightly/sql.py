@@ -3,7 +3,9 @@ whole book's numbers into numpy as one value on the wire, and money back as Deci
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 
 import numpy as np
@@ -30,6 +32,30 @@ def epoch_days_of_date(expr: str) -> str:
 
 def dt_param(value: dt.datetime):
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def dt_param_date(value: dt.date):
+    return connection.ops.adapt_datefield_value(value)
+
+
+@contextlib.contextmanager
+def parallel_scan() -> Iterator[None]:
+    """Let PostgreSQL split a sorted per-customer pass across workers (Gather Merge):
+    its default costs keep the purchase-day pass, which must keep each customer's rows
+    in order, on one core (about 10 s instead of 7.5 s on a million customers)."""
+    if not is_postgres():
+        yield
+        return
+    settings = ("parallel_setup_cost", "parallel_tuple_cost")
+    with connection.cursor() as cursor:
+        for name in settings:
+            cursor.execute(f"SET LOCAL {name} = 0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for name in settings:
+                cursor.execute(f"SET LOCAL {name} TO DEFAULT")
 
 
 def fetch(sql: str, params: list) -> list[tuple]:

@@ -61,3 +61,60 @@ def simulate_gamma_gamma(
     has = x > 0
     mean[has] = rng.gamma(shape=params.p * x[has], scale=1.0 / (nu[has] * x[has]))
     return mean
+
+
+def simulate_purchase_rows(
+    bg: BgNbdParams,
+    gg: GammaGammaParams,
+    *,
+    ages: np.ndarray,
+    rng: np.random.Generator,
+    items_per_day: float = 0.7,
+    first_day_factor: float = 2.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Purchase rows as a shop records them, for customers drawn from both models' stories.
+
+    Time is in days. Customer i makes their first purchase ``ages[i]`` whole days before
+    the end of the data, at a random hour; while alive they buy at Poisson rate lambda
+    ~ Gamma(r, alpha) and drop out after each repeat purchase with p ~ Beta(a, b). Each
+    repeat purchase is worth z ~ Gamma(p, nu), nu ~ Gamma(q, v) per customer ([FH13]); the
+    first purchase, which Gamma-Gamma leaves out, is worth ``first_day_factor`` times as
+    much on average. Each purchase is rung up as 1 + Poisson(``items_per_day``) items at
+    hours of the same day that share its value. Returns (customer, days before the end,
+    hour of the day, amount) per item; two purchases falling on one day are one day.
+    """
+    n = ages.size
+    lam = rng.gamma(shape=bg.r, scale=1.0 / bg.alpha, size=n)
+    drop = rng.beta(bg.a, bg.b, size=n)
+    nu = rng.gamma(shape=gg.q, scale=1.0 / gg.v, size=n)
+    customer, moment, value = [], [], []
+    for i in range(n):
+        start = rng.uniform(8, 20) / 24  # the first purchase's time of day
+        t = start
+        times, values = [t], [first_day_factor * rng.gamma(gg.p, 1.0 / nu[i])]
+        while True:
+            t += rng.exponential(1.0 / lam[i]) if lam[i] > 0 else np.inf
+            if t >= ages[i]:
+                break
+            times.append(t)
+            values.append(rng.gamma(gg.p, 1.0 / nu[i]))
+            if rng.random() < drop[i]:
+                break
+        customer += [i] * len(times)
+        moment += times
+        value += values
+    customer_a, moment_a, value_a = np.array(customer), np.array(moment), np.array(value)
+    # Items: each purchase split over the rest of its day, the value shared at random.
+    k = 1 + rng.poisson(items_per_day, size=customer_a.size)
+    owner = np.repeat(np.arange(customer_a.size), k)
+    day = np.floor(moment_a)[owner]
+    first_hour = (moment_a - np.floor(moment_a))[owner] * 24
+    hour = np.where(
+        np.r_[True, owner[1:] != owner[:-1]],
+        first_hour,
+        first_hour + rng.random(owner.size) * np.maximum(23.99 - first_hour, 0),
+    )
+    shares = rng.exponential(size=owner.size)
+    shares /= np.bincount(owner, weights=shares)[owner]
+    days_before = ages[customer_a[owner]] - day
+    return customer_a[owner], days_before.astype(int), hour, value_a[owner] * shares
