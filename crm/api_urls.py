@@ -7,9 +7,10 @@ from crm.api_auth import ObtainAuthToken
 from customers import api as customers_api
 from loyalty import api as loyalty_api
 from relationships import api as relationships_api
+from relationships.community import api as community_api
 
 router = DefaultRouter()
-for module in (customers_api, relationships_api, loyalty_api):
+for module in (customers_api, relationships_api, loyalty_api, community_api):
     module.register(router)
 
 urlpatterns = [

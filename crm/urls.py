@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("customers.urls")),
     path("", include("crm.analytics_urls")),
     path("", include("relationships.urls")),
+    path("community/", include("relationships.community.urls")),
     path("", include("loyalty.urls")),
     path("api/v1/", include("crm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

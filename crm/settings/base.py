@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "customers",
     "loyalty",
     "relationships",
+    "relationships.community",
     "crm",
 ]
 

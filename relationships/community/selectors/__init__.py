@@ -1,0 +1,1 @@
+"""Reads of the community, including who may see what (pages and API use the same)."""

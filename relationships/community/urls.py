@@ -1,0 +1,5 @@
+"""Community pages, under /community/."""
+
+app_name = "community"
+
+urlpatterns: list = []
