@@ -1,3 +1,4 @@
+# Over 600 lines, kept whole: one seeded draw order, which a split would make easy to break.
 """Columns for a batch of customers and all of their history, drawn with numpy.
 
 Every function below draws from the one seeded generator in `Context`, in a fixed order:

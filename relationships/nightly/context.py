@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
-from django.utils import timezone
 
+from customers.dates import local_midnight
 from customers.errors import Conflict
 
 from ..models import NightlyRun, PeriodKind, RunMode
@@ -118,14 +118,10 @@ def to_dates(days: np.ndarray) -> np.ndarray:
     return out
 
 
-def month_index(day: dt.date) -> int:
-    return day.year * 12 + day.month - 1
-
-
 def epoch_day(day: dt.date) -> int:
     """A local date as days since 1970-01-01 (how the purchase-day arrays count)."""
     return (day - dt.date(1970, 1, 1)).days
 
 
-def run_date_as_of(run_date: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(run_date, dt.time()))
+# A run's "as of": the midnight that starts its run date, in the book's time zone.
+run_date_as_of = local_midnight

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 
+from customers.dates import month_index
 from customers.models import AccountManagerAssignment, Customer, Purchase, Segment
 from loyalty.models import LedgerEntry, Membership
 
@@ -35,7 +36,6 @@ from .context import (
     IncrementalNotPossible,
     RunContext,
     holdout_days,
-    month_index,
     positions,
     risk_threshold,
     run_date_as_of,

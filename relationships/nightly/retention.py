@@ -9,11 +9,12 @@ import itertools
 from collections.abc import Callable
 
 import numpy as np
-from django.utils import timezone
+
+from customers.dates import local_midnight, month_index
 
 from ..analytics.retention import churn_dates, periods_back, previous_period, retention_figures
 from ..models import CutKind, RelationshipType, RetentionSnapshot, RunMode
-from .context import BATCH, PERIODS, RunContext, month_index, to_dates
+from .context import BATCH, PERIODS, RunContext, to_dates
 from .write import settle
 
 
@@ -133,7 +134,7 @@ def retention_months(ctx: RunContext) -> list[tuple[int, dt.datetime, dt.datetim
     )
 
     def month_start(m: int) -> dt.datetime:
-        return dt.datetime(m // 12, m % 12 + 1, 1, tzinfo=timezone.get_current_timezone())
+        return local_midnight(dt.date(m // 12, m % 12 + 1, 1))
 
     return [(lo, month_start(lo), month_start(hi)) for lo, hi in itertools.pairwise(edges)]
 
