@@ -41,7 +41,7 @@ def sort_or_default(value: str | None) -> str:
 class StorableIsoDateTimeField(IsoDateTimeField):
     """django-filter's ISO 8601 field, as UTC the database can take."""
 
-    def to_python(self, value):  # type: ignore[no-untyped-def]
+    def to_python(self, value):
         moment = super().to_python(value)
         if moment is None:
             return None

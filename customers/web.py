@@ -44,7 +44,7 @@ class DateTimeField(forms.DateTimeField):
     """forms.DateTimeField that hands on only moments the database can take: an offset
     beyond ±15:59 or a year out of range once in UTC is a form error, not a 500."""
 
-    def to_python(self, value: object) -> dt.datetime | None:
+    def to_python(self, value: str | dt.datetime | dt.date | None) -> dt.datetime | None:
         moment = super().to_python(value)
         if moment is None:
             return None

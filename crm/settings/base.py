@@ -63,6 +63,7 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
 # Says "15 minutes" (not axes' ISO "PT15M") and sends Retry-After, like the API token.
 AXES_LOCKOUT_CALLABLE = "crm.lockout.lockout_response"
 # Failures are counted in the database: shared by every worker and machine, kept across
