@@ -1,12 +1,12 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from crm.views import FaviconRedirect
 
 urlpatterns = [
     # Browsers ask for /favicon.ico on pages that name no icon (the admin, the API docs).
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg")), name="favicon"),
+    path("favicon.ico", FaviconRedirect.as_view(), name="favicon"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("crm.page_urls")),
