@@ -1,12 +1,18 @@
 """The token endpoint, throttled (kept apart from crm.api, which DRF imports while loading)."""
 
 from django.conf import settings
-from rest_framework import throttling
+from rest_framework import exceptions, throttling
 from rest_framework.authtoken import views as authtoken_views
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
+
+from crm.client_address import client_address
+from crm.lockout import cooloff_seconds, lockout_message
 
 
 class TokenRateThrottle(throttling.SimpleRateThrottle):
-    """Slows password guessing on the token endpoint: attempts per client address.
+    """Slows password guessing on the token endpoint: attempts per client address, counted
+    in the default cache (Redis in production, shared by every worker process).
     The rate is read per request so operators (and tests) can change CRM_TOKEN_RATE."""
 
     scope = "auth-token"
@@ -14,10 +20,31 @@ class TokenRateThrottle(throttling.SimpleRateThrottle):
     def get_rate(self) -> str:
         return settings.CRM_TOKEN_RATE
 
+    def get_ident(self, request) -> str:
+        # X-Forwarded-For is read only as far as CRM_TRUSTED_PROXIES allows.
+        return client_address(request) or ""
+
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LockedOut(exceptions.Throttled):
+    """django-axes refused the login: 429 with Retry-After, as the login page answers."""
+
+    default_code = "locked_out"
 
 
 class ObtainAuthToken(authtoken_views.ObtainAuthToken):
     throttle_classes = [TokenRateThrottle]
     permission_classes = []
+
+    def post(self, request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            # django-axes marks the request it was given (this DRF request) when it refused
+            # the attempt; the serializer alone would say the credentials were wrong.
+            if getattr(request, "axes_locked_out", False):
+                raise LockedOut(wait=cooloff_seconds(request), detail=lockout_message(request))
+            raise exceptions.ValidationError(serializer.errors)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})

@@ -1,10 +1,14 @@
 """Pages that combine several apps: home and the customer 360 page."""
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.generic import RedirectView
 
 from customers.permissions import staff_required
 from customers.selectors import (
@@ -119,3 +123,11 @@ def customer_timeline_page(request, pk: int):
         return redirect(f"{reverse('customer-detail', args=[pk])}?{request.GET.urlencode()}")
     context = {"customer": customer, **_timeline_context(customer, before)}
     return render(request, "crm/_timeline_page.html", context)
+
+
+class FaviconRedirect(RedirectView):
+    """/favicon.ico, for pages that name no icon (the admin, the API docs): our SVG. Resolved
+    per request, since the static file's hashed name is known only after collectstatic."""
+
+    def get_redirect_url(self, *args: Any, **kwargs: Any) -> str:
+        return static("favicon.svg")

@@ -25,7 +25,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from . import selectors, services
-from .filters import CustomerFilter
+from .dates import storable_moment
+from .filters import CustomerFilter, IsoDateTimeFilter
 from .models import (
     AccountManagerAssignment,
     Customer,
@@ -52,6 +53,10 @@ class AwareDateTimeField(serializers.DateTimeField):
     def enforce_timezone(self, value):
         if timezone.is_naive(value):
             self.fail("naive")
+        try:
+            value = storable_moment(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid") from exc
         return super().enforce_timezone(value)
 
 
@@ -374,8 +379,8 @@ class PurchaseFilter(django_filters.FilterSet):
     # A number, not a model choice: an id outside your book filters to nothing, it does
     # not say "exists but not yours".
     customer = django_filters.NumberFilter(field_name="customer_id")
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
     category = django_filters.CharFilter(field_name="category", lookup_expr="iexact")
 
     class Meta:

@@ -6,8 +6,11 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django_filters.fields import IsoDateTimeField
 
+from .dates import storable_moment
 from .errors import ValidationFailed
 from .models import Customer, CustomerStatus, Role, Segment, Stage, User
 
@@ -33,6 +36,26 @@ SORT_CHOICES = [
 def sort_or_default(value: str | None) -> str:
     """The sort a request asks for, if the list knows it; the default otherwise."""
     return value if value is not None and value in SORTS else DEFAULT_SORT
+
+
+class StorableIsoDateTimeField(IsoDateTimeField):
+    """django-filter's ISO 8601 field, as UTC the database can take."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return storable_moment(moment)
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="invalid") from exc
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 filter whose offset and year the database can take (else a 400 naming
+    the parameter): use it, not django_filters.IsoDateTimeFilter."""
+
+    field_class = StorableIsoDateTimeField
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from django import forms
 
 from .models import Customer, CustomerStatus, User
 from .selectors import account_managers
-from .web import datetime_local_widget, model_choice_field, now_local
+from .web import DateTimeField, datetime_local_widget, model_choice_field, now_local
 
 
 class CustomerForm(forms.ModelForm):
@@ -80,8 +80,6 @@ class PurchaseForm(forms.Form):
     reference = forms.CharField(max_length=100, help_text="Invoice or order number.")
     amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0)
     currency = forms.CharField(max_length=3, min_length=3, initial="EUR")
-    occurred_at = forms.DateTimeField(
-        label="When", widget=datetime_local_widget(), initial=now_local
-    )
+    occurred_at = DateTimeField(label="When", widget=datetime_local_widget(), initial=now_local)
     product = forms.CharField(max_length=200, required=False)
     category = forms.CharField(max_length=100, required=False)

@@ -7,9 +7,11 @@ without importing another app's pages.
 import datetime as dt
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 
+from .dates import storable_moment
 from .errors import ApplicationError
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -36,6 +38,20 @@ def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceFiel
     if not isinstance(field, forms.ModelChoiceField):
         raise TypeError(f"{type(form).__name__}.{name} is not a model choice field.")
     return field
+
+
+class DateTimeField(forms.DateTimeField):
+    """forms.DateTimeField that hands on only moments the database can take: an offset
+    beyond ±15:59 or a year out of range once in UTC is a form error, not a 500."""
+
+    def to_python(self, value: str | dt.datetime | dt.date | None) -> dt.datetime | None:
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return storable_moment(moment)
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="invalid") from exc
 
 
 def datetime_local_widget() -> forms.DateTimeInput:

@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from customers.models import Stage
-from customers.web import datetime_local_widget, model_choice_field, now_local
+from customers.web import DateTimeField, datetime_local_widget, model_choice_field, now_local
 
 from .models import Channel, DefectionReason, InteractionKind, PlanStatus, Sentiment
 from .selectors import ReportScope, staff_users
@@ -38,7 +38,7 @@ class InteractionForm(forms.Form):
     sentiment = forms.TypedChoiceField(
         coerce=int, choices=Sentiment.choices, initial=Sentiment.NEUTRAL
     )
-    occurred_at = forms.DateTimeField(
+    occurred_at = DateTimeField(
         label="When", required=False, widget=datetime_local_widget(), initial=now_local
     )
     follow_up_on = forms.DateField(label="Follow up on", required=False, widget=DATE)

@@ -3,7 +3,7 @@
 import datetime as dt
 from pathlib import Path
 
-from .env import env_bool, env_database, env_list, env_str
+from .env import env_bool, env_database, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -39,6 +39,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A NUL in any field is a 400 naming it, before a query turns it into a 500.
+    "crm.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -62,6 +64,30 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Says "15 minutes" (not axes' ISO "PT15M") and sends Retry-After, like the API token.
+AXES_LOCKOUT_CALLABLE = "crm.lockout.lockout_response"
+# Failures are counted in the database: shared by every worker and machine, kept across
+# restarts, and listed in the admin (Access attempts) where an admin can reset them.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_CLIENT_IP_CALLABLE = "crm.client_address.client_address"
+
+# How many reverse proxies (nginx, a load balancer) stand in front of the app, each adding
+# the address it saw to X-Forwarded-For. 0: the client is REMOTE_ADDR and the header is
+# ignored, since anyone can send it. The token throttle and django-axes both read it
+# (crm/client_address.py); README "Behind a proxy".
+CRM_TRUSTED_PROXIES = env_int("CRM_TRUSTED_PROXIES", 0)
+
+# The shared cache: throttle counts must be seen by every worker process, so production
+# requires Redis (CACHE_URL); the demo and tests keep a per-process memory cache.
+CACHE_URL = env_str("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 ROOT_URLCONF = "crm.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
@@ -137,6 +163,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "crm.api_errors.exception_handler",
+    # The same count as crm.client_address, for any DRF throttle that uses get_ident().
+    "NUM_PROXIES": CRM_TRUSTED_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "KeepCRM API",

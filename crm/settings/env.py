@@ -30,6 +30,22 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise SettingsError(f"The environment variable {name} must be true or false, not {raw!r}.")
 
 
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise SettingsError(
+            f"The environment variable {name} must be a whole number of at least {minimum}, "
+            f"not {raw!r}."
+        )
+    return value
+
+
 def env_list(name: str, default: list[str] | None = None, *, required: bool = False) -> list[str]:
     raw = os.environ.get(name, "").strip()
     if not raw:

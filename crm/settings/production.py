@@ -12,6 +12,15 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", required=True)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [f"https://{h}" for h in ALLOWED_HOSTS])
 DATABASES = {"default": env_database("DATABASE_URL", None, required=True)}
+# Throttle counts kept per worker process would multiply the limit by the worker count.
+CACHE_URL = env_str("CACHE_URL", required=True)
+if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise SettingsError(
+        "The environment variable CACHE_URL must be a Redis URL (redis://host:6379/1)."
+    )
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

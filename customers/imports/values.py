@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Choices, Field, Model
 from django.utils import timezone
 
-from ..dates import local_midnight
+from ..dates import local_midnight, storable_moment
 from ..errors import ValidationFailed
 
 BATCH_SIZE = 500
@@ -81,4 +81,7 @@ def parse_moment(value: str, column: str) -> dt.datetime:
             f"{value!r} has no time zone; add one (e.g. +01:00 or Z) or give a date only.",
             field=column,
         )
-    return moment
+    try:
+        return storable_moment(moment)
+    except ValueError as exc:
+        raise ValidationFailed(f"{value!r}: {exc}", field=column) from exc

@@ -12,6 +12,7 @@ GOOD = {
     "SECRET_KEY": "k" * 20 + "x9!Qz" * 10,
     "ALLOWED_HOSTS": "crm.example.com",
     "DATABASE_URL": "postgres://crm:secret@db.internal:5432/crm",
+    "CACHE_URL": "redis://redis.internal:6379/1",
 }
 
 
@@ -19,7 +20,14 @@ def run_manage(*args, env_overrides):
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {*GOOD, "DEBUG", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if k
+        not in {
+            *GOOD,
+            "DEBUG",
+            "CELERY_BROKER_URL",
+            "CRM_TRUSTED_PROXIES",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "crm.settings.production"
@@ -46,6 +54,7 @@ def test_production_settings_pass_check_deploy():
         ("SECRET_KEY", "The environment variable SECRET_KEY must be set."),
         ("ALLOWED_HOSTS", "The environment variable ALLOWED_HOSTS must be set"),
         ("DATABASE_URL", "The environment variable DATABASE_URL must be set."),
+        ("CACHE_URL", "The environment variable CACHE_URL must be set."),
     ],
 )
 def test_missing_setting_fails_with_one_sentence(missing, message):
@@ -63,6 +72,8 @@ def test_missing_setting_fails_with_one_sentence(missing, message):
         ("DATABASE_URL", "not-a-url", "DATABASE_URL"),
         ("DEBUG", "maybe", "DEBUG must be true or false"),
         ("SECRET_KEY", "short", "SECRET_KEY must be a random value of at least 50 characters"),
+        ("CACHE_URL", "memcached://cache:11211", "CACHE_URL must be a Redis URL"),
+        ("CRM_TRUSTED_PROXIES", "one", "CRM_TRUSTED_PROXIES must be a whole number"),
     ],
 )
 def test_malformed_setting_fails_with_one_sentence(name, value, message):
@@ -70,3 +81,14 @@ def test_malformed_setting_fails_with_one_sentence(name, value, message):
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_production_keeps_throttle_counts_in_the_shared_redis_cache():
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
+        env_overrides=GOOD,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "django.core.cache.backends.redis.RedisCache"

@@ -146,6 +146,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 MATRIX: dict[str, list[Case]] = {
     # --- Accounts (django.contrib.auth) ---
     "login": [Case("get", everyone(200))],
+    "favicon": [Case("get", everyone(Redirect("/static/favicon")))],
     "logout": [Case("post", everyone(LOGIN))],
     "password_change": [
         Case("get", {**everyone(200), "anonymous": LOGIN}),

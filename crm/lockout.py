@@ -1,0 +1,44 @@
+"""What a locked-out login hears, on the login page and the API token endpoint alike."""
+
+from axes.helpers import get_cool_off
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+
+def cooloff_seconds(request: HttpRequest | None = None) -> int:
+    cool_off = get_cool_off(request)
+    return int(cool_off.total_seconds()) if cool_off else 0
+
+
+def cooloff_words(request: HttpRequest | None = None) -> str:
+    """'15 minutes' (axes hands templates an ISO 8601 duration, 'PT15M')."""
+    cool_off = get_cool_off(request)
+    if not cool_off:
+        return "a while"
+    now = timezone.now()
+    return timesince(now - cool_off, now).replace("\xa0", " ")
+
+
+def lockout_message(request: HttpRequest | None = None) -> str:
+    return (
+        "Too many failed logins: logging in as this user from this address is paused for "
+        f"{cooloff_words(request)}. Try again later, or ask an administrator to reset "
+        "your password."
+    )
+
+
+def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: the lockout page, 429 with Retry-After."""
+    response = render(
+        request,
+        settings.AXES_LOCKOUT_TEMPLATE,
+        {"cooloff": cooloff_words(request)},
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )
+    seconds = cooloff_seconds(request)
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response
