@@ -365,7 +365,10 @@ class RiskFlag(models.Model):
     # The queue's first sort key, derived by the database so it cannot disagree with the
     # fields above: handled and not re-raised since.
     handled = models.GeneratedField(
-        expression=Q(handled_at__isnull=False, reraised_on__isnull=True),
+        expression=models.ExpressionWrapper(
+            Q(handled_at__isnull=False, reraised_on__isnull=True),
+            output_field=models.BooleanField(),
+        ),
         output_field=models.BooleanField(),
         db_persist=True,
     )

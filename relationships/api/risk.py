@@ -10,12 +10,13 @@ import base64
 import binascii
 import json
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import BasePagination
+from rest_framework.pagination import BasePagination, CursorPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.utils.urls import replace_query_param
@@ -128,7 +129,9 @@ class RiskQueuePagination(BasePagination):
     The queue walks forward: `previous` is null."""
 
     def __init__(self) -> None:
-        self._default = api_settings.DEFAULT_PAGINATION_CLASS()
+        # The API's own pagination (crm.api, named in settings: relationships may not
+        # import crm).
+        self._default = cast("type[CursorPagination]", api_settings.DEFAULT_PAGINATION_CLASS)()
         self._queue = False
         self._next: str | None = None
 
@@ -136,7 +139,7 @@ class RiskQueuePagination(BasePagination):
         self._queue = bool(view is not None and view.lists_queue())
         if not self._queue:
             return self._default.paginate_queryset(queryset, request, view)
-        size = self._default.get_page_size(request)
+        size = self._default.get_page_size(request) or api_settings.PAGE_SIZE or 50
         token = request.query_params.get("cursor")
         after = _decode(token) if token else None
         rows = selectors.risk_queue_page(queryset, after=after, limit=size + 1)

@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='riskflag',
             name='handled',
-            field=models.GeneratedField(db_persist=True, expression=models.Q(('handled_at__isnull', False), ('reraised_on__isnull', True)), output_field=models.BooleanField()),
+            field=models.GeneratedField(db_persist=True, expression=models.ExpressionWrapper(models.Q(('handled_at__isnull', False), ('reraised_on__isnull', True)), output_field=models.BooleanField()), output_field=models.BooleanField()),
         ),
         migrations.AddIndex(
             model_name='riskflag',

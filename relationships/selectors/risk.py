@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
@@ -31,7 +30,6 @@ from .analytics import risk_flags_visible_to
 # most value at risk. The partial index riskflag_open_queue has exactly these columns.
 QUEUE_ORDER = ("handled", "-value_at_risk", "-score", "id")
 STAFF_ROLES = (Role.ADMIN, Role.ACCOUNT_MANAGER)
-M = TypeVar("M", RiskFlag, CustomerMetrics)
 
 
 @dataclass(frozen=True)
@@ -57,16 +55,22 @@ def live_since() -> LiveSince:
     return LiveSince(at=midnight, is_today=True)
 
 
-def with_live_signals(qs: QuerySet[M], since: LiveSince) -> QuerySet[M]:
-    """For rows with a customer_id (flags, metrics): `contacted_today`: staff (any manager or admin) logged an interaction with the
-    customer that happened since `since`; `bought_today`: a purchase since then. Two
-    EXISTS per row in the same statement, each a probe of the (customer, time) index;
-    PostgreSQL evaluates them only for the rows the LIMIT keeps."""
+def live_signals(since: LiveSince) -> tuple[Exists, Exists]:
+    """For rows with a customer_id (flags, metrics), to annotate as `contacted_today` and
+    `bought_today`: staff (any manager or admin) logged an interaction with the customer
+    that happened since `since`; the customer bought since then. Two EXISTS per row in
+    the same statement, each a probe of the (customer, time) index; PostgreSQL evaluates
+    them only for the rows the LIMIT keeps."""
     contacted = Interaction.objects.filter(
         customer=OuterRef("customer_id"), occurred_at__gte=since.at, author__role__in=STAFF_ROLES
     )
     bought = Purchase.objects.filter(customer=OuterRef("customer_id"), occurred_at__gte=since.at)
-    return qs.annotate(contacted_today=Exists(contacted), bought_today=Exists(bought))
+    return Exists(contacted), Exists(bought)
+
+
+def with_live_signals(qs: QuerySet[RiskFlag], since: LiveSince) -> QuerySet[RiskFlag]:
+    contacted, bought = live_signals(since)
+    return qs.annotate(contacted_today=contacted, bought_today=bought)
 
 
 def at_risk_queue(*, actor: User, since: LiveSince | None = None) -> QuerySet[RiskFlag]:
@@ -161,10 +165,15 @@ def customer_risk_panel(*, actor: User, customer: Customer) -> dict | None:
     # One query for metrics, strategy, live signals and the open flag's id (joins and
     # subqueries); the open flag itself is read only when there is one.
     open_flags = RiskFlag.objects.filter(customer=OuterRef("customer"), cleared_on__isnull=True)
+    contacted, bought = live_signals(since)
     metrics = (
-        with_live_signals(CustomerMetrics.objects.filter(customer=customer), since)
+        CustomerMetrics.objects.filter(customer=customer)
         .select_related("customer__segment__strategy")
-        .annotate(open_flag_id=Subquery(open_flags.values("pk")[:1]))
+        .annotate(
+            open_flag_id=Subquery(open_flags.values("pk")[:1]),
+            contacted_today=contacted,
+            bought_today=bought,
+        )
         .first()
     )
     if metrics is None:

@@ -313,9 +313,7 @@ def test_the_api_refusals_outside_the_book_and_after_clearing(flagged, manager_a
     assert api(manager_a).post(url, {"note": "Hi"}, format="json").status_code == 409
 
 
-def test_the_api_queue_lists_handled_flags_last_and_says_what_happened_today(
-    flagged, admin_user
-):
+def test_the_api_queue_lists_handled_flags_last_and_says_what_happened_today(flagged, admin_user):
     def names():
         rows = api(admin_user).get("/api/v1/risk-flags/?open=true").json()["results"]
         return [r["customer_name"] for r in rows], rows
@@ -382,9 +380,7 @@ def handled_yesterday(flag: RiskFlag, actor, note: str) -> RiskFlag:
     return RiskFlag.objects.get(pk=flag.pk)
 
 
-def test_the_next_night_reraises_a_handled_flag_still_at_risk(
-    client, yesterday_flagged, manager_a
-):
+def test_the_next_night_reraises_a_handled_flag_still_at_risk(client, yesterday_flagged, manager_a):
     alpha = flag_of(yesterday_flagged["alpha"])
     handled_yesterday(alpha, manager_a, "Left a voicemail")
     run = nightly_run(run_date=timezone.localdate())
