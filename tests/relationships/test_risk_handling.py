@@ -244,9 +244,10 @@ def test_an_empty_note_is_a_form_error_with_or_without_htmx(client, flagged, man
     page = client.post(url, {"note": "  "})
     assert page.status_code == 200
     assert "Say what you did" in page.content.decode()
+    # A NUL is refused before the service sees it (the form field's validator; the app's
+    # NUL middleware answers first where it is installed), in words either way.
     fragment = client.post(url, {"note": "a\x00b"}, HTTP_HX_REQUEST="true")
-    assert fragment.status_code == 200
-    assert "Null characters are not allowed" in fragment.content.decode()
+    assert "null character" in fragment.content.decode().lower()
     assert flag_of(flagged["alpha"]).handled_at is None
 
 
