@@ -17,11 +17,13 @@ from relationships.models import CutKind, PeriodKind
 from relationships.nightly import risk_threshold
 from relationships.selectors import (
     RetentionRange,
+    at_risk_counts,
     at_risk_queue,
     clv_histogram,
     dashboard_ladder_counts,
     defection_reason_counts,
     is_complete,
+    live_since,
     model_fits,
     nightly_runs,
     period_label,
@@ -35,18 +37,31 @@ from relationships.selectors.retention import PERIOD_UNITS
 from relationships.views.charts import CHART_H, CHART_W, PAD
 
 NO_FIGURE, MINUS = "\u2013", "\u2212"  # an en dash for "no figure"; a real minus sign
-QUEUE_LIMIT = 200  # the top of the queue by value at risk; nobody calls more in a morning
+QUEUE_LIMIT = 200  # the top of the queue; nobody calls more in a morning
 
 
 @staff_required
 def at_risk(request):
-    queue = at_risk_queue(actor=request.user)
+    since = live_since()
+    queue = at_risk_queue(actor=request.user, since=since)
+    # Unhandled first: the top of the queue is what is left to do this morning.
     flags = list(queue[:QUEUE_LIMIT])
-    total = len(flags) if len(flags) < QUEUE_LIMIT else queue.count()
+    if len(flags) < QUEUE_LIMIT:
+        counts = {"total": len(flags), "handled": sum(1 for f in flags if f.handled)}
+    else:
+        counts = at_risk_counts(actor=request.user)
     return render(
         request,
         "crm/analytics/at_risk.html",
-        {"nav": "at-risk", "flags": flags, "total": total, "threshold": risk_threshold()},
+        {
+            "nav": "at-risk",
+            "flags": flags,
+            "total": counts["total"],
+            "handled": counts["handled"],
+            "since": since,
+            "back": request.get_full_path(),
+            "threshold": risk_threshold(),
+        },
     )
 
 

@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from .dates import storable_moment
 from .errors import ApplicationError
@@ -23,6 +24,17 @@ def wants_fragment(request: HttpRequest) -> bool:
     if not htmx:
         return False
     return not htmx.boosted and not htmx.history_restore_request
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The page to go back to after a form (the `next` field or parameter), when it is on
+    this site; else `fallback`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
 
 
 def add_application_error(form: forms.BaseForm, exc: ApplicationError) -> None:

@@ -150,11 +150,20 @@ class RiskFlagAdmin(ReadOnlyAdmin):
         "cleared_on",
         "score",
         "value_at_risk",
+        "handled",
+        "handled_by",
+        "reraised_on",
     )
-    list_filter = (("cleared_on", admin.EmptyFieldListFilter), "raised_on", "account_manager")
-    search_fields = ("customer__name", "customer__email")
+    list_filter = (
+        ("cleared_on", admin.EmptyFieldListFilter),
+        "handled",
+        ("reraised_on", admin.EmptyFieldListFilter),
+        "raised_on",
+        "account_manager",
+    )
+    search_fields = ("customer__name", "customer__email", "handled_note")
     date_hierarchy = "raised_on"
-    list_select_related = ("customer", "account_manager")
+    list_select_related = ("customer", "account_manager", "handled_by")
     raw_id_fields = ("customer",)
     show_full_result_count = False
 

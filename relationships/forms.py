@@ -9,7 +9,14 @@ from django.utils import timezone
 from customers.models import Stage
 from customers.web import DateTimeField, datetime_local_widget, model_choice_field, now_local
 
-from .models import Channel, DefectionReason, InteractionKind, PlanStatus, Sentiment
+from .models import (
+    HANDLED_NOTE_MAX,
+    Channel,
+    DefectionReason,
+    InteractionKind,
+    PlanStatus,
+    Sentiment,
+)
 from .selectors import ReportScope, staff_users
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -47,6 +54,22 @@ class InteractionForm(forms.Form):
         required=False,
         empty_label="—",
         help_text="For a complaint: what it is about.",
+    )
+
+
+class RiskFlagHandleForm(forms.Form):
+    # Required, trimmed and length-checked by the service, so form and API say the same.
+    note = forms.CharField(
+        label="What did you do?",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 2,
+                "maxlength": HANDLED_NOTE_MAX,
+                "placeholder": "Called, offered a discount, visit on Friday...",
+            }
+        ),
     )
 
 

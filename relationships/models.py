@@ -318,11 +318,16 @@ class CustomerMetrics(models.Model):
         return f"{self.get_financial_band_display()} financial / {self.get_strategic_band_display()} strategic"
 
 
+HANDLED_NOTE_MAX = 1000  # a few sentences: what was done, what comes next
+
+
 class RiskFlag(models.Model):
     """A customer flagged at risk by a nightly run. An open flag is also the account
     manager's to-do: the at-risk queue lists them; the flag clears when the score recovers.
     While open, score, reasons and value at risk follow the latest run; a cleared flag
-    keeps the numbers of its last night at risk."""
+    keeps the numbers of its last night at risk. A manager may mark an open flag handled
+    (with a note): it moves below the unhandled ones until a night finds the customer
+    still at risk, which sets reraised_on and puts it back among them."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="risk_flags")
     account_manager = models.ForeignKey(
@@ -338,14 +343,45 @@ class RiskFlag(models.Model):
     score = models.PositiveSmallIntegerField()
     reasons = models.JSONField(default=list, blank=True)
     value_at_risk = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    # The manager's answer: the latest "mark handled" and its note. Kept when a night finds
+    # the customer still at risk (reraised_on), so the flag can say what was tried.
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="risk_flags_handled",
+    )
+    # The database default too: the nightly run inserts new flags with SQL of its own.
+    handled_note = models.CharField(
+        max_length=HANDLED_NOTE_MAX, blank=True, default="", db_default=""
+    )
+    reraised_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The night that found the customer still at risk after the flag was handled.",
+    )
+    # The queue's first sort key, derived by the database so it cannot disagree with the
+    # fields above: handled and not re-raised since.
+    handled = models.GeneratedField(
+        expression=models.ExpressionWrapper(
+            Q(handled_at__isnull=False, reraised_on__isnull=True),
+            output_field=models.BooleanField(),
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["-raised_on", "-id"]
         indexes = [
             models.Index(fields=["customer", "-raised_on"], name="riskflag_customer"),
-            # The at-risk queue: open flags, the most value at risk first.
+            # The at-risk queue: open flags, unhandled first, then the most value at risk.
+            # `handled` leads so each run of the keyset walk (selectors.risk_queue_page) is
+            # one range scan: handled = h AND value_at_risk <= v.
             models.Index(
-                fields=["-value_at_risk", "-score", "id"],
+                fields=["handled", "-value_at_risk", "-score", "id"],
                 condition=Q(cleared_on__isnull=True),
                 name="riskflag_open_queue",
             ),
@@ -361,6 +397,16 @@ class RiskFlag(models.Model):
                 name="riskflag_clears_after_raise",
             ),
             models.CheckConstraint(condition=Q(score__lte=100), name="riskflag_score_lte_100"),
+            # Handled means handled with a note; a re-raise follows a handling.
+            models.CheckConstraint(
+                condition=Q(handled_at__isnull=True, handled_note="")
+                | (Q(handled_at__isnull=False) & ~Q(handled_note="")),
+                name="riskflag_handled_with_note",
+            ),
+            models.CheckConstraint(
+                condition=Q(reraised_on__isnull=True) | Q(handled_at__isnull=False),
+                name="riskflag_reraised_after_handled",
+            ),
         ]
 
     def __str__(self) -> str:

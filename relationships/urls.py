@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import defections, interactions, ladder, plans
+from .views import defections, interactions, ladder, plans, risk
 
 urlpatterns = [
     path(
@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("follow-ups/", interactions.follow_up_list, name="follow-up-list"),
     path("follow-ups/<int:pk>/done/", interactions.follow_up_done, name="follow-up-done"),
+    path("risk-flags/<int:pk>/handle/", risk.risk_flag_handle_view, name="risk-flag-handle"),
     path("ladder/", ladder.ladder, name="ladder"),
     path(
         "ladder/suggestions/<int:pk>/decide/",

@@ -9,11 +9,11 @@ from .analytics import (
     NightlyRunViewSet,
     RelationshipStrategyViewSet,
     RetentionSnapshotViewSet,
-    RiskFlagViewSet,
 )
 from .interactions import InteractionViewSet
 from .ladder import LadderMoveViewSet, LadderSuggestionViewSet
 from .plans import CorrectiveActionViewSet, CorrectivePlanViewSet, DefectionReportViewSet
+from .risk import RiskFlagViewSet
 
 
 def register(router) -> None:

@@ -1,4 +1,4 @@
-"""The /api/v1/ endpoints for retention analytics and risk: flags, metrics, snapshots,
+"""The /api/v1/ endpoints for retention analytics: metrics, snapshots,
 model fits, nightly runs, relationship strategies and defections.
 
 Thin: reads go through relationships.selectors (scoped: a row outside the caller's
@@ -29,7 +29,6 @@ from ..models import (
     RelationshipStrategy,
     RelationshipType,
     RetentionSnapshot,
-    RiskFlag,
 )
 
 
@@ -49,45 +48,7 @@ class BoolParam:
         raise serializers.ValidationError({name: [f"Use true or false, not {value!r}."]})
 
 
-# --- At-risk flags and metrics -----------------------------------------------------------
-
-
-class RiskFlagSerializer(serializers.ModelSerializer):
-    customer_name = serializers.CharField(source="customer.name", read_only=True)
-    is_open = serializers.BooleanField(read_only=True)
-
-    class Meta:
-        model = RiskFlag
-        fields = [
-            "id",
-            "customer",
-            "customer_name",
-            "account_manager",
-            "raised_on",
-            "cleared_on",
-            "is_open",
-            "score",
-            "reasons",
-            "value_at_risk",
-        ]
-        read_only_fields = fields
-
-
-class RiskFlagViewSet(viewsets.ReadOnlyModelViewSet):
-    """Flags on the caller's book; `?open=true` gives the at-risk queue."""
-
-    serializer_class = RiskFlagSerializer
-    search_fields = ["customer__name"]
-    ordering_fields = ["id", "raised_on", "score", "value_at_risk"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
-            return RiskFlag.objects.none()
-        qs = selectors.risk_flags_visible_to(actor_of(self.request)).select_related("customer")
-        is_open = BoolParam.parse(self.request.query_params.get("open"), "open")
-        if is_open is not None:
-            qs = qs.filter(cleared_on__isnull=is_open)
-        return qs
+# --- Metrics -----------------------------------------------------------
 
 
 class CustomerMetricsSerializer(serializers.ModelSerializer):

@@ -1,5 +1,5 @@
 """The flags step: raise a RiskFlag for customers over the threshold, clear recovered
-ones, refresh the open ones, keep the history. An open flag is the account manager's
+ones, refresh the open ones, re-raise the handled ones still at risk, keep the history. An open flag is the account manager's
 to-do: it records who was asked to act and the at-risk queue lists it; no interaction is
 invented. And the ladder step: ladder moves suggested from the run's own counts."""
 
@@ -26,6 +26,7 @@ def step_flags(ctx: RunContext) -> int:
     # Idempotent per run date: undo what an earlier run of the same date did, then redo.
     RiskFlag.objects.filter(raised_on=ctx.run_date).delete()
     RiskFlag.objects.filter(cleared_on=ctx.run_date).update(cleared_on=None)
+    RiskFlag.objects.filter(reraised_on=ctx.run_date).update(reraised_on=None)
 
     eligible = ~d["defected_status"]
     over = (d["scores"] >= risk_threshold()) & eligible
@@ -65,10 +66,37 @@ def step_flags(ctx: RunContext) -> int:
         # incremental night rewrites only for the customers that changed.
         keep_idx = np.intersect1d(keep_idx, positions(ids, ctx.changed)[0])
     _refresh_open_flags(d, keep_idx)
+    ctx.rows["flags_reraised"] = _reraise_handled(ctx, ids[over & has_open])
     d["flag_rows"] = np.union1d(np.union1d(raise_idx, keep_idx), np.flatnonzero(has_open & ~over))
     ctx.rows["flags_raised"] = raised
     ctx.rows["flags_cleared"] = cleared
     return raised + cleared
+
+
+def _reraise_handled(ctx: RunContext, still_at_risk: np.ndarray) -> int:
+    """A handled flag whose customer is still over the threshold goes back among the
+    unhandled ones, marked with the night that found it (reraised_on): the page says "still
+    at risk after being handled on ..., <note>". Its handling is kept, not erased, so the
+    message can quote it and a second run of the same date can undo the mark. Only flags
+    handled before the night's data ends (as_of) count: a flag handled after it was handled
+    on news this night has not seen. Handled flags that recovered were cleared above.
+    Both modes alike: every customer's score is known, so an incremental night re-raises
+    what a full one would. One read of the (few) handled flags, one UPDATE per batch."""
+    handled = np.array(
+        sorted(
+            RiskFlag.objects.filter(
+                cleared_on__isnull=True, handled=True, handled_at__lt=ctx.as_of
+            ).values_list("customer_id", flat=True)
+        ),
+        dtype=np.int64,
+    )
+    again = handled[np.isin(handled, still_at_risk)].tolist()
+    reraised = 0
+    for start in range(0, len(again), BATCH):
+        reraised += RiskFlag.objects.filter(
+            customer_id__in=again[start : start + BATCH], cleared_on__isnull=True, handled=True
+        ).update(reraised_on=ctx.run_date)
+    return reraised
 
 
 def _insert_flags_copy(ctx: RunContext, raise_idx: np.ndarray) -> int:

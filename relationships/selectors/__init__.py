@@ -3,9 +3,7 @@ decides who sees what. Pages and API import them from here."""
 
 from .analytics import (
     CLV_EDGES,
-    at_risk_queue,
     clv_histogram,
-    customer_risk_panel,
     dashboard_ladder_counts,
     defection_reason_counts,
     defections_visible_to,
@@ -72,12 +70,27 @@ from .retention import (
     retention_overview,
     retention_range,
 )
+from .risk import (
+    QUEUE_ORDER,
+    LiveSince,
+    QueuePosition,
+    at_risk_counts,
+    at_risk_queue,
+    customer_risk_panel,
+    live_since,
+    risk_flag_get,
+    risk_queue_page,
+    with_live_signals,
+)
 
 __all__ = [
     "CLV_EDGES",
+    "QUEUE_ORDER",
     "RANK",
     "UNCLASSIFIED",
     "CustomersBehind",
+    "LiveSince",
+    "QueuePosition",
     "ReportScope",
     "RetentionOverview",
     "RetentionRange",
@@ -85,6 +98,7 @@ __all__ = [
     "TimelineEntry",
     "action_get",
     "actions_visible_to",
+    "at_risk_counts",
     "at_risk_queue",
     "clv_histogram",
     "customer_defection_panel",
@@ -106,6 +120,7 @@ __all__ = [
     "ladder_counts",
     "latest_defection",
     "latest_run_date",
+    "live_since",
     "metrics_visible_to",
     "model_fits",
     "nightly_runs",
@@ -122,7 +137,9 @@ __all__ = [
     "retention_overview",
     "retention_range",
     "retention_snapshots_visible_to",
+    "risk_flag_get",
     "risk_flags_visible_to",
+    "risk_queue_page",
     "staff_users",
     "stage_changes_visible_to",
     "stage_history",
@@ -133,4 +150,5 @@ __all__ = [
     "timeline_row",
     "today",
     "value_tier_grid",
+    "with_live_signals",
 ]

@@ -9,15 +9,13 @@ from django.db.models import (
     Count,
     IntegerField,
     Max,
-    OuterRef,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
 
-from customers.models import Customer, Stage, User
-from customers.selectors import customer_is_visible_to, customers_visible_to
+from customers.models import Stage, User
+from customers.selectors import customers_visible_to
 
 from ..analytics.valuation import TIER_ADVICE
 from ..models import (
@@ -57,60 +55,6 @@ def retention_snapshots_visible_to(actor: User) -> QuerySet[RetentionSnapshot]:
             cut_kind=CutKind.ACCOUNT_MANAGER, cut_key=str(actor.pk)
         )
     return RetentionSnapshot.objects.none()
-
-
-def at_risk_queue(*, actor: User) -> QuerySet[RiskFlag]:
-    """Open flags on the actor's book, the most value at risk first: the morning to-do.
-    A manager sees the flags of the customers now in their book; an admin sees all."""
-    return (
-        risk_flags_visible_to(actor)
-        .filter(cleared_on__isnull=True)
-        .select_related(
-            "customer", "customer__segment", "customer__account_manager", "customer__metrics"
-        )
-        .order_by("-value_at_risk", "-score", "id")
-    )
-
-
-def customer_risk_panel(*, actor: User, customer: Customer) -> dict | None:
-    """The customer 360 page's risk panel ({"template", "data"}); None when the actor may
-    not see the customer or no nightly run has scored them yet. data["open_flag"] is
-    {"raised_on": date} while the customer has an open risk flag, else None."""
-    if not customer_is_visible_to(actor=actor, customer=customer):
-        return None
-    # One query: the segment's strategy comes along through the joins, the open flag's
-    # date as a subquery (the page showed it; three queries before).
-    open_flags = RiskFlag.objects.filter(customer=OuterRef("customer"), cleared_on__isnull=True)
-    metrics = (
-        CustomerMetrics.objects.filter(customer=customer)
-        .select_related("customer__segment__strategy")
-        .annotate(open_flag_raised_on=Subquery(open_flags.values("raised_on")[:1]))
-        .first()
-    )
-    if metrics is None:
-        return None
-    segment = metrics.customer.segment
-    strategy: RelationshipStrategy | None = getattr(segment, "strategy", None) if segment else None
-    raised_on = metrics.open_flag_raised_on
-    open_flag = {"raised_on": raised_on} if raised_on is not None else None
-    tier = (metrics.financial_band, metrics.strategic_band)
-    data = {
-        "metrics": metrics,
-        "score": metrics.risk_score,
-        "reasons": metrics.reasons,
-        "clv_12m": metrics.clv_12m,
-        "p_alive": metrics.p_alive,
-        "value_at_risk": metrics.value_at_risk,
-        "value_tier": metrics.value_tier,
-        "tier_advice": TIER_ADVICE.get(tier, ""),
-        "open_flag": open_flag,
-        "strategy": strategy,
-        "relationship_types": strategy.relationship_type_labels if strategy else [],
-        "goal": strategy.get_goal_display() if strategy else "",
-        "rhythm": strategy.get_rhythm_display() if strategy else "",
-        "computed_for": metrics.computed_for,
-    }
-    return {"template": "relationships/_risk_panel.html", "data": data}
 
 
 def latest_run_date() -> dt.date | None:

@@ -12,12 +12,14 @@ from .interactions import complaint_root_cause_set, follow_up_complete, interact
 from .ladder import ladder_move, ladder_suggestion_decide
 from .ladder_rules import ladder_suggestions_refresh
 from .plans import action_add, action_mark_done, plan_save
+from .risk import clean_handled_note, risk_flag_handle
 
 __all__ = [
     "DefectionImportRows",
     "action_add",
     "action_mark_done",
     "check_not_already_defected",
+    "clean_handled_note",
     "complaint_root_cause_set",
     "defection_clean",
     "defection_record",
@@ -27,5 +29,6 @@ __all__ = [
     "ladder_suggestion_decide",
     "ladder_suggestions_refresh",
     "plan_save",
+    "risk_flag_handle",
     "strategy_save",
 ]

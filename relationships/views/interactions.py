@@ -7,13 +7,12 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.errors import ApplicationError
 from customers.permissions import staff_required
 from customers.selectors import customer_get
-from customers.web import add_application_error, wants_fragment
+from customers.web import add_application_error, safe_next, wants_fragment
 
 from ..forms import InteractionForm, RootCauseForm
 from ..selectors import TimelineEntry, follow_ups_due, interaction_get, timeline_row, today
@@ -56,22 +55,13 @@ def interaction_log_view(request, pk: int):
     return render(request, template, {"nav": "customers", "customer": customer, "form": form})
 
 
-def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
-
-
 @staff_required
 @require_http_methods(["GET", "POST"])
 def complaint_root_cause_view(request, pk: int):
     """Classify a complaint (or change its cause) after it was logged; a complaint of a
     customer outside the actor's book is a 404."""
     interaction = interaction_get(actor=request.user, pk=pk)
-    back = _safe_next(
+    back = safe_next(
         request, f"{reverse('customer-detail', args=[interaction.customer_id])}#interaction-{pk}"
     )
     form = RootCauseForm(

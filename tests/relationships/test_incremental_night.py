@@ -18,6 +18,7 @@ from relationships.models import (
     RelationshipStrategy,
     RiskFlag,
 )
+from relationships.services import risk_flag_handle
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,
@@ -330,3 +331,38 @@ def test_customers_saved_without_a_change_the_night_reads_do_not_count_as_change
 
     assert "1 customers changed" in run.mode_reason
     assert run.rows["changed_customers"] == 1
+
+
+@postgres_only
+def test_an_incremental_night_reraises_and_clears_handled_flags_as_a_full_one(
+    book, admin_user, settings
+):
+    settings.CRM_RISK_THRESHOLD = 30
+    full_night(FULL)
+    night = FULL + dt.timedelta(days=5)
+    still, recovers = RiskFlag.objects.filter(cleared_on__isnull=True).order_by("customer_id")[:2]
+    for flag in (still, recovers):
+        risk_flag_handle(actor=admin_user, flag=flag, note="Called them")
+    RiskFlag.objects.filter(pk__in=[still.pk, recovers.pk]).update(
+        handled_at=at(night - dt.timedelta(days=2))
+    )
+    # One handled customer buys again; the other has nothing new, so an incremental night
+    # does not aggregate them again and must still find them at risk.
+    buy(recovers.customer, at(night - dt.timedelta(days=1)), "100.00")
+
+    def handled_state():
+        return {
+            f.pk: (f.cleared_on, f.reraised_on, f.handled)
+            for f in RiskFlag.objects.filter(pk__in=[still.pk, recovers.pk])
+        }
+
+    run = nightly.nightly_run(run_date=night)
+    assert run.mode == "incremental", run.mode_reason
+    assert run.rows["flags_reraised"] == 1
+    incremental = handled_state()
+    assert incremental == {
+        still.pk: (None, night, False),
+        recovers.pk: (night, None, True),
+    }
+    nightly.nightly_run(run_date=night, mode="full")
+    assert handled_state() == incremental

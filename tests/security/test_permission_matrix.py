@@ -278,6 +278,11 @@ MATRIX: dict[str, list[Case]] = {
     "analytics": [Case("get", staff_page())],
     "api-risk-flag-list": [Case("get", staff_api())],
     "api-risk-flag-detail": [Case("get", scoped_api(), obj="risk-flag")],
+    "api-risk-flag-handle": [Case("post", scoped_api(400), obj="risk-flag", data={}, api=True)],
+    "risk-flag-handle": [
+        Case("get", scoped_page(), obj="risk-flag"),
+        Case("post", scoped_page(200), obj="risk-flag", data={}),
+    ],
     "api-customer-metrics-list": [Case("get", staff_api())],
     "api-customer-metrics-detail": [Case("get", scoped_api(), obj="customer-metrics")],
     "api-retention-snapshot-list": [Case("get", staff_api())],

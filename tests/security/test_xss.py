@@ -38,13 +38,17 @@ def hostile(request, manager_a):
         notes=payload,
         follow_up_on=timezone.localdate(),
     )
-    RiskFlag.objects.create(
+    flag = RiskFlag.objects.create(
         customer=customer,
         account_manager=manager_a,
         raised_on=timezone.localdate(),
         score=90,
         reasons=[payload],
+        handled_at=timezone.now(),
+        handled_by=manager_a,
+        handled_note=payload,
     )
+    customer.flag = flag
     return payload, customer
 
 
@@ -59,6 +63,7 @@ def page_urls(customer) -> list[tuple[str, dict]]:
         (reverse("purchase-create", args=[customer.pk]), {}),
         (reverse("follow-up-list"), {}),
         (reverse("at-risk"), {}),
+        (reverse("risk-flag-handle", args=[customer.flag.pk]), {}),
     ]
 
 

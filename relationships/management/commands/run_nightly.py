@@ -53,6 +53,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Run of {run.run_date} ({run.mode}: {run.mode_reason}) done in {run.total_seconds:.2f}s: {steps}. "
-                f"Flags raised {run.rows.get('flags_raised', 0)}, cleared {run.rows.get('flags_cleared', 0)}."
+                f"Flags raised {run.rows.get('flags_raised', 0)}, cleared {run.rows.get('flags_cleared', 0)}, "
+                f"re-raised after handling {run.rows.get('flags_reraised', 0)}."
             )
         )
