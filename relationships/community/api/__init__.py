@@ -2,6 +2,18 @@
 
 from rest_framework.routers import BaseRouter
 
+from . import forums
+
 
 def register(router: BaseRouter) -> None:
     """Each part of the community adds its viewsets here."""
+    router.register("community/categories", forums.CategoryViewSet, basename="community-category")
+    router.register("community/topics", forums.TopicViewSet, basename="community-topic")
+    router.register("community/posts", forums.PostViewSet, basename="community-post")
+    router.register(
+        "community/moderation-queue", forums.ModerationQueueViewSet, basename="community-queue"
+    )
+    router.register("community/bans", forums.BanViewSet, basename="community-ban")
+    router.register(
+        "community/notifications", forums.NotificationViewSet, basename="community-notification"
+    )
