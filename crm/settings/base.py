@@ -195,7 +195,9 @@ CRM_NIGHTLY_ID_MARGIN = (
 # The community forums (relationships/community/, docs/community.md).
 CRM_COMMUNITY_POSTS_PER_MINUTE = 5  # a customer posting faster is asked to wait (0: no limit)
 CRM_COMMUNITY_HOLD_FIRST_POSTS = 1  # a member's first N posts wait for a moderator (0: none)
-CRM_SITE_URL = env_str("CRM_SITE_URL", "")  # prefixes links in e-mails, e.g. https://crm.example.com
+CRM_SITE_URL = env_str(
+    "CRM_SITE_URL", ""
+)  # prefixes links in e-mails, e.g. https://crm.example.com
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "community@localhost")
 
 LOGGING = {

@@ -53,7 +53,9 @@ class CategorySerializer(serializers.ModelSerializer):
 
 class TopicSerializer(serializers.ModelSerializer):
     author = PersonSerializer(read_only=True)
-    category = serializers.PrimaryKeyRelatedField(read_only=True)
+    category: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
 
     class Meta:
         model = Topic

@@ -77,7 +77,7 @@ def moderates_everything(actor: Actor) -> bool:
         return False
     if getattr(actor, "is_admin", False):
         return True
-    return Moderator.objects.filter(user_id=actor.pk, category__isnull=True).exists()
+    return Moderator.objects.filter(user_id=actor.pk or 0, category__isnull=True).exists()
 
 
 def categories_moderated_by(actor: Actor) -> QuerySet[Category]:
@@ -86,7 +86,7 @@ def categories_moderated_by(actor: Actor) -> QuerySet[Category]:
         return Category.objects.none()
     if moderates_everything(actor):
         return Category.objects.all()
-    return Category.objects.filter(moderators__user_id=actor.pk)
+    return Category.objects.filter(moderators__user_id=actor.pk or 0)
 
 
 def is_moderator(actor: Actor, category: Category | None = None) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import User
@@ -29,12 +29,14 @@ def moderation_queue(*, actor: Actor) -> list[Post]:
     open_reports = Report.objects.filter(resolved_at__isnull=True).select_related("reporter")
     return list(
         Post.objects.filter(topic__category__in=moderated)
-        .filter(Q(status=PostStatus.HELD) | Q(reports__resolved_at__isnull=True))
-        .annotate(report_count=Count("reports", filter=Q(reports__resolved_at__isnull=True)))
+        .annotate(
+            reported=Exists(Report.objects.filter(post=OuterRef("pk"), resolved_at__isnull=True)),
+            report_count=Count("reports", filter=Q(reports__resolved_at__isnull=True)),
+        )
+        .filter(Q(status=PostStatus.HELD) | Q(reported=True))
         .select_related("topic", "topic__category", "author", "customer")
         .prefetch_related(Prefetch("reports", queryset=open_reports, to_attr="open_reports"))
-        .order_by("created_at", "id")
-        .distinct()[:200]
+        .order_by("created_at", "id")[:200]
     )
 
 

@@ -367,6 +367,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
         services.notifications_mark_read(actor=request.user)
         return redirect("community:notifications")
     context = community_context(
-        request, notifications=selectors.notifications_of(user=request.user)
+        request,
+        notifications=selectors.notifications_of(user=request.user),  # type: ignore[arg-type]  # login_required
     )
     return render(request, "community/notifications.html", context)
