@@ -156,6 +156,8 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "relationships.models.RunStatus",
         "ValueBandEnum": "relationships.models.ValueBand",
         "StageEnum": "customers.models.Stage",
+        "TopicKindEnum": "relationships.community.models.TopicKind",
+        "PostStatusEnum": "relationships.community.models.PostStatus",
     },
 }
 

@@ -142,7 +142,7 @@ def test_customers_cannot_moderate_through_the_api(community, as_user):
         == 403
     )
     assert client.get("/api/v1/community/moderation-queue/").status_code == 403
-    assert client.get("/api/v1/community/bans/").json()["results"] == []
+    assert client.get("/api/v1/community/bans/").status_code == 403
     assert (
         _json(
             client, "post", "/api/v1/community/bans/", {"user": community.user_b.pk, "reason": "x"}

@@ -7,13 +7,15 @@ from . import forums
 
 def register(router: BaseRouter) -> None:
     """Each part of the community adds its viewsets here."""
-    router.register("community/categories", forums.CategoryViewSet, basename="community-category")
-    router.register("community/topics", forums.TopicViewSet, basename="community-topic")
-    router.register("community/posts", forums.PostViewSet, basename="community-post")
     router.register(
-        "community/moderation-queue", forums.ModerationQueueViewSet, basename="community-queue"
+        "community/categories", forums.CategoryViewSet, basename="api-community-category"
     )
-    router.register("community/bans", forums.BanViewSet, basename="community-ban")
+    router.register("community/topics", forums.TopicViewSet, basename="api-community-topic")
+    router.register("community/posts", forums.PostViewSet, basename="api-community-post")
     router.register(
-        "community/notifications", forums.NotificationViewSet, basename="community-notification"
+        "community/moderation-queue", forums.ModerationQueueViewSet, basename="api-community-queue"
+    )
+    router.register("community/bans", forums.BanViewSet, basename="api-community-ban")
+    router.register(
+        "community/notifications", forums.NotificationViewSet, basename="api-community-notification"
     )

@@ -44,6 +44,13 @@ class ReadAnyoneWriteSignedIn(permissions.BasePermission):
         return bool(request.user and request.user.is_authenticated)
 
 
+class IsGlobalModerator(permissions.BasePermission):
+    message = "Only an admin or a moderator of every category may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return selectors.moderates_everything(request.user)
+
+
 class CategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
@@ -412,12 +419,10 @@ class BanViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, viewsets.Generi
     """Posting bans in force; admins and global moderators ban and lift."""
 
     serializer_class = BanSerializer
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticated, IsGlobalModerator]
     filter_backends: list = []
 
     def get_queryset(self) -> QuerySet[PostingBan]:
-        if not selectors.moderates_everything(self.request.user):
-            return PostingBan.objects.none()
         return selectors.bans_in_force()
 
     @extend_schema(request=BanCreateSerializer, responses={201: BanSerializer})

@@ -92,7 +92,8 @@ def categories_moderated_by(actor: Actor) -> QuerySet[Category]:
 def is_moderator(actor: Actor, category: Category | None = None) -> bool:
     """Moderates this category (or, without one, any category at all)."""
     if category is None:
-        return categories_moderated_by(actor).exists()
+        # Admins moderate even before the first category exists.
+        return moderates_everything(actor) or categories_moderated_by(actor).exists()
     return categories_moderated_by(actor).filter(pk=category.pk).exists()
 
 
@@ -114,6 +115,17 @@ def posts_visible_to(actor: Actor) -> QuerySet[Post]:
     moderated = categories_moderated_by(actor).values("pk")
     return posts.filter(
         Q(status=PostStatus.VISIBLE) | Q(author_id=actor.pk) | Q(topic__category__in=moderated)
+    )
+
+
+def post_editable_by(actor: Actor, post: Post) -> bool:
+    """The author while the topic is open and the post not hidden; a moderator always."""
+    if not actor.is_authenticated:
+        return False
+    if is_moderator(actor, post.topic.category):
+        return True
+    return (
+        post.author_id == actor.pk and not post.topic.is_locked and post.status != PostStatus.HIDDEN
     )
 
 

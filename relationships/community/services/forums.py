@@ -37,6 +37,7 @@ from ..selectors import (
     categories_visible_to,
     community_member,
     is_moderator,
+    post_editable_by,
     posts_visible_to,
     topics_visible_to,
 )
@@ -202,14 +203,6 @@ def post_create(*, actor: Actor, topic: Topic, body: str, quoted_post: Post | No
     return post
 
 
-def _may_edit(user: User, post: Post) -> bool:
-    if is_moderator(user, post.topic.category):
-        return True
-    return (
-        post.author_id == user.pk and not post.topic.is_locked and post.status != PostStatus.HIDDEN
-    )
-
-
 def post_edit(
     *, actor: Actor, post: Post, body: str, title: str | None = None, reason: str = ""
 ) -> Post:
@@ -225,7 +218,7 @@ def post_edit(
             .select_related("topic", "topic__category")
             .get(pk=post.pk)
         )
-        if not _may_edit(user, post):
+        if not post_editable_by(user, post):
             raise NotAllowed("You can only edit your own posts (and not in a locked topic).")
         if active_ban(user=user) is not None and not user.is_staff_member:
             raise NotAllowed("You are banned from posting.")

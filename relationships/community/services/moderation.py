@@ -111,10 +111,10 @@ def post_approve(*, actor: Actor, post: Post) -> Post:
 
 def post_reject(*, actor: Actor, post: Post, reason: str = "") -> Post:
     """A held post that will not be published: hidden, with the reason for its author."""
-    reason = _reason(reason, required=False)
     with transaction.atomic():
         post = _locked_post(post)
         user = require_moderator(actor, post.topic)
+        reason = _reason(reason, required=False)
         if post.status != PostStatus.HELD:
             raise Conflict("This post is not waiting for approval.")
         _set_status(post, PostStatus.HIDDEN)
@@ -140,10 +140,10 @@ def post_reject(*, actor: Actor, post: Post, reason: str = "") -> Post:
 
 def post_hide(*, actor: Actor, post: Post, reason: str) -> Post:
     """Hidden from everyone but its author and moderators; open reports are resolved."""
-    reason = _reason(reason, required=True)
     with transaction.atomic():
         post = _locked_post(post)
         user = require_moderator(actor, post.topic)
+        reason = _reason(reason, required=True)
         if post.status == PostStatus.HIDDEN:
             raise Conflict("This post is already hidden.")
         _set_status(post, PostStatus.HIDDEN)
@@ -169,10 +169,10 @@ def post_hide(*, actor: Actor, post: Post, reason: str) -> Post:
 
 
 def post_restore(*, actor: Actor, post: Post, reason: str = "") -> Post:
-    reason = _reason(reason, required=False)
     with transaction.atomic():
         post = _locked_post(post)
         user = require_moderator(actor, post.topic)
+        reason = _reason(reason, required=False)
         if post.status != PostStatus.HIDDEN:
             raise Conflict("Only a hidden post can be restored.")
         _set_status(post, PostStatus.VISIBLE)
@@ -189,10 +189,10 @@ def post_restore(*, actor: Actor, post: Post, reason: str = "") -> Post:
 
 def reports_dismiss(*, actor: Actor, post: Post, reason: str = "") -> int:
     """The post stays: its open reports are closed as unfounded."""
-    reason = _reason(reason, required=False)
     with transaction.atomic():
         post = _locked_post(post)
         user = require_moderator(actor, post.topic)
+        reason = _reason(reason, required=False)
         count = _resolve_reports(post, user, "dismissed")
         if not count:
             raise Conflict("This post has no open reports.")
@@ -221,13 +221,13 @@ _STATE_WORDS = {"lock": "locked", "unlock": "open", "pin": "pinned", "unpin": "n
 
 def topic_moderate(*, actor: Actor, topic: Topic, action: str, reason: str = "") -> Topic:
     """Lock, unlock, pin or unpin a topic."""
-    reason = _reason(reason, required=False)
-    if action not in _TOPIC_FLAGS:
-        raise ValidationFailed("The action is lock, unlock, pin or unpin.", field="action")
-    field, value = _TOPIC_FLAGS[ModerationActionKind(action)]
     with transaction.atomic():
         topic = Topic.objects.select_for_update().select_related("category").get(pk=topic.pk)
         user = require_moderator(actor, topic)
+        reason = _reason(reason, required=False)
+        if action not in _TOPIC_FLAGS:
+            raise ValidationFailed("The action is lock, unlock, pin or unpin.", field="action")
+        field, value = _TOPIC_FLAGS[ModerationActionKind(action)]
         if getattr(topic, field) == value:
             raise Conflict(f"Nothing to do: the topic is already {_STATE_WORDS[action]}.")
         setattr(topic, field, value)
@@ -238,10 +238,10 @@ def topic_moderate(*, actor: Actor, topic: Topic, action: str, reason: str = "")
 
 def topic_move(*, actor: Actor, topic: Topic, category: Category, reason: str = "") -> Topic:
     """To another category; the moderator must moderate both."""
-    reason = _reason(reason, required=False)
     with transaction.atomic():
         topic = Topic.objects.select_for_update().select_related("category").get(pk=topic.pk)
         user = require_moderator(actor, topic)
+        reason = _reason(reason, required=False)
         if not categories_visible_to(user).filter(pk=category.pk).exists():
             raise ValidationFailed("There is no such category.", field="category")
         if category.pk == topic.category_id:
@@ -271,9 +271,9 @@ def user_ban(
     *, actor: Actor, user: User, reason: str, ends_at: dt.datetime | None = None
 ) -> PostingBan:
     """No more posting (reading stays) until the end date, or until lifted."""
-    reason = _reason(reason, required=True)
     with transaction.atomic():
         moderator = _require_global_moderator(actor)
+        reason = _reason(reason, required=True)
         if user.pk == moderator.pk:
             raise ValidationFailed("You cannot ban yourself.")
         if user.is_staff_member:
@@ -298,9 +298,9 @@ def user_ban(
 
 
 def ban_lift(*, actor: Actor, ban: PostingBan, reason: str = "") -> PostingBan:
-    reason = _reason(reason, required=False)
     with transaction.atomic():
         moderator = _require_global_moderator(actor)
+        reason = _reason(reason, required=False)
         ban = PostingBan.objects.select_for_update().get(pk=ban.pk)
         if ban.lifted_at is not None:
             raise Conflict("This ban was already lifted.")

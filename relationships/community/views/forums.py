@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -180,6 +181,8 @@ def topic_reply(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
     post = selectors.post_get(actor=request.user, pk=pk)
+    if not selectors.post_editable_by(request.user, post):
+        raise PermissionDenied("You can only edit your own posts (and not in a locked topic).")
     is_opening = post.number == 1
     initial = {"body": post.source, "title": post.topic.title if is_opening else ""}
     form = EditForm(request.POST or None, initial=initial)

@@ -41,10 +41,14 @@ def moderation_log(request: HttpRequest) -> HttpResponse:
     return render(request, "community/moderation_log.html", context)
 
 
-@staff_required
-def bans(request: HttpRequest) -> HttpResponse:
+def _global_moderator(request: HttpRequest) -> None:
     if not selectors.moderates_everything(request.user):
         raise PermissionDenied("Only an admin or a moderator of every category may ban.")
+
+
+@staff_required
+def bans(request: HttpRequest) -> HttpResponse:
+    _global_moderator(request)
     form = BanForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -73,6 +77,7 @@ def bans(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_POST
 def ban_lift(request: HttpRequest, pk: int) -> HttpResponse:
+    _global_moderator(request)
     ban = get_object_or_404(PostingBan, pk=pk)
     form = ReasonForm(request.POST)
     try:
