@@ -184,6 +184,8 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "relationships.models.RunStatus",
         "ValueBandEnum": "relationships.models.ValueBand",
         "StageEnum": "customers.models.Stage",
+        "TopicKindEnum": "relationships.community.models.TopicKind",
+        "PostStatusEnum": "relationships.community.models.PostStatus",
     },
 }
 
@@ -219,6 +221,14 @@ CRM_MODEL_PENALIZER = 0.0  # L2 penalty on the purchase models' fits (docs/analy
 CRM_NIGHTLY_ID_MARGIN = (
     10_000  # ids below a watermark read again (drawn before it, committed after)
 )
+
+# The community forums (relationships/community/, docs/community.md).
+CRM_COMMUNITY_POSTS_PER_MINUTE = 5  # a customer posting faster is asked to wait (0: no limit)
+CRM_COMMUNITY_HOLD_FIRST_POSTS = 1  # a member's first N posts wait for a moderator (0: none)
+CRM_SITE_URL = env_str(
+    "CRM_SITE_URL", ""
+)  # prefixes links in e-mails, e.g. https://crm.example.com
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "community@localhost")
 
 LOGGING = {
     "version": 1,

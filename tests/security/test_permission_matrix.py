@@ -34,6 +34,8 @@ from django.utils import timezone
 from customers.models import ImportJob, StageChange
 from loyalty import services as loyalty_services
 from loyalty.models import Offer
+from relationships.community import services as community_services
+from relationships.community.models import Category, CategoryAccess, PostingBan
 from relationships.models import (
     CustomerMetrics,
     CutKind,
@@ -58,6 +60,7 @@ from tests.factories import (
     RewardFactory,
     SegmentFactory,
     TierFactory,
+    UserFactory,
 )
 
 ROLES = ("anonymous", "customer", "manager_b", "manager_a", "admin")
@@ -456,6 +459,181 @@ MATRIX: dict[str, list[Case]] = {
         Case("get", staff_api(405)),
         Case("post", staff_api(400), data={}, api=True),
     ],
+    # --- Community forums: reading is scoped by the selectors (public categories for
+    # everyone); writing needs a login; the services refuse the rest. The matrix's customer
+    # has no customer record, so they read public categories and cannot post.
+    "community:index": [Case("get", everyone(200))],
+    "community:search": [Case("get", everyone(200))],
+    "community:notifications": [Case("get", {**everyone(200), "anonymous": LOGIN})],
+    # A category is found by its slug (none here): unknown to everyone alike.
+    "community:category": [Case("get", everyone(404), kwargs={"slug": "matrix"})],
+    "community:topic-new": [
+        Case("get", {**everyone(404), "anonymous": LOGIN}, kwargs={"slug": "matrix"})
+    ],
+    "community:topic": [Case("get", shared_page(everyone(200)), obj="community-topic")],
+    "community:topic-reply": [
+        Case(
+            "post",
+            shared_page({**everyone(400), "anonymous": LOGIN}),
+            obj="community-topic",
+            data={},
+        )
+    ],
+    "community:topic-moderate": [
+        Case(
+            "post",
+            shared_page({**everyone(Redirect("/community/t/")), "anonymous": LOGIN}),
+            obj="community-topic",
+            data={},
+        )
+    ],
+    "community:topic-follow": [
+        Case(
+            "post",
+            shared_page({**everyone(Redirect("/community/t/")), "anonymous": LOGIN}),
+            obj="community-topic",
+            data={},
+        )
+    ],
+    "community:post-edit": [
+        Case("get", shared_page({**admin_page(), "anonymous": LOGIN}), obj="community-post"),
+        Case(
+            "post",
+            shared_page({**admin_page(400), "anonymous": LOGIN}),
+            obj="community-post",
+            data={},
+        ),
+    ],
+    "community:post-history": [Case("get", shared_page(everyone(200)), obj="community-post")],
+    "community:post-action": [
+        Case(
+            "post",
+            shared_page({**everyone(Redirect("/community/t/")), "anonymous": LOGIN}),
+            obj="community-post",
+            kwargs={"action": "like"},
+            data={},
+        )
+    ],
+    "community:moderation-queue": [Case("get", admin_page())],
+    "community:moderation-log": [Case("get", admin_page())],
+    "community:bans": [Case("get", admin_page()), Case("post", admin_page(400), data={})],
+    "community:ban-lift": [
+        Case(
+            "post",
+            shared_page(admin_page(Redirect("/community/moderation/bans/"))),
+            obj="community-ban",
+            data={},
+        )
+    ],
+    "api-community-category-list": [Case("get", everyone(200))],
+    "api-community-category-detail": [
+        Case("get", shared_page(everyone(200)), obj="community-category")
+    ],
+    "api-community-topic-list": [
+        Case("get", everyone(200)),
+        Case("post", {**everyone(400), "anonymous": DENIED}, data={}, api=True),
+    ],
+    "api-community-topic-detail": [Case("get", shared_page(everyone(200)), obj="community-topic")],
+    **{
+        f"api-community-topic-{name}": [
+            Case(
+                "post",
+                shared_page({**everyone(400), "anonymous": DENIED}),
+                obj="community-topic",
+                data={},
+                api=True,
+            )
+        ]
+        for name in ("moderate", "move", "read")
+    },
+    "api-community-topic-subscription": [
+        Case(
+            "post",
+            shared_page({**everyone(204), "anonymous": DENIED}),
+            obj="community-topic",
+            data={},
+            api=True,
+        )
+    ],
+    "api-community-topic-accepted-answer": [
+        Case(
+            "delete",
+            shared_page({**everyone(409), "anonymous": DENIED, "customer": 403}),
+            obj="community-topic",
+        )
+    ],
+    "api-community-post-list": [
+        Case("get", everyone(200)),
+        Case("post", {**everyone(400), "anonymous": DENIED}, data={}, api=True),
+    ],
+    "api-community-post-detail": [
+        Case("get", shared_page(everyone(200)), obj="community-post"),
+        Case(
+            "patch",
+            shared_page({**everyone(400), "anonymous": DENIED}),
+            obj="community-post",
+            data={},
+            api=True,
+        ),
+    ],
+    "api-community-post-revisions": [Case("get", shared_page(everyone(200)), obj="community-post")],
+    "api-community-post-like": [
+        # The admin wrote the posts: liking your own is refused.
+        Case(
+            "post",
+            shared_page({**everyone(200), "anonymous": DENIED, "admin": 400}),
+            obj="community-post",
+            data={},
+            api=True,
+        )
+    ],
+    "api-community-post-accept": [
+        # A discussion takes no accepted answer; a customer may not even ask.
+        Case(
+            "post",
+            shared_page({**everyone(400), "anonymous": DENIED, "customer": 403}),
+            obj="community-post",
+            data={},
+            api=True,
+        )
+    ],
+    "api-community-post-report": [
+        Case(
+            "post",
+            shared_page({**everyone(400), "anonymous": DENIED}),
+            obj="community-post",
+            data={},
+            api=True,
+        )
+    ],
+    **{
+        f"api-community-post-{name}": [
+            Case(
+                "post",
+                shared_page({**admin_api(expected), "customer": 403}),
+                obj="community-post",
+                data={},
+                api=True,
+            )
+        ]
+        for name, expected in (
+            ("hide", 400),
+            ("restore", 409),
+            ("reject", 409),
+            ("approve", 409),
+            ("dismiss-reports", 409),
+        )
+    },
+    "api-community-queue-list": [Case("get", admin_api())],
+    "api-community-ban-list": [
+        Case("get", admin_api()),
+        Case("post", admin_api(400), data={}, api=True),
+    ],
+    "api-community-ban-lift": [
+        Case("post", shared_page(admin_api()), obj="community-ban", data={}, api=True)
+    ],
+    "api-community-notification-list": [Case("get", user_api())],
+    "api-community-notification-mark-read": [Case("post", user_api(204), data={}, api=True)],
     # The schema and its viewer are public: they describe the code, which is open source,
     # and hold no data.
     "api-schema": [Case("get", everyone(200))],
@@ -600,6 +778,36 @@ def _redemptions(w):
     )
 
 
+def _community_categories(w):
+    return tuple(
+        Category.objects.get_or_create(
+            slug=f"matrix-{n}", defaults={"name": f"Matrix {n}", "access": CategoryAccess.PUBLIC}
+        )[0]
+        for n in (1, 2)
+    )
+
+
+def _community_topics(w):
+    # Written by the admin in public categories: everyone may read them.
+    return tuple(
+        community_services.topic_create(
+            actor=w.users["admin"], category=c, title=f"Matrix topic {c.pk}", body="Hello"
+        )
+        for c in _community_categories(w)
+    )
+
+
+def _community_bans(w):
+    return tuple(
+        PostingBan.objects.create(
+            user=UserFactory(username=f"banned{n}", role="customer"),
+            reason="Matrix",
+            banned_by=w.users["admin"],
+        )
+        for n in (1, 2)
+    )
+
+
 # How to make "A's object" and "B's object" of each kind (or two shared ones); built only
 # for the rows that need them.
 BUILDERS = {
@@ -653,6 +861,10 @@ BUILDERS = {
     "loyalty-membership": _memberships,
     "loyalty-ledger": _ledger,
     "loyalty-redemption": _redemptions,
+    "community-category": _community_categories,
+    "community-topic": _community_topics,
+    "community-post": lambda w: tuple(t.posts.get(number=1) for t in w.pair("community-topic")),
+    "community-ban": _community_bans,
 }
 
 

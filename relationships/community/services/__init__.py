@@ -1,1 +1,53 @@
 """Writes of the community, one module per part; each use case is one transaction."""
+
+from .forums import (
+    ANSWER_ACCEPTED_EVENT,
+    answer_accept,
+    answer_unaccept,
+    notifications_mark_read,
+    post_create,
+    post_edit,
+    post_like,
+    post_unlike,
+    topic_create,
+    topic_mark_read,
+    topic_subscribe,
+    topic_unsubscribe,
+)
+from .moderation import (
+    ban_lift,
+    post_approve,
+    post_hide,
+    post_reject,
+    post_report,
+    post_restore,
+    reports_dismiss,
+    topic_moderate,
+    topic_move,
+    user_ban,
+)
+
+__all__ = [
+    "ANSWER_ACCEPTED_EVENT",
+    "answer_accept",
+    "answer_unaccept",
+    "ban_lift",
+    "notifications_mark_read",
+    "post_approve",
+    "post_create",
+    "post_edit",
+    "post_hide",
+    "post_like",
+    "post_reject",
+    "post_report",
+    "post_restore",
+    "post_unlike",
+    "reports_dismiss",
+    "topic_create",
+    "topic_mark_read",
+    "topic_moderate",
+    "topic_move",
+    "topic_subscribe",
+    "topic_unsubscribe",
+    "user_ban",
+]

@@ -1,0 +1,1 @@
+"""Community forms, one module per part."""

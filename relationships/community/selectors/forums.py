@@ -1,0 +1,277 @@
+"""Who may see what in the forums, and the reads the pages and the API share.
+
+The rules, in one place:
+- Staff (admins, account managers) see every category. A customer user sees public
+  categories, customers-only ones, and restricted ones open to their segment or to a tier
+  they hold in a loyalty program. Anyone else (anonymous, a login with no customer record)
+  sees public categories only.
+- Held and hidden posts (and topics) are seen by their author and by the category's
+  moderators only; to everyone else they do not exist (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from customers.models import Customer, User
+from customers.selectors import customer_of_user
+from loyalty.models import Membership
+
+from ..models import (
+    Category,
+    CategoryAccess,
+    Moderator,
+    Notification,
+    Post,
+    PostLike,
+    PostRevision,
+    PostStatus,
+    Subscription,
+    Topic,
+    TopicReadMarker,
+)
+
+Actor = User | AnonymousUser
+
+SEARCH_CONFIG = "english"
+
+
+def _is_staff(actor: Actor) -> bool:
+    return bool(actor.is_authenticated and getattr(actor, "is_staff_member", False))
+
+
+def community_member(actor: Actor) -> Customer | None:
+    """The customer record a customer user writes for (None for staff and anonymous)."""
+    if not actor.is_authenticated or _is_staff(actor):
+        return None
+    assert isinstance(actor, User)  # noqa: S101 (narrowing: authenticated means our User)
+    return customer_of_user(user=actor)
+
+
+def categories_visible_to(actor: Actor) -> QuerySet[Category]:
+    categories = Category.objects.all()
+    if _is_staff(actor):
+        return categories
+    customer = community_member(actor)
+    if customer is None:
+        return categories.filter(access=CategoryAccess.PUBLIC)
+    tiers = Membership.objects.filter(customer=customer, tier__isnull=False).values("tier_id")
+    restricted = Category.objects.filter(access=CategoryAccess.RESTRICTED).filter(
+        Q(segments=customer.segment_id) | Q(tiers__in=tiers)
+    )
+    return categories.filter(
+        Q(access__in=[CategoryAccess.PUBLIC, CategoryAccess.CUSTOMERS])
+        | Q(pk__in=restricted.values("pk"))
+    )
+
+
+def moderates_everything(actor: Actor) -> bool:
+    if not _is_staff(actor):
+        return False
+    if getattr(actor, "is_admin", False):
+        return True
+    return Moderator.objects.filter(user_id=actor.pk or 0, category__isnull=True).exists()
+
+
+def categories_moderated_by(actor: Actor) -> QuerySet[Category]:
+    """Admins and global moderators moderate every category; others the ones named."""
+    if not _is_staff(actor):
+        return Category.objects.none()
+    if moderates_everything(actor):
+        return Category.objects.all()
+    return Category.objects.filter(moderators__user_id=actor.pk or 0)
+
+
+def is_moderator(actor: Actor, category: Category | None = None) -> bool:
+    """Moderates this category (or, without one, any category at all)."""
+    if category is None:
+        # Admins moderate even before the first category exists.
+        return moderates_everything(actor) or categories_moderated_by(actor).exists()
+    return categories_moderated_by(actor).filter(pk=category.pk).exists()
+
+
+def topics_visible_to(actor: Actor) -> QuerySet[Topic]:
+    topics = Topic.objects.filter(category__in=categories_visible_to(actor).values("pk"))
+    if not actor.is_authenticated:
+        return topics.filter(status=PostStatus.VISIBLE)
+    moderated = categories_moderated_by(actor).values("pk")
+    return topics.filter(
+        Q(status=PostStatus.VISIBLE) | Q(author_id=actor.pk) | Q(category__in=moderated)
+    )
+
+
+def posts_visible_to(actor: Actor) -> QuerySet[Post]:
+    """Posts of visible topics that the actor may read (a reply needs its topic seen)."""
+    posts = Post.objects.filter(topic__in=topics_visible_to(actor).values("pk"))
+    if not actor.is_authenticated:
+        return posts.filter(status=PostStatus.VISIBLE)
+    moderated = categories_moderated_by(actor).values("pk")
+    return posts.filter(
+        Q(status=PostStatus.VISIBLE) | Q(author_id=actor.pk) | Q(topic__category__in=moderated)
+    )
+
+
+def post_editable_by(actor: Actor, post: Post) -> bool:
+    """The author while the topic is open and the post not hidden; a moderator always."""
+    if not actor.is_authenticated:
+        return False
+    if is_moderator(actor, post.topic.category):
+        return True
+    return (
+        post.author_id == actor.pk and not post.topic.is_locked and post.status != PostStatus.HIDDEN
+    )
+
+
+def _pk(value: Any) -> int:
+    try:
+        pk = int(value)
+    except (TypeError, ValueError) as exc:
+        raise Http404("Not found.") from exc
+    if pk <= 0 or pk > 2**62:
+        raise Http404("Not found.")
+    return pk
+
+
+def category_get(*, actor: Actor, slug: str) -> Category:
+    try:
+        return categories_visible_to(actor).get(slug=slug)
+    except Category.DoesNotExist as exc:
+        raise Http404("No such category.") from exc
+
+
+def topic_get(*, actor: Actor, pk: Any) -> Topic:
+    try:
+        return (
+            topics_visible_to(actor)
+            .select_related("category", "author", "accepted_post")
+            .get(pk=_pk(pk))
+        )
+    except Topic.DoesNotExist as exc:
+        raise Http404("No such topic.") from exc
+
+
+def post_get(*, actor: Actor, pk: Any) -> Post:
+    try:
+        return (
+            posts_visible_to(actor)
+            .select_related("topic", "topic__category", "author", "customer")
+            .get(pk=_pk(pk))
+        )
+    except Post.DoesNotExist as exc:
+        raise Http404("No such post.") from exc
+
+
+def _with_unread(topics: QuerySet[Topic], actor: Actor) -> QuerySet[Topic]:
+    """`last_read` (-1: never opened) and `unread` (visible posts past the marker)."""
+    if not actor.is_authenticated:
+        return topics.annotate(last_read=Value(-1, IntegerField()), unread=Value(0, IntegerField()))
+    marker = TopicReadMarker.objects.filter(topic=OuterRef("pk"), user_id=actor.pk)
+    topics = topics.annotate(
+        last_read=Coalesce(Subquery(marker.values("last_read_number")[:1]), Value(-1))
+    )
+    unread = (
+        Post.objects.filter(topic=OuterRef("pk"), status=PostStatus.VISIBLE)
+        .filter(number__gt=OuterRef("last_read"))
+        .order_by()
+        .values("topic")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return topics.annotate(unread=Coalesce(Subquery(unread[:1]), Value(0)))
+
+
+def topic_list(
+    *, actor: Actor, category: Category | None = None, limit: int = 50, offset: int = 0
+) -> list[Topic]:
+    topics = topics_visible_to(actor).select_related("category", "author")
+    if category is not None:
+        topics = topics.filter(category=category)
+    topics = _with_unread(topics, actor).order_by("-is_pinned", "-last_posted_at", "-id")
+    return list(topics[offset : offset + limit])
+
+
+def category_index(*, actor: Actor) -> list[Category]:
+    """The forum's front page: categories with their visible topic counts."""
+    visible_topics = topics_visible_to(actor).filter(status=PostStatus.VISIBLE)
+    counts = (
+        visible_topics.filter(category=OuterRef("pk"))
+        .order_by()
+        .values("category")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return list(
+        categories_visible_to(actor).annotate(topic_count=Coalesce(Subquery(counts[:1]), Value(0)))
+    )
+
+
+def topic_posts(*, actor: Actor, topic: Topic) -> list[Post]:
+    """The posts of a topic the actor may read, each with `liked` (by the actor)."""
+    posts = (
+        posts_visible_to(actor)
+        .filter(topic=topic)
+        .select_related("author", "customer", "quoted_post", "quoted_post__author")
+        .order_by("number")
+    )
+    if actor.is_authenticated:
+        posts = posts.annotate(
+            liked=Exists(PostLike.objects.filter(post=OuterRef("pk"), user_id=actor.pk))
+        )
+    else:
+        posts = posts.annotate(liked=Value(False))
+    return list(posts)
+
+
+def post_revisions(*, actor: Actor, post: Post) -> QuerySet[PostRevision]:
+    """The history of a post the actor may read (post_get first)."""
+    return PostRevision.objects.filter(post=post).select_related("edited_by").order_by("-number")
+
+
+def is_subscribed(*, actor: Actor, topic: Topic) -> bool:
+    if not actor.is_authenticated:
+        return False
+    return Subscription.objects.filter(topic=topic, user_id=actor.pk).exists()
+
+
+def post_search(*, actor: Actor, query: str, limit: int = 30) -> list[Post]:
+    """Visible posts matching the words: PostgreSQL full-text search ranked by relevance
+    (titles weigh more); on SQLite, a plain case-insensitive match on title or body."""
+    query = (query or "").replace("\x00", "").strip()[:200]
+    if not query:
+        return []
+    posts = (
+        posts_visible_to(actor)
+        .filter(status=PostStatus.VISIBLE, topic__status=PostStatus.VISIBLE)
+        .select_related("topic", "topic__category", "author")
+    )
+    if connection.vendor == "postgresql":
+        search = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+        posts = (
+            posts.filter(search_vector=search)
+            .annotate(rank=SearchRank(F("search_vector"), search))
+            .order_by("-rank", "-created_at")
+        )
+    else:
+        words = query.split()[:8]
+        condition = Q()
+        for word in words:
+            condition &= Q(source__icontains=word) | Q(topic__title__icontains=word)
+        posts = posts.filter(condition).order_by("-created_at")
+    return list(posts[:limit])
+
+
+def notifications_of(*, user: User, limit: int = 50) -> list[Notification]:
+    return list(Notification.objects.filter(recipient=user).select_related("topic", "post")[:limit])
+
+
+def unread_notification_count(*, user: Actor) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
