@@ -94,7 +94,8 @@ def test_a_customer_opens_a_topic_and_replies_through_the_forms(community, as_us
     [
         ({"title": "", "kind": "question", "body": "x"}, "This field is required"),
         ({"title": "T", "kind": "poll", "body": "x"}, "Select a valid choice"),
-        ({"title": "T", "kind": "question", "body": "a\x00b"}, "Null characters are not allowed"),
+        # Refused by the NUL middleware before the form (crm/middleware.py), naming the field.
+        ({"title": "T", "kind": "question", "body": "a\x00b"}, "null character"),
         ({"title": "T" * 201, "kind": "question", "body": "x"}, "at most 200 characters"),
         ({"title": "T", "kind": "question", "body": "x" * 20001}, "at most 20000 characters"),
     ],
@@ -102,7 +103,7 @@ def test_a_customer_opens_a_topic_and_replies_through_the_forms(community, as_us
 def test_bad_topic_forms_are_form_errors(community, as_user, data, message):
     response = as_user(community.user_b).post("/community/c/help/new/", data)
     assert response.status_code == 400
-    assert message in response.content.decode()
+    assert message.lower() in response.content.decode().lower()
 
 
 def test_replying_to_a_locked_topic_is_a_form_error(community, admin_user, as_user):
