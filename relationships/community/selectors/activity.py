@@ -86,6 +86,11 @@ class ActiveCustomer:
     customer: Customer
     counts: dict[str, int]
 
+    @property
+    def cells(self) -> list[int]:
+        """The counts in the order of ACTIVITY_SOURCES (a table row's cells)."""
+        return [self.counts[s.name] for s in ACTIVITY_SOURCES]
+
 
 def customers_active_in_community(
     *, actor: User, days: int = ACTIVITY_DAYS, limit: int = 200
