@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def people(manager_a, manager_b):
     anna, anna_c = portal_customer("anna", manager=manager_a, name="Anna Co")
     ben, ben_c = portal_customer("ben", manager=manager_b, name="Ben Co")
-    cleo, cleo_c = portal_customer("cleo", manager=manager_a, name="Cleo Co")
+    cleo, _cleo_c = portal_customer("cleo", manager=manager_a, name="Cleo Co")
     PurchaseFactory(customer=anna_c, product="Widget")
     return {"anna": anna, "anna_c": anna_c, "ben": ben, "ben_c": ben_c, "cleo": cleo}
 
