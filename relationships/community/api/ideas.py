@@ -12,10 +12,17 @@ from rest_framework import filters, mixins, permissions, serializers, status, vi
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from customers.errors import NotAllowed
 from customers.permissions import actor_of
 
 from .. import selectors, services
 from ..models import STAFF_STATUSES, Idea, IdeaComment, IdeaStatus, IdeaStatusChange
+
+
+def staff_only(request) -> None:
+    """Refuse a staff action before reading its input: a customer learns nothing from a 400."""
+    if not actor_of(request).is_staff_member:
+        raise NotAllowed("Only staff can do this.")
 
 
 def _viewer_is_staff(serializer: serializers.Serializer) -> bool:
@@ -163,6 +170,7 @@ class IdeaViewSet(
     @action(detail=True, methods=["post"], url_path="status")
     def set_status(self, request, pk=None):
         """Staff: under_review, planned, shipped or declined, with a reply."""
+        staff_only(request)
         idea = self.get_object()
         incoming = IdeaStatusInput(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -173,6 +181,7 @@ class IdeaViewSet(
     @action(detail=True, methods=["post"])
     def moderate(self, request, pk=None):
         """Staff: hide the idea (with a reason its author reads) or show it again."""
+        staff_only(request)
         idea = self.get_object()
         incoming = ModerateInput(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -267,6 +276,7 @@ class IdeaCommentViewSet(
     @action(detail=True, methods=["post"])
     def moderate(self, request, pk=None):
         """Staff: hide the comment (with a reason) or show it again."""
+        staff_only(request)
         comment = self.get_object()
         incoming = ModerateInput(data=request.data)
         incoming.is_valid(raise_exception=True)

@@ -13,6 +13,7 @@ from customers.permissions import actor_of
 
 from .. import selectors, services
 from ..models import Review, ReviewStatus
+from .ideas import staff_only
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -105,6 +106,7 @@ class ReviewViewSet(
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Staff: publish the review (fires the customer's ``review`` loyalty event once)."""
+        staff_only(request)
         review = services.review_moderate(
             actor=actor_of(request), review=self.get_object(), approve=True
         )
@@ -114,6 +116,7 @@ class ReviewViewSet(
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Staff: reject with a reason the customer reads."""
+        staff_only(request)
         review = self.get_object()
         incoming = ReviewRejectInput(data=request.data)
         incoming.is_valid(raise_exception=True)

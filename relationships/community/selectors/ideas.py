@@ -4,6 +4,8 @@ ones (with the reason); hidden comments are seen by staff and their own author o
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 
@@ -53,7 +55,7 @@ def ideas_visible_to(actor: User) -> QuerySet[Idea]:
     return qs.filter(Q(is_hidden=False) | Q(customer=own))
 
 
-def idea_get(*, actor: User, pk: object) -> Idea:
+def idea_get(*, actor: User, pk: Any) -> Idea:
     """An idea the actor may see, or 404 (a hidden one is not there for others)."""
     try:
         return ideas_visible_to(actor).select_related("customer", "author").get(pk=pk)
@@ -98,7 +100,7 @@ def idea_comments(*, actor: User, idea: Idea) -> QuerySet[IdeaComment]:
     return comments_visible_to(actor).filter(idea=idea).select_related("author")
 
 
-def comment_get(*, actor: User, pk: object) -> IdeaComment:
+def comment_get(*, actor: User, pk: Any) -> IdeaComment:
     try:
         return comments_visible_to(actor).select_related("idea", "author").get(pk=pk)
     except (IdeaComment.DoesNotExist, ValueError, TypeError) as exc:

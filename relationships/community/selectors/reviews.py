@@ -3,6 +3,8 @@ customer's (pending or rejected, with the reason); nobody else's pending or reje
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Avg, Count, Q, QuerySet
 from django.http import Http404
 
@@ -23,7 +25,7 @@ def reviews_visible_to(actor: User) -> QuerySet[Review]:
     return qs.filter(approved | Q(customer=own)) if own else qs.filter(approved)
 
 
-def review_get(*, actor: User, pk: object) -> Review:
+def review_get(*, actor: User, pk: Any) -> Review:
     try:
         return reviews_visible_to(actor).select_related("customer", "author").get(pk=pk)
     except (Review.DoesNotExist, ValueError, TypeError) as exc:

@@ -74,11 +74,10 @@ def _detail(request, idea, *, comment_form=None, status_form=None, moderate_form
     user = request.user
     is_staff = user.is_staff_member
     own = customer_of_user(user=user)
-    voted = selectors.with_my_vote(selectors.ideas_visible_to(user).filter(pk=idea.pk), user)
     context = {
         "nav": "ideas",
         "idea": idea,
-        "my_vote": voted.values_list("my_vote", flat=True).first(),
+        "my_vote": idea.votes.filter(user_id=user.pk).exists(),
         "comments": selectors.idea_comments(actor=user, idea=idea),
         "history": selectors.idea_history(idea=idea),
         "is_own": own is not None and own.pk == idea.customer_id,
@@ -102,11 +101,12 @@ def _detail(request, idea, *, comment_form=None, status_form=None, moderate_form
 
 
 def _next_status(status: str) -> str:
-    return {
+    following: dict[str, str] = {
         IdeaStatus.NEW: IdeaStatus.UNDER_REVIEW,
         IdeaStatus.UNDER_REVIEW: IdeaStatus.PLANNED,
         IdeaStatus.PLANNED: IdeaStatus.SHIPPED,
-    }.get(status, IdeaStatus.UNDER_REVIEW)
+    }
+    return following.get(status, IdeaStatus.UNDER_REVIEW)
 
 
 @login_required
