@@ -709,7 +709,11 @@ _REVIEW_SERIAL = itertools.count()  # fresh reviews for each role: one per produ
 def _reviews(w):
     return tuple(
         Review.objects.create(
-            customer=c, product=f"Widget {next(_REVIEW_SERIAL)}", rating=4, body="z", body_html="<p>z</p>"
+            customer=c,
+            product=f"Widget {next(_REVIEW_SERIAL)}",
+            rating=4,
+            body="z",
+            body_html="<p>z</p>",
         )
         for c in w.customers
     )
