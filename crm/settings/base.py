@@ -156,6 +156,9 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "relationships.models.RunStatus",
         "ValueBandEnum": "relationships.models.ValueBand",
         "StageEnum": "customers.models.Stage",
+        "IdeaStatusEnum": "relationships.community.models.IdeaStatus",
+        "IdeaStaffStatusEnum": "relationships.community.models.STAFF_STATUS_CHOICES",
+        "ReviewStatusEnum": "relationships.community.models.ReviewStatus",
     },
 }
 

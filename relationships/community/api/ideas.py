@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import filters, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -16,7 +17,7 @@ from customers.errors import NotAllowed
 from customers.permissions import actor_of
 
 from .. import selectors, services
-from ..models import STAFF_STATUSES, Idea, IdeaComment, IdeaStatus, IdeaStatusChange
+from ..models import STAFF_STATUS_CHOICES, Idea, IdeaComment, IdeaStatus, IdeaStatusChange
 
 
 def staff_only(request) -> None:
@@ -82,7 +83,7 @@ class IdeaCreateSerializer(serializers.Serializer):
 
 
 class IdeaStatusInput(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[(s.value, s.label) for s in STAFF_STATUSES])
+    status = serializers.ChoiceField(choices=STAFF_STATUS_CHOICES)
     reply = serializers.CharField(max_length=services.ideas.REPLY_MAX)
 
 
@@ -189,6 +190,7 @@ class IdeaViewSet(
         return Response(self._fresh(idea))
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleIdeaField(serializers.PrimaryKeyRelatedField):
     """An idea the caller can see; any other id reads as unknown."""
 

@@ -3,6 +3,7 @@ co-creation (ideas, reviews). Re-exported here so Django and callers find them."
 
 from .ideas import (
     CLOSED_STATUSES,
+    STAFF_STATUS_CHOICES,
     STAFF_STATUSES,
     Idea,
     IdeaComment,
@@ -15,6 +16,7 @@ from .reviews import Review, ReviewStatus
 __all__ = [
     "CLOSED_STATUSES",
     "STAFF_STATUSES",
+    "STAFF_STATUS_CHOICES",
     "Idea",
     "IdeaComment",
     "IdeaStatus",

@@ -26,6 +26,7 @@ STAFF_STATUSES = (
     IdeaStatus.SHIPPED,
     IdeaStatus.DECLINED,
 )
+STAFF_STATUS_CHOICES = [(s.value, s.label) for s in STAFF_STATUSES]
 # A shipped or declined idea is decided: votes on it would count for nothing.
 CLOSED_STATUSES = (IdeaStatus.SHIPPED, IdeaStatus.DECLINED)
 
