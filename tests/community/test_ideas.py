@@ -168,11 +168,13 @@ def test_customer_proposes_through_the_page(client, people):
     assert response["Location"] == reverse("community:idea-detail", args=[idea.pk])
 
 
-def test_nul_byte_in_a_form_is_a_form_error(client, people):
+def test_nul_byte_in_a_form_is_refused_in_words(client, people):
     client.force_login(people["anna"])
     response = client.post(reverse("community:idea-create"), {"title": "a\x00b", "body": "x"})
-    assert response.status_code == 200
-    assert "Null characters are not allowed." in response.content.decode()
+    # Refused in words by the form field's validator (200 with the form), or first by the
+    # app's NUL middleware (400) where it is installed; never a 500, nothing stored.
+    assert response.status_code in (200, 400)
+    assert "null character" in response.content.decode().lower()
     assert not Idea.objects.exists()
 
 
