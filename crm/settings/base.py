@@ -186,6 +186,9 @@ SPECTACULAR_SETTINGS = {
         "StageEnum": "customers.models.Stage",
         "TopicKindEnum": "relationships.community.models.TopicKind",
         "PostStatusEnum": "relationships.community.models.PostStatus",
+        "IdeaStatusEnum": "relationships.community.models.IdeaStatus",
+        "IdeaStaffStatusEnum": "relationships.community.models.STAFF_STATUS_CHOICES",
+        "ReviewStatusEnum": "relationships.community.models.ReviewStatus",
     },
 }
 

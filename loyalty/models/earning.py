@@ -24,6 +24,7 @@ KNOWN_EVENTS = [
     "birthday",
     "referral",
     "review",
+    "idea_shipped",
     "forum_answer_accepted",
     "training_attended",
 ]

@@ -18,6 +18,8 @@ from django.utils.dateparse import parse_datetime
 from customers.models import Customer, Purchase, User
 from customers.selectors import customers_visible_to
 
+from ..community.models import Idea, Review
+from ..community.selectors import customer_ideas, customer_reviews
 from ..models import Channel, Interaction, InteractionKind, Sentiment
 
 
@@ -45,15 +47,16 @@ def follow_ups_due(*, actor: User, until: dt.date | None = None) -> QuerySet[Int
     return qs.select_related("customer", "author").order_by("follow_up_on", "id")
 
 
-# At equal times an interaction sorts before a purchase, then the higher id first.
-_RANK = {"purchase": 0, "interaction": 1}
+# At equal times an interaction sorts before a purchase, then the higher id first. The
+# community's ideas and reviews (the customer co-creating with us) come in between.
+_RANK = {"purchase": 0, "review": 1, "idea": 2, "interaction": 3}
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    kind: str  # "interaction" or "purchase"
+    kind: str  # "interaction", "purchase", "idea" or "review"
     occurred_at: dt.datetime
-    obj: Interaction | Purchase
+    obj: Interaction | Purchase | Idea | Review
 
     @property
     def amount(self) -> Decimal | None:
@@ -109,8 +112,9 @@ def _after_cursor(qs: QuerySet, kind: str, cursor: TimelineCursor | None) -> Que
 def customer_timeline(
     *, customer: Customer, limit: int = 30, before: TimelineCursor | None = None
 ) -> tuple[list[TimelineEntry], TimelineCursor | None]:
-    """Interactions and purchases, newest first: two indexed queries, merged in Python.
-    Returns the page and the cursor to continue from, or None at the end."""
+    """Interactions, purchases, and the customer's ideas and reviews in the community,
+    newest first: four indexed queries, merged in Python. Returns the page and the cursor
+    to continue from, or None at the end."""
     interactions = list(
         _after_cursor(
             customer.interactions.select_related("author", "root_cause"), "interaction", before
@@ -121,8 +125,20 @@ def customer_timeline(
             : limit + 1
         ]
     )
+    ideas = list(
+        _after_cursor(customer_ideas(customer=customer), "idea", before).order_by(
+            "-occurred_at", "-id"
+        )[: limit + 1]
+    )
+    reviews = list(
+        _after_cursor(customer_reviews(customer=customer), "review", before).order_by(
+            "-occurred_at", "-id"
+        )[: limit + 1]
+    )
     entries = [TimelineEntry("interaction", i.occurred_at, i) for i in interactions]
     entries += [TimelineEntry("purchase", p.occurred_at, p) for p in purchases]
+    entries += [TimelineEntry("idea", i.created_at, i) for i in ideas]
+    entries += [TimelineEntry("review", r.created_at, r) for r in reviews]
     entries.sort(key=lambda e: e.sort_key, reverse=True)
     page = entries[:limit]
     if len(entries) <= limit:
@@ -149,6 +165,8 @@ def timeline_row(entry: TimelineEntry) -> dict[str, Any]:
     value, twenty to thirty entries per customer page."""
     obj = entry.obj
     iso, when = _when(entry.occurred_at)
+    if isinstance(obj, Idea | Review):
+        return _community_row(obj, iso, when)
     if isinstance(obj, Purchase):  # entry.kind == "purchase"
         return {
             "is_purchase": True,
@@ -180,6 +198,35 @@ def timeline_row(entry: TimelineEntry) -> dict[str, Any]:
         "notes": obj.notes,
         "is_complaint": interaction.kind == InteractionKind.COMPLAINT,
         "root_cause": interaction.root_cause.name if interaction.root_cause else "",
+    }
+
+
+def _community_row(obj: Idea | Review, iso: str, when: str) -> dict[str, Any]:
+    """An idea or a review on the staff timeline: what it is, its state, a link to it."""
+    common = {"is_purchase": False, "is_community": True, "pk": obj.pk, "iso": iso, "when": when}
+    if isinstance(obj, Idea):
+        state = "Hidden" if obj.is_hidden else obj.get_status_display()
+        return {
+            **common,
+            "kind": "idea",
+            "icon": "✦",
+            "subject": obj.title,
+            "kind_label": "Idea",
+            "state": state,
+            "state_class": "hidden" if obj.is_hidden else obj.status,
+            "detail": f"{obj.vote_count} vote{'s' if obj.vote_count != 1 else ''}",
+            "url_name": "community:idea-detail",
+        }
+    return {
+        **common,
+        "kind": "review",
+        "icon": "★",
+        "subject": f"Review of {obj.product}",
+        "kind_label": "Review",
+        "state": obj.get_status_display(),
+        "state_class": obj.status,
+        "detail": f"{obj.rating}/5",
+        "url_name": "community:review-queue",
     }
 
 

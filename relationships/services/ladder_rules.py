@@ -20,6 +20,7 @@ from customers.errors import ValidationFailed
 from customers.models import Customer, CustomerStatus, Purchase, Stage
 from loyalty.models import LedgerEntry
 
+from ..community.selectors import helpful_contributions
 from ..models import Interaction, InteractionKind, LadderSuggestion, Sentiment, SuggestionStatus
 from ..selectors.ladder import RANK, stage_rank
 
@@ -81,7 +82,7 @@ def _candidates(
     run_date: dt.date, customer_ids: list[int] | None = None, counts: dict | None = None
 ) -> list[dict]:
     """Every customer with the rung the rules point to, when it is above their own and the
-    same move was not dismissed before. Four grouped statements, whatever the book size;
+    same move was not dismissed before. Six grouped statements, whatever the book size;
     ``customer_ids`` limits them to those customers (an incremental night's changed ones).
     ``counts``: the nightly run's per-customer purchase and praise counts up to the end of
     ``run_date`` (see relationships.nightly.flags.step_ladder), which spare two passes
@@ -115,6 +116,10 @@ def _candidates(
             "customer",
             minimum=REPEAT_PURCHASES,
         )
+    # Co-creation: a shipped idea or an approved review is the customer working with us.
+    cocreation = helpful_contributions(
+        customers=_below(Stage.SUPPORTER, customer_ids), until=day_end
+    )
     dismissed = set(
         LadderSuggestion.objects.filter(status=SuggestionStatus.DISMISSED).values_list(
             "customer_id", "from_stage", "to_stage"
@@ -122,10 +127,11 @@ def _candidates(
     )
     rows = []
     # The highest rung a rule reaches wins: advocate over supporter over client.
-    for pk in sorted(set(advocacy) | set(praise) | set(purchases)):
+    for pk in sorted(set(advocacy) | set(praise) | set(cocreation) | set(purchases)):
         for target, source, key in (
             (Stage.ADVOCATE, advocacy, "n_advocacy"),
             (Stage.SUPPORTER, praise, "n_praise"),
+            (Stage.SUPPORTER, cocreation, "n_cocreation"),
             (Stage.CLIENT, purchases, "n_purchases"),
         ):
             if pk in source:
@@ -143,6 +149,13 @@ def _why(row: dict) -> tuple[str, str]:
         return (
             "advocacy",
             f"{n} referral{'s' if n != 1 else ''} or review{'s' if n != 1 else ''} recorded in loyalty",
+        )
+    if target == Stage.SUPPORTER and "n_cocreation" in row:
+        n = row["n_cocreation"]
+        return (
+            "co_creation",
+            f"{n} shipped idea{'s' if n != 1 else ''} or approved review{'s' if n != 1 else ''} "
+            "in the community",
         )
     if target == Stage.SUPPORTER:
         n = row["n_praise"]

@@ -23,6 +23,7 @@ the same data (anonymous, customer, manager B, manager A, admin).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from dataclasses import dataclass, field
 
@@ -35,7 +36,14 @@ from customers.models import ImportJob, StageChange
 from loyalty import services as loyalty_services
 from loyalty.models import Offer
 from relationships.community import services as community_services
-from relationships.community.models import Category, CategoryAccess, PostingBan
+from relationships.community.models import (
+    Category,
+    CategoryAccess,
+    Idea,
+    IdeaComment,
+    PostingBan,
+    Review,
+)
 from relationships.models import (
     CustomerMetrics,
     CutKind,
@@ -114,6 +122,17 @@ def scoped_page(ok=200) -> dict:
 def shared_page(expect: dict) -> dict:
     """An object nobody owns (a segment, an import): same answer for both objects."""
     return {role: (value, value) for role, value in expect.items()}
+
+
+def user_page(ok=200) -> dict:
+    """Any logged-in user (what they see is scoped by the selectors)."""
+    return {"anonymous": LOGIN, "customer": ok, "manager_a": ok, "manager_b": ok, "admin": ok}
+
+
+def customer_page(ok=200) -> dict:
+    """Pages where a customer writes as themselves: staff are refused, and so is the
+    matrix's customer login, which has no customer record."""
+    return {"anonymous": LOGIN, "customer": 403, "manager_a": 403, "manager_b": 403, "admin": 403}
 
 
 def staff_api(ok=200) -> dict:
@@ -634,6 +653,86 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "api-community-notification-list": [Case("get", user_api())],
     "api-community-notification-mark-read": [Case("post", user_api(204), data={}, api=True)],
+    # --- Co-creation (community): ideas are public to logged-in users; customers write as
+    # themselves (the matrix's customer login has no customer record, so it may not write);
+    # staff triage and moderate. Pending reviews are seen by staff and their author only.
+    "community:idea-list": [Case("get", {**user_page(), "anonymous": LOGIN})],
+    "community:idea-create": [
+        Case("get", customer_page()),
+        Case("post", customer_page(), data={}),
+    ],
+    "community:idea-detail": [Case("get", shared_page(user_page()), obj="idea")],
+    "community:idea-vote": [Case("post", shared_page(customer_page()), obj="idea", data={})],
+    "community:idea-comment": [
+        Case("post", shared_page({**staff_page(200), "customer": 403}), obj="idea", data={})
+    ],
+    "community:idea-status": [Case("post", shared_page(staff_page(200)), obj="idea", data={})],
+    "community:idea-moderate": [Case("post", shared_page(staff_page(200)), obj="idea", data={})],
+    "community:idea-comment-moderate": [
+        Case(
+            "post",
+            shared_page(staff_page(Redirect("/community/ideas/"))),
+            obj="idea-comment",
+            data={},
+        )
+    ],
+    "community:review-list": [Case("get", user_page())],
+    "community:review-create": [
+        Case("get", customer_page()),
+        Case("post", customer_page(), data={}),
+    ],
+    "community:review-moderate": [
+        Case(
+            "post",
+            shared_page(staff_page(Redirect("/community/staff/reviews/"))),
+            obj="review",
+            data={},
+        )
+    ],
+    "community:idea-triage": [Case("get", staff_page())],
+    "community:review-queue": [Case("get", staff_page())],
+    "community:community-active": [Case("get", staff_page())],
+    "api-idea-list": [Case("get", user_api()), Case("post", user_api(400), data={}, api=True)],
+    "api-idea-detail": [Case("get", shared_page(user_api()), obj="idea")],
+    "api-idea-vote": [
+        Case("post", shared_page(user_api(403)), obj="idea", data={}, api=True),
+        Case("delete", shared_page(user_api(403)), obj="idea"),
+    ],
+    "api-idea-set-status": [
+        Case("post", shared_page({**staff_api(400)}), obj="idea", data={}, api=True)
+    ],
+    "api-idea-moderate": [
+        Case("post", shared_page({**staff_api(400)}), obj="idea", data={}, api=True)
+    ],
+    "api-idea-comment-list": [
+        Case("get", user_api()),
+        Case("post", user_api(400), data={}, api=True),
+    ],
+    "api-idea-comment-detail": [Case("get", shared_page(user_api()), obj="idea-comment")],
+    "api-idea-comment-moderate": [
+        Case("post", shared_page(staff_api(400)), obj="idea-comment", data={}, api=True)
+    ],
+    "api-review-list": [Case("get", user_api()), Case("post", user_api(400), data={}, api=True)],
+    "api-review-detail": [Case("get", shared_page({**user_api(), "customer": 404}), obj="review")],
+    "api-review-approve": [
+        Case(
+            "post",
+            shared_page({**staff_api(), "customer": 403}),
+            obj="review",
+            data={},
+            api=True,
+            fresh=True,
+        )
+    ],
+    "api-review-reject": [
+        Case(
+            "post",
+            shared_page({**staff_api(400), "customer": 403}),
+            obj="review",
+            data={},
+            api=True,
+        )
+    ],
     # The schema and its viewer are public: they describe the code, which is open source,
     # and hold no data.
     "api-schema": [Case("get", everyone(200))],
@@ -808,6 +907,38 @@ def _community_bans(w):
     )
 
 
+def _ideas(w):
+    return tuple(
+        Idea.objects.create(customer=c, title=f"Idea of {c.name}", body="x", body_html="<p>x</p>")
+        for c in w.customers
+    )
+
+
+def _idea_comments(w):
+    return tuple(
+        IdeaComment.objects.create(
+            idea=idea, customer=idea.customer, body="y", body_html="<p>y</p>"
+        )
+        for idea in _ideas(w)
+    )
+
+
+_REVIEW_SERIAL = itertools.count()  # fresh reviews for each role: one per product
+
+
+def _reviews(w):
+    return tuple(
+        Review.objects.create(
+            customer=c,
+            product=f"Widget {next(_REVIEW_SERIAL)}",
+            rating=4,
+            body="z",
+            body_html="<p>z</p>",
+        )
+        for c in w.customers
+    )
+
+
 # How to make "A's object" and "B's object" of each kind (or two shared ones); built only
 # for the rows that need them.
 BUILDERS = {
@@ -865,6 +996,9 @@ BUILDERS = {
     "community-topic": _community_topics,
     "community-post": lambda w: tuple(t.posts.get(number=1) for t in w.pair("community-topic")),
     "community-ban": _community_bans,
+    "idea": _ideas,
+    "idea-comment": _idea_comments,
+    "review": _reviews,
 }
 
 

@@ -3,6 +3,8 @@
 from rest_framework.routers import BaseRouter
 
 from . import forums
+from .ideas import IdeaCommentViewSet, IdeaViewSet
+from .reviews import ReviewViewSet
 
 
 def register(router: BaseRouter) -> None:
@@ -19,3 +21,7 @@ def register(router: BaseRouter) -> None:
     router.register(
         "community/notifications", forums.NotificationViewSet, basename="api-community-notification"
     )
+    # Co-creation: the ideas board and product reviews
+    router.register("ideas", IdeaViewSet, basename="api-idea")
+    router.register("idea-comments", IdeaCommentViewSet, basename="api-idea-comment")
+    router.register("reviews", ReviewViewSet, basename="api-review")

@@ -17,6 +17,16 @@ from .forums import (
     TopicKind,
     TopicReadMarker,
 )
+from .ideas import (
+    CLOSED_STATUSES,
+    STAFF_STATUS_CHOICES,
+    STAFF_STATUSES,
+    Idea,
+    IdeaComment,
+    IdeaStatus,
+    IdeaStatusChange,
+    IdeaVote,
+)
 from .moderation import (
     ModerationAction,
     ModerationActionKind,
@@ -24,12 +34,21 @@ from .moderation import (
     PostingBan,
     Report,
 )
+from .reviews import Review, ReviewStatus
 
 __all__ = [
     "BODY_MAX",
+    "CLOSED_STATUSES",
+    "STAFF_STATUSES",
+    "STAFF_STATUS_CHOICES",
     "TITLE_MAX",
     "Category",
     "CategoryAccess",
+    "Idea",
+    "IdeaComment",
+    "IdeaStatus",
+    "IdeaStatusChange",
+    "IdeaVote",
     "ModerationAction",
     "ModerationActionKind",
     "Moderator",
@@ -41,6 +60,8 @@ __all__ = [
     "PostStatus",
     "PostingBan",
     "Report",
+    "Review",
+    "ReviewStatus",
     "Subscription",
     "Topic",
     "TopicKind",

@@ -14,6 +14,16 @@ from .forums import (
     topic_subscribe,
     topic_unsubscribe,
 )
+from .ideas import (
+    IDEA_SHIPPED_EVENT,
+    idea_comment,
+    idea_comment_moderate,
+    idea_moderate,
+    idea_propose,
+    idea_set_status,
+    idea_unvote,
+    idea_vote,
+)
 from .moderation import (
     ban_lift,
     post_approve,
@@ -26,12 +36,22 @@ from .moderation import (
     topic_move,
     user_ban,
 )
+from .reviews import REVIEW_EVENT, review_moderate, review_write
 
 __all__ = [
     "ANSWER_ACCEPTED_EVENT",
+    "IDEA_SHIPPED_EVENT",
+    "REVIEW_EVENT",
     "answer_accept",
     "answer_unaccept",
     "ban_lift",
+    "idea_comment",
+    "idea_comment_moderate",
+    "idea_moderate",
+    "idea_propose",
+    "idea_set_status",
+    "idea_unvote",
+    "idea_vote",
     "notifications_mark_read",
     "post_approve",
     "post_create",
@@ -43,6 +63,8 @@ __all__ = [
     "post_restore",
     "post_unlike",
     "reports_dismiss",
+    "review_moderate",
+    "review_write",
     "topic_create",
     "topic_mark_read",
     "topic_moderate",
