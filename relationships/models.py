@@ -275,6 +275,11 @@ class CustomerMetrics(models.Model):
         blank=True,
         help_text="Since when loyalty points held have gone unused (none: no points).",
     )
+    community_90d = models.PositiveIntegerField(
+        default=0,
+        help_text="Community contributions in the 90 days before the run date: forum posts, "
+        "accepted answers, ideas, votes, comments, approved reviews.",
+    )
     # Who the retention snapshots counted, as of the last full night (an incremental night
     # keeps them, as it keeps the snapshots): a customer on day D has customer_since <= D
     # and no churned_on, or a later one. The customer list finds "the customers behind a

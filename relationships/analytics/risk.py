@@ -31,6 +31,10 @@ CONTACT_FULL_DAYS = 120
 POINTS_UNUSED_FREE_DAYS = 90
 POINTS_UNUSED_FULL_DAYS = 180
 DAYS_PER_MONTH = 365.25 / 12
+# Community activity mitigates: a customer helping others or co-creating in the last 90
+# days is engaged whatever their purchase rhythm. Not in RISK_POINTS: it only takes away.
+COMMUNITY_POINTS_EACH = 5.0
+COMMUNITY_POINTS_MAX = 10.0
 
 
 def _ramp(value: np.ndarray, free: float, full: float) -> np.ndarray:
@@ -56,6 +60,7 @@ def risk_scores(
     days_points_unused: np.ndarray,
     expects_repeat: np.ndarray,
     has_purchases: np.ndarray,
+    community_90d: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Reasons]:
     """Risk score 0-100 per customer and the reasons behind it.
 
@@ -65,7 +70,9 @@ def risk_scores(
     - P(alive), up to 30: nothing at 0.7 or above, full at 0.2 or below;
     - complaints in the last 30 days: 10 each, up to 20;
     - no contact from the account manager: nothing up to 60 days, full (10) at 120;
-    - loyalty points unused: nothing up to 90 days, full (5) at 180.
+    - loyalty points unused: nothing up to 90 days, full (5) at 180;
+    - community contributions in 90 days take away 5 each, up to 10, from a score above
+      0 (never below 0): engagement the purchase signals do not see.
     Customers who are not expected to buy again (``expects_repeat`` False: a
     transactional segment) and customers with no purchase get no gap or
     P(alive) points: their silence is not a warning sign.
@@ -98,6 +105,14 @@ def risk_scores(
         unused, POINTS_UNUSED_FREE_DAYS, POINTS_UNUSED_FULL_DAYS
     )
     scores = np.minimum(gap_pts + alive_pts + complaint_pts + contact_pts + unused_pts, 100.0)
+    active = np.zeros(n) if community_90d is None else _arr(community_90d, n)
+    community_pts = np.where(
+        scores > 0,
+        -np.minimum(np.maximum(active, 0) * COMMUNITY_POINTS_EACH, COMMUNITY_POINTS_MAX),
+        0.0,
+    )
+    community_pts = np.maximum(community_pts, -scores)
+    scores = scores + community_pts
     parts = RiskParts(
         gap=gap_pts,
         alive=alive_pts,
@@ -111,6 +126,8 @@ def risk_scores(
         complaint_count=complaints,
         contact_days=contact,
         unused_days=unused,
+        community=community_pts,
+        community_count=active,
     )
     return scores, Reasons(parts, scores)
 
@@ -131,6 +148,8 @@ class RiskParts:
     complaint_count: np.ndarray
     contact_days: np.ndarray
     unused_days: np.ndarray
+    community: np.ndarray  # points taken away (0 or negative)
+    community_count: np.ndarray
 
 
 class Reasons(Sequence[list[str]]):
@@ -220,6 +239,18 @@ class Reasons(Sequence[list[str]]):
             lambda r: [
                 f"points unused for {a / DAYS_PER_MONTH:.0f} months"
                 for a in p.unused_days[r].tolist()
+            ],
+        )
+        add(
+            -p.community,
+            lambda r: [
+                f"active in the community: {n} contribution{'s' if n != 1 else ''} in 90 days "
+                f"(\u2212{pts:.0f})"
+                for n, pts in zip(
+                    p.community_count[r].astype(int).tolist(),
+                    (-p.community[r]).tolist(),
+                    strict=True,
+                )
             ],
         )
         return where, out

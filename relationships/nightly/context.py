@@ -98,6 +98,7 @@ SUMMARY_DEFAULTS = {
     "last_contact": np.nan,
     "points_unused_since": np.nan,
     "praise": 0.0,  # positive feedback interactions (the ladder's supporter rule)
+    "community_90d": 0.0,  # community contributions in the 90 days before the run
 }
 
 

@@ -18,6 +18,7 @@ from customers.dates import month_index
 from customers.models import AccountManagerAssignment, Customer, Purchase, Segment
 from loyalty.models import LedgerEntry, Membership
 
+from ..community.selectors import ACTIVITY_DAYS, customers_with_activity_between
 from ..models import (
     CustomerMetrics,
     Interaction,
@@ -43,7 +44,7 @@ from .context import (
 from .sql import dt_param, fetch, fetch_floats, is_postgres
 
 EDIT_MARGIN = dt.timedelta(minutes=10)  # rows stamped before a run started, committed after it
-WATERMARK_VERSION = 3  # bump when what CustomerMetrics stores for incremental nights changes
+WATERMARK_VERSION = 4  # bump when what CustomerMetrics stores for incremental nights changes
 
 
 def id_margin() -> int:
@@ -170,7 +171,16 @@ def _changed_customers(ctx: RunContext) -> np.ndarray:
         p(as_of),
     ]
     found = fetch_floats(sql, params, 1)
-    return np.union1d(found[:, 0].astype(np.int64), _edited_customers(ctx, since))
+    # Community rows dated since the last night's data ended, or leaving the 90-day window
+    # (few rows: plain ORM reads, one per table).
+    window = dt.timedelta(days=ACTIVITY_DAYS)
+    community = customers_with_activity_between(
+        [(prev_as_of - EDIT_MARGIN, as_of), (prev_as_of - window, as_of - window)]
+    )
+    community_ids = np.fromiter(community, dtype=np.int64, count=len(community))
+    return np.union1d(
+        np.union1d(found[:, 0].astype(np.int64), community_ids), _edited_customers(ctx, since)
+    )
 
 
 def _edited_customers(ctx: RunContext, since) -> np.ndarray:
@@ -291,6 +301,7 @@ STATE_ARRAYS = (
     "last_contact",
     "points_unused_since",
     "praise",
+    "community_90d",
 )
 STATE_DEFAULTS = {
     "segment": 0,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from customers.models import Customer, Purchase, Segment, User
 from loyalty.models import EntryKind, LedgerEntry, Membership
 
+from ..community.selectors import community_activity
 from ..models import (
     Defection,
     Interaction,
@@ -58,6 +59,7 @@ def step_metrics(ctx: RunContext) -> int:
             _aggregate_purchases(ctx, only=changed)
             _aggregate_interactions(ctx, only=changed)
             _points_unused_since(ctx, only=changed)
+            _community_activity(ctx, only=changed)
         ids = ctx.data["ids"]
     else:
         _load_customers(ctx)
@@ -76,6 +78,7 @@ def step_metrics(ctx: RunContext) -> int:
         else:
             _aggregate_interactions(ctx)
         _points_unused_since(ctx)
+        _community_activity(ctx)
     _load_side_tables(ctx)
     return int(ids.size)
 
@@ -206,6 +209,18 @@ def _aggregate_purchases(ctx: RunContext, *, only: np.ndarray | None = None) -> 
         month_rev[idx] = np.nan_to_num(rows[:, len(cols) + 1 :])
         d["month_rev"] = month_rev
         d["month_index"] = [m for m, _, _ in months]
+
+
+def _community_activity(ctx: RunContext, *, only: np.ndarray | None = None) -> None:
+    """Community contributions in the 90 days before the run, per customer, through the
+    community's own selector (a grouped statement per kind of contribution). Read for the
+    whole book even on an incremental night: the active customers are few, and a list of
+    tens of thousands of changed ids would not fit in one statement's parameters."""
+    counts = community_activity(None, until=ctx.as_of)
+    ids = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+    totals = np.fromiter((c["total"] for c in counts.values()), dtype=float, count=len(counts))
+    order = np.argsort(ids)
+    _fill(ctx, only, ids[order], {"community_90d": totals[order]})
 
 
 def _aggregate_interactions(

@@ -75,6 +75,7 @@ def step_scores(ctx: RunContext) -> int:
         days_points_unused=end_day - d["points_unused_since"],  # NaN: no points to use
         expects_repeat=d["expects_repeat"],
         has_purchases=buyers,
+        community_90d=d["community_90d"],
     )
     scores = np.rint(scores).astype(np.int64)
     financial = d["revenue_12m"] - d["cost_to_serve"]
@@ -121,6 +122,7 @@ def step_scores(ctx: RunContext) -> int:
         "risk_score": scores,
         "revenue_12m": np.round(d["revenue_12m"], 2),
         "points_days": d["points_unused_since"],
+        "community_90d": d["community_90d"],
     }
     if ctx.mode == RunMode.FULL:
         # Retention is counted on full nights only; its two dates go with the rows then.

@@ -42,6 +42,7 @@ METRIC_FIELDS = [
     "reasons",
     "revenue_12m",
     "points_unused_since",
+    "community_90d",
 ]
 # Written on full nights only (the columns are there then): what retention counted.
 RETENTION_FIELDS = ["customer_since", "churned_on"]
@@ -79,6 +80,7 @@ INT_COLUMNS = {
     "financial_band",
     "strategic_band",
     "risk_score",
+    "community_90d",
 }
 
 
@@ -135,6 +137,7 @@ def _write_metrics_orm(ctx: RunContext, c: dict, reasons: list) -> int:
                 reasons=reasons[i],
                 revenue_12m=to_money(c["revenue_12m"][i]),
                 points_unused_since=_days_to_datetime(c["points_days"][i]),
+                community_90d=c["community_90d"][i],
                 **retention,
             )
         )
@@ -218,7 +221,7 @@ def _write_metrics_copy(
             "customer_since": "DATE '1970-01-01' + NULLIF(s.since_days, 'NaN')::integer",
             "churned_on": "DATE '1970-01-01' + NULLIF(s.churned_days, 'NaN')::integer",
         }
-        for k in ("purchase_count", "complaints_30d"):
+        for k in ("purchase_count", "complaints_30d", "community_90d"):
             select[k] = f"s.{k}::integer"
         for k in ("financial_band", "strategic_band", "risk_score"):
             select[k] = f"s.{k}::smallint"

@@ -18,8 +18,8 @@ from django.utils.dateparse import parse_datetime
 from customers.models import Customer, Purchase, User
 from customers.selectors import customers_visible_to
 
-from ..community.models import Idea, Review
-from ..community.selectors import customer_ideas, customer_reviews
+from ..community.models import Idea, Post, PostStatus, Review, TopicKind
+from ..community.selectors import customer_ideas, customer_posts, customer_reviews
 from ..models import Channel, Interaction, InteractionKind, Sentiment
 
 
@@ -49,7 +49,7 @@ def follow_ups_due(*, actor: User, until: dt.date | None = None) -> QuerySet[Int
 
 # At equal times an interaction sorts before a purchase, then the higher id first. The
 # community's ideas and reviews (the customer co-creating with us) come in between.
-_RANK = {"purchase": 0, "review": 1, "idea": 2, "interaction": 3}
+_RANK = {"purchase": 0, "review": 1, "idea": 2, "post": 3, "interaction": 4}
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,8 @@ def _after_cursor(qs: QuerySet, kind: str, cursor: TimelineCursor | None) -> Que
 def customer_timeline(
     *, customer: Customer, limit: int = 30, before: TimelineCursor | None = None
 ) -> tuple[list[TimelineEntry], TimelineCursor | None]:
-    """Interactions, purchases, and the customer's ideas and reviews in the community,
-    newest first: four indexed queries, merged in Python. Returns the page and the cursor
+    """Interactions, purchases, and the customer's forum posts, ideas and reviews in the
+    community, newest first: five indexed queries, merged in Python. Returns the page and the cursor
     to continue from, or None at the end."""
     interactions = list(
         _after_cursor(
@@ -135,7 +135,13 @@ def customer_timeline(
             "-occurred_at", "-id"
         )[: limit + 1]
     )
+    posts = list(
+        _after_cursor(customer_posts(customer=customer), "post", before).order_by(
+            "-occurred_at", "-id"
+        )[: limit + 1]
+    )
     entries = [TimelineEntry("interaction", i.occurred_at, i) for i in interactions]
+    entries += [TimelineEntry("post", p.created_at, p) for p in posts]
     entries += [TimelineEntry("purchase", p.occurred_at, p) for p in purchases]
     entries += [TimelineEntry("idea", i.created_at, i) for i in ideas]
     entries += [TimelineEntry("review", r.created_at, r) for r in reviews]
@@ -165,7 +171,7 @@ def timeline_row(entry: TimelineEntry) -> dict[str, Any]:
     value, twenty to thirty entries per customer page."""
     obj = entry.obj
     iso, when = _when(entry.occurred_at)
-    if isinstance(obj, Idea | Review):
+    if isinstance(obj, Idea | Review | Post):
         return _community_row(obj, iso, when)
     if isinstance(obj, Purchase):  # entry.kind == "purchase"
         return {
@@ -201,9 +207,32 @@ def timeline_row(entry: TimelineEntry) -> dict[str, Any]:
     }
 
 
-def _community_row(obj: Idea | Review, iso: str, when: str) -> dict[str, Any]:
-    """An idea or a review on the staff timeline: what it is, its state, a link to it."""
+def _community_row(obj: Idea | Review | Post, iso: str, when: str) -> dict[str, Any]:
+    """A forum post, an idea or a review on the staff timeline: what it is, its state, a
+    link to it."""
     common = {"is_purchase": False, "is_community": True, "pk": obj.pk, "iso": iso, "when": when}
+    if isinstance(obj, Post):
+        topic = obj.topic
+        opening = obj.number == 1
+        if getattr(obj, "accepted", False):
+            state, state_class = "Accepted answer", "shipped"
+        elif obj.status != PostStatus.VISIBLE:
+            state, state_class = obj.get_status_display(), obj.status
+        else:
+            state, state_class = "Posted", "open"
+        question = topic.kind == TopicKind.QUESTION
+        return {
+            **common,
+            "kind": "post",
+            "icon": "❝",
+            "subject": topic.title,
+            "kind_label": ("Question" if question else "Topic") if opening else "Forum reply",
+            "state": state,
+            "state_class": state_class,
+            "detail": f"{obj.like_count} like{'s' if obj.like_count != 1 else ''}",
+            "url_name": "community:topic",
+            "url_pk": topic.pk,
+        }
     if isinstance(obj, Idea):
         state = "Hidden" if obj.is_hidden else obj.get_status_display()
         return {
@@ -216,6 +245,7 @@ def _community_row(obj: Idea | Review, iso: str, when: str) -> dict[str, Any]:
             "state_class": "hidden" if obj.is_hidden else obj.status,
             "detail": f"{obj.vote_count} vote{'s' if obj.vote_count != 1 else ''}",
             "url_name": "community:idea-detail",
+            "url_pk": obj.pk,
         }
     return {
         **common,

@@ -154,8 +154,8 @@ def _why(row: dict) -> tuple[str, str]:
         n = row["n_cocreation"]
         return (
             "co_creation",
-            f"{n} shipped idea{'s' if n != 1 else ''} or approved review{'s' if n != 1 else ''} "
-            "in the community",
+            f"{n} helpful contribution{'s' if n != 1 else ''} in the community "
+            "(shipped ideas, approved reviews, accepted answers)",
         )
     if target == Stage.SUPPORTER:
         n = row["n_praise"]

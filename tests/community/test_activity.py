@@ -44,11 +44,12 @@ def test_community_activity_counts_per_customer(people, manager_a, django_assert
     IdeaVote.objects.filter(idea=idea, user=people["cleo"]).update(
         created_at=timezone.now() - dt.timedelta(days=91)
     )
-    with django_assert_num_queries(4):  # one grouped statement per source
+    with django_assert_num_queries(6):  # one grouped statement per source
         activity = selectors.community_activity()
     anna_c, ben_c = people["anna_c"].pk, people["ben_c"].pk
-    assert activity[anna_c] == {"ideas": 1, "votes": 0, "comments": 0, "reviews": 0, "total": 1}
-    assert activity[ben_c] == {"ideas": 0, "votes": 1, "comments": 1, "reviews": 0, "total": 2}
+    none = {"posts": 0, "answers": 0, "ideas": 0, "votes": 0, "comments": 0, "reviews": 0}
+    assert activity[anna_c] == {**none, "ideas": 1, "total": 1}
+    assert activity[ben_c] == {**none, "votes": 1, "comments": 1, "total": 2}
     assert activity[old.customer_id]["votes"] == 0
     services.review_moderate(actor=manager_a, review=pending, approve=True)
     assert selectors.community_activity([anna_c])[anna_c]["reviews"] == 1
@@ -106,4 +107,6 @@ def test_shipped_idea_or_approved_review_suggests_supporter(people, admin_user):
     suggestion = LadderSuggestion.objects.get(customer=anna_c)
     assert (suggestion.from_stage, suggestion.to_stage) == ("client", "supporter")
     assert suggestion.rule == "co_creation"
-    assert suggestion.reason == "2 shipped ideas or approved reviews in the community"
+    assert suggestion.reason == (
+        "2 helpful contributions in the community (shipped ideas, approved reviews, accepted answers)"
+    )

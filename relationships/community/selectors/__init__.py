@@ -7,6 +7,7 @@ from .activity import (
     ActivitySource,
     community_activity,
     customers_active_in_community,
+    customers_with_activity_between,
     helpful_contributions,
 )
 from .forums import (
@@ -53,7 +54,7 @@ from .reviews import (
     reviewable_products,
     reviews_visible_to,
 )
-from .timeline import customer_ideas, customer_reviews
+from .timeline import customer_ideas, customer_posts, customer_reviews
 
 __all__ = [
     "ACTIVITY_DAYS",
@@ -74,8 +75,10 @@ __all__ = [
     "community_member",
     "community_users",
     "customer_ideas",
+    "customer_posts",
     "customer_reviews",
     "customers_active_in_community",
+    "customers_with_activity_between",
     "helpful_contributions",
     "idea_board",
     "idea_comments",

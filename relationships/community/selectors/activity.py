@@ -12,13 +12,23 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Customer, User
 from customers.selectors import customers_visible_to
 
-from ..models import Idea, IdeaComment, IdeaStatus, IdeaVote, Review, ReviewStatus
+from ..models import (
+    Idea,
+    IdeaComment,
+    IdeaStatus,
+    IdeaVote,
+    Post,
+    PostStatus,
+    Review,
+    ReviewStatus,
+    Topic,
+)
 
 ACTIVITY_DAYS = 90
 
@@ -36,7 +46,19 @@ class ActivitySource:
     when: str = "created_at"
 
 
+def _accepted_answers() -> QuerySet:
+    """Visible customers' posts that a topic took as its answer."""
+    accepted = Topic.objects.filter(accepted_post__isnull=False).values("accepted_post")
+    return Post.objects.filter(status=PostStatus.VISIBLE, customer__isnull=False, pk__in=accepted)
+
+
 ACTIVITY_SOURCES: list[ActivitySource] = [
+    ActivitySource(
+        "posts",
+        "Forum posts",
+        lambda: Post.objects.filter(status=PostStatus.VISIBLE, customer__isnull=False),
+    ),
+    ActivitySource("answers", "Accepted answers", _accepted_answers),
     ActivitySource("ideas", "Ideas", lambda: Idea.objects.filter(is_hidden=False)),
     ActivitySource("votes", "Votes", lambda: IdeaVote.objects.all()),
     ActivitySource(
@@ -107,12 +129,14 @@ def customers_active_in_community(
 def helpful_contributions(
     *, customers: QuerySet[Customer], until: dt.datetime
 ) -> dict[int, tuple[str, int]]:
-    """{customer id: (their stage, n)}: shipped ideas plus approved reviews before ``until``,
-    for the ladder's co-creation rule (two grouped statements)."""
+    """{customer id: (their stage, n)}: shipped ideas, approved reviews and accepted forum
+    answers before ``until``, for the ladder's co-creation rule (three grouped statements).
+    An answer counts from when it was written (the topic keeps no time of acceptance)."""
     found: dict[int, tuple[str, int]] = {}
     for qs, when in (
         (Idea.objects.filter(status=IdeaStatus.SHIPPED), "status_changed_at"),
         (Review.objects.filter(status=ReviewStatus.APPROVED), "moderated_at"),
+        (_accepted_answers(), "created_at"),
     ):
         grouped = (
             qs.filter(customer__in=customers, **{f"{when}__lt": until})
@@ -123,4 +147,28 @@ def helpful_contributions(
         )
         for pk, stage, n in grouped:
             found[pk] = (stage, found.get(pk, (stage, 0))[1] + n)
+    return found
+
+
+# Every table whose rows count above, with its customer and time columns: the nightly
+# run's incremental mode reads again the customers with rows written since its last night.
+_WRITTEN = (
+    (Post, "customer_id", "created_at"),
+    (Idea, "customer_id", "created_at"),
+    (IdeaVote, "customer_id", "created_at"),
+    (IdeaComment, "customer_id", "created_at"),
+    (Review, "customer_id", "created_at"),
+)
+
+
+def customers_with_activity_between(ranges: list[tuple[dt.datetime, dt.datetime]]) -> set[int]:
+    """Customers with a community row dated in any of ``ranges`` (start inclusive, end
+    exclusive), whatever its state: new rows, and rows leaving the 90-day window."""
+    found: set[int] = set()
+    for model, customer, when in _WRITTEN:
+        window = Q()
+        for start, end in ranges:
+            window |= Q(**{f"{when}__gte": start, f"{when}__lt": end})
+        rows = model.objects.filter(window, **{f"{customer}__isnull": False})
+        found.update(rows.order_by().values_list(customer, flat=True).distinct())
     return found

@@ -170,3 +170,20 @@ def test_reasons_taken_in_bulk_are_the_reasons_one_by_one():
         "no purchase for 4.0\u00d7 their usual gap (200 days; usually 50)"
     )
     assert len(one_by_one[2]) == 5  # every signal, in the documented order
+
+
+def test_community_activity_takes_five_points_each_up_to_ten_never_below_zero():
+    base, _ = score(complaints_30d=1)  # 10 points
+    one, one_reasons = score(complaints_30d=1, community_90d=1)
+    many, many_reasons = score(complaints_30d=1, community_90d=4)
+    assert base == 10.0
+    assert one == 5.0
+    assert "active in the community: 1 contribution in 90 days (\u22125)" in one_reasons
+    assert many == 0.0  # capped at 10, and not below zero
+    assert "active in the community: 4 contributions in 90 days (\u221210)" in many_reasons
+
+
+def test_community_activity_alone_is_no_reason():
+    value, reasons = score(community_90d=3)
+    assert value == 0.0
+    assert reasons == []
