@@ -27,6 +27,7 @@ run: $(STAMP)
 	@echo "  admin:            admin / demo-admin-pass"
 	@echo "  account manager:  alice / demo-manager-pass   (also bob, chris)"
 	@echo "  customer portal:  customer / demo-customer-pass"
+	@echo "  community:        maria, tom, li / demo-customer-pass  (forums, ideas, reviews at /community/)"
 	@echo ""
 	$(PY) manage.py runserver 127.0.0.1:8000
 

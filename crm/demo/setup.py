@@ -39,6 +39,8 @@ from relationships.models import (
 from relationships.nightly import nightly_run
 from relationships.services import action_add, plan_save, strategy_save
 
+from .community import demo_community
+
 T = RelationshipType
 STRATEGIES = {
     # segment: (types, goal, rhythm, expected gap in days, cost to serve per year)
@@ -124,6 +126,8 @@ def demo_setup(*, actor: User, log: Callable[[str], None] = print) -> None:
     if not CorrectivePlan.objects.exists():
         plans = _plans(actor=actor)
         log(f"Corrective plans: {plans} for the commonest reasons to leave.")
+
+    demo_community(actor=actor, log=log)
 
     today = timezone.localdate()
     # Tonight's loyalty steps too, so points older than the policy have expired.

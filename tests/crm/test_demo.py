@@ -4,6 +4,7 @@ from django.core.management.base import CommandError
 
 from loyalty.models import LoyaltyRun, Membership, Program
 from loyalty.services import STEPS as LOYALTY_STEPS
+from relationships.community.models import Idea, Post, Review, Topic
 from relationships.models import CorrectivePlan, CustomerMetrics, NightlyRun, RelationshipStrategy
 
 
@@ -37,3 +38,16 @@ def test_demo_setup_completes_the_demo_once(db):
         "price",
         "competitor",
     }
+    # and the community is lived in, once: a solved question, ideas at every stage,
+    # approved reviews, nothing left waiting for a moderator, counted by the nightly run
+    assert Topic.objects.count() == 4
+    assert Topic.objects.filter(accepted_post__isnull=False).count() == 1
+    assert not Post.objects.exclude(status="visible").exists()
+    assert set(Idea.objects.values_list("status", flat=True)) == {
+        "new",
+        "under_review",
+        "planned",
+        "shipped",
+    }
+    assert Review.objects.filter(status="approved").exists()
+    assert CustomerMetrics.objects.filter(community_90d__gt=0).exists()
