@@ -15,7 +15,14 @@ from django.db.models import F
 
 from customers.models import Customer, Purchase, Role, User
 from relationships.community import services
-from relationships.community.models import Category, CategoryAccess, Post, PostStatus, Topic
+from relationships.community.models import (
+    Category,
+    CategoryAccess,
+    Moderator,
+    Post,
+    PostStatus,
+    Topic,
+)
 
 from .catalogue import CUSTOMER_PASSWORD
 
@@ -33,6 +40,8 @@ def demo_community(*, actor: User, log: Callable[[str], None] = print) -> None:
         log("Community: skipped (the demo book has too few customers).")
         return
     with transaction.atomic():
+        # The first account manager moderates every category (an admin always does).
+        Moderator.objects.create(user=staff, category=None)
         topics = _forums(admin=actor, staff=staff, members=members)
         ideas = _ideas(admin=actor, staff=staff, members=members)
         reviews = _reviews(admin=actor, members=members)
@@ -174,11 +183,10 @@ def _ideas(*, admin: User, staff: User, members: list[User]) -> int:
         (li, "Dark mode", "Easier on the eyes in the evening.", "new", ""),
     )  # fmt: skip
     voters = [carmen, maria, tom, li]
-    for author, title, body, status, reply in specs:
+    for n, (author, title, body, status, reply) in enumerate(specs):
         idea = services.idea_propose(user=author, title=title, body=body)
-        for voter in voters:
-            if voter != author:
-                services.idea_vote(user=voter, idea=idea)
+        for voter in [v for v in voters if v != author][: 3 - n % 3]:
+            services.idea_vote(user=voter, idea=idea)
         if status != "new":
             services.idea_set_status(actor=staff, idea=idea, status=status, reply=reply)
     return len(specs)
