@@ -57,7 +57,9 @@ def _written_days_ago(days: int) -> None:
         for field in model._meta.concrete_fields:
             if isinstance(field, models.DateTimeField):
                 name = field.name
-                model.objects.filter(**{f"{name}__isnull": False}).update(**{name: F(name) - shift})
+                model._default_manager.filter(**{f"{name}__isnull": False}).update(
+                    **{name: F(name) - shift}
+                )
 
 
 def _members() -> list[User]:
