@@ -20,6 +20,7 @@ class ProfileForm(forms.ModelForm):
             "company": forms.TextInput(attrs={"autocomplete": "organization"}),
         }
         help_texts = {"email": "Where we write to you. Your login stays the same."}
+        error_messages = {"name": {"required": "Please give your name."}}
 
     def clean_name(self) -> str:
         name = (self.cleaned_data.get("name") or "").strip()
