@@ -101,6 +101,17 @@ def test_no_portal_page_scrolls_sideways_on_a_phone(browser, live_server, member
     context.close()
 
 
+def test_no_admin_page_scrolls_sideways_on_a_phone(browser, live_server, admin_user):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, live_server, "ada")
+    program = ProgramFactory(name="Club")
+    assert (
+        scrolls_sideways(page, live_server, ["/imports/", f"/loyalty/programs/{program.pk}/"]) == []
+    )
+    context.close()
+
+
 def test_no_staff_page_scrolls_sideways_on_a_phone(browser, live_server, manager_a, customer_a):
     for n in range(12):
         InteractionFactory(
