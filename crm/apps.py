@@ -26,5 +26,11 @@ class CrmConfig(AppConfig):
     verbose_name = "CRM"
 
     def ready(self) -> None:
+        from customers.portal.contact import register_dedicated_assistance_rule
+
+        from .portal import has_dedicated_assistance
+
+        # The portal shows the account manager's card where the strategy says so.
+        register_dedicated_assistance_rule(has_dedicated_assistance)
         if getattr(settings, "FREEZE_GC_AFTER_FIRST_REQUEST", False):
             request_finished.connect(freeze_startup_objects, dispatch_uid=_FREEZE_UID)

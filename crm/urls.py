@@ -10,6 +10,10 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("crm.page_urls")),
+    # The customer's portal under /my/: each app's `portal` module, the home and export in crm.
+    path("", include("customers.portal.urls")),
+    path("", include("loyalty.portal")),
+    path("", include("crm.portal")),
     path("", include("customers.urls")),
     path("", include("crm.analytics_urls")),
     path("", include("relationships.urls")),

@@ -10,12 +10,12 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.generic import RedirectView
 
+from crm.portal import portal_home
 from customers.permissions import staff_required
 from customers.selectors import (
     customer_assignment_history,
     customer_get,
     customer_of_user,
-    customer_recent_purchases,
     customer_stage_history,
 )
 from customers.web import wants_fragment
@@ -38,12 +38,10 @@ def home(request):
     if request.user.is_staff_member:
         return redirect("customer-list")
     customer = customer_of_user(user=request.user)
-    purchases = customer_recent_purchases(customer=customer, limit=10) if customer else []
-    return render(
-        request,
-        "crm/account.html",
-        {"nav": "account", "customer": customer, "purchases": purchases},
-    )
+    if customer is None:
+        # A login nobody linked to a customer record yet: say so, and who can fix it.
+        return render(request, "portal/unlinked.html", {"nav": "account"})
+    return portal_home(request, customer)
 
 
 class BadBefore(ValueError):

@@ -1,13 +1,16 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from .admin_mixins import ReadOnlyAdmin
-from .errors import ValidationFailed
+from .admin_mixins import ReadOnlyAdmin, RecordAdmin
+from .errors import ApplicationError, ValidationFailed
 from .models import (
     AccountManagerAssignment,
+    ConsentChange,
     Customer,
+    DeletionRequest,
+    DeletionStatus,
     ImportJob,
     Purchase,
     Segment,
@@ -15,7 +18,7 @@ from .models import (
     Tag,
     User,
 )
-from .services import check_status_change
+from .services import check_status_change, deletion_request_complete, deletion_request_refuse
 
 
 class UserChange(UserChangeForm):
@@ -122,6 +125,9 @@ class CustomerAdminForm(forms.ModelForm):
         return status
 
 
+PREFERENCE_FIELDS = (*Customer.CHANNEL_FIELDS, "newsletter_consent", "newsletter_consent_at")
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     form = CustomerAdminForm
@@ -140,7 +146,13 @@ class CustomerAdmin(admin.ModelAdmin):
     list_select_related = ("segment", "account_manager")
     autocomplete_fields = ("segment", "user")
     filter_horizontal = ("tags",)
-    readonly_fields = ("account_manager", "created_at", "updated_at")
+    readonly_fields = (
+        "account_manager",
+        "created_at",
+        "updated_at",
+        # The customer's own choices: changed by them in the portal, with a consent record.
+        *PREFERENCE_FIELDS,
+    )
     date_hierarchy = "acquired_on"
     show_full_result_count = False  # COUNT(*) over a million rows on every page is wasted work
     inlines = (AssignmentInline, StageChangeInline, PurchaseInline)
@@ -151,6 +163,7 @@ class CustomerAdmin(admin.ModelAdmin):
             {"fields": ("segment", "stage", "status", "acquired_on", "account_manager", "tags")},
         ),
         ("Portal", {"fields": ("user",)}),
+        ("Communication preferences (set by the customer)", {"fields": PREFERENCE_FIELDS}),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
 
@@ -224,3 +237,44 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(ConsentChange)
+class ConsentChangeAdmin(RecordAdmin):
+    list_display = ("customer", "newsletter", "changed_at", "source", "changed_by")
+    list_filter = ("newsletter", "source")
+    search_fields = ("customer__name", "customer__email")
+    list_select_related = ("customer", "changed_by")
+    raw_id_fields = ("customer",)
+
+
+@admin.register(DeletionRequest)
+class DeletionRequestAdmin(RecordAdmin):
+    """Customers ask in the portal; an admin completes (anonymises) or refuses here."""
+
+    list_display = ("customer", "requested_at", "status", "decided_at", "decided_by")
+    list_filter = ("status",)
+    search_fields = ("customer__name", "customer__email")
+    list_select_related = ("customer", "decided_by")
+    raw_id_fields = ("customer",)
+    actions = ("complete", "refuse")
+
+    def _decide(self, request, queryset, service, done: str, **kwargs) -> None:
+        count = 0
+        for deletion in queryset.filter(status=DeletionStatus.PENDING).select_related("customer"):
+            try:
+                service(actor=request.user, request=deletion, **kwargs)
+            except ApplicationError as exc:
+                self.message_user(request, f"{deletion}: {exc.message}", messages.ERROR)
+            else:
+                count += 1
+        self.message_user(request, f"{count} request(s) {done}.", messages.SUCCESS)
+
+    @admin.action(description="Complete: anonymise the customer and close their login")
+    def complete(self, request, queryset) -> None:
+        self._decide(request, queryset, deletion_request_complete, "completed")
+
+    @admin.action(description="Refuse (tell the customer why)")
+    def refuse(self, request, queryset) -> None:
+        note = f"Refused by {request.user} in the admin; the customer is told why."
+        self._decide(request, queryset, deletion_request_refuse, "refused", note=note)

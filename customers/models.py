@@ -177,6 +177,15 @@ class Customer(models.Model):
         help_text="The portal login of this customer, if they have one.",
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers")
+    # How the customer lets us reach them about their account (set by them in the portal).
+    allows_email = models.BooleanField("E-mail", default=True)
+    allows_phone = models.BooleanField("Phone", default=True)
+    allows_sms = models.BooleanField("Text messages", default=False)
+    allows_post = models.BooleanField("Post", default=True)
+    # Marketing needs an explicit yes, with the moment it was given or withdrawn (the
+    # history of every change is in ConsentChange).
+    newsletter_consent = models.BooleanField(default=False)
+    newsletter_consent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -214,6 +223,11 @@ class Customer(models.Model):
                 fields=["segment", "stage", "name", "id"], name="customer_segment_stage_name"
             ),
         ]
+
+    # What a customer may change about themselves in the portal. The rest (segment, stage,
+    # status, the account manager) is the company's view of the relationship.
+    SELF_EDITABLE_FIELDS = ("name", "email", "phone", "company", "address")
+    CHANNEL_FIELDS = ("allows_email", "allows_phone", "allows_sms", "allows_post")
 
     def __str__(self) -> str:
         return self.name
@@ -377,3 +391,79 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer}: {self.from_stage} → {self.to_stage}"
+
+
+class ConsentSource(models.TextChoices):
+    PORTAL = "portal", "The customer, in the portal"
+    STAFF = "staff", "Staff"
+    DELETION = "deletion", "Account deletion"
+
+
+class ConsentChange(models.Model):
+    """Every newsletter consent given or withdrawn: who, when, how. Kept as proof of
+    consent; never edited."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    newsletter = models.BooleanField(help_text="The consent after the change.")
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=20, choices=ConsentSource.choices)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-changed_at"], name="consent_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.customer}: newsletter {'yes' if self.newsletter else 'no'}"
+
+
+class DeletionStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for staff"
+    COMPLETED = "completed", "Completed (record anonymised)"
+    WITHDRAWN = "withdrawn", "Withdrawn by the customer"
+    REFUSED = "refused", "Refused"
+
+
+class DeletionRequest(models.Model):
+    """A customer asks for their account to be deleted; staff confirm it. Completing it
+    anonymises the record and closes the login; purchases stay (anonymised) for the books."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="deletion_requests"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True, max_length=2000)
+    status = models.CharField(
+        max_length=20, choices=DeletionStatus.choices, default=DeletionStatus.PENDING
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(status="pending"),
+                name="deletion_one_pending_per_customer",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "completed", "withdrawn", "refused"]),
+                name="deletion_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_at__isnull=False),
+                name="deletion_decided_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Deletion of {self.customer} ({self.get_status_display()})"

@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 
 from .models import User
+from .selectors import portal_customer
 
 
 def staff_required(view):
@@ -35,6 +36,21 @@ def admin_required(view):
         if not request.user.is_admin:
             raise PermissionDenied("Only an admin may use this page.")
         return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def customer_portal(view):
+    """Portal pages: a logged-in customer, handed to the view as `customer` (the record
+    linked to their login, from selectors.portal_customer). Staff are refused; a login with
+    no customer record gets a 404 (there is nothing of theirs to show)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_staff_member:
+            raise PermissionDenied("This page is for customers.")
+        return view(request, portal_customer(user=request.user), *args, **kwargs)
 
     return wrapper
 

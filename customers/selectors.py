@@ -2,16 +2,20 @@
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Min, QuerySet, Sum
 from django.http import Http404
 
 from .filters import CustomerFilter
 from .models import (
     AccountManagerAssignment,
+    ConsentChange,
     Customer,
     CustomerStatus,
+    DeletionRequest,
+    DeletionStatus,
     Purchase,
     Role,
     Segment,
@@ -173,3 +177,86 @@ def segments() -> QuerySet[Segment]:
 def tag_names(*, limit: int = 200) -> list[str]:
     """Tag names for the search box's suggestions."""
     return list(Tag.objects.order_by("name").values_list("name", flat=True)[:limit])
+
+
+# ---------------------------------------------------------------- portal
+
+
+def portal_customer(*, user: User) -> Customer:
+    """The customer of a portal request: the record linked to this login, and nothing else.
+    Every portal page and export starts here, so a customer can only ever reach their own
+    rows; a login with no record (or a staff login) gets a 404."""
+    customer = customer_of_user(user=user) if user.is_active else None
+    if customer is None:
+        raise Http404("This login is not linked to a customer record.")
+    return customer
+
+
+def portal_purchases(*, customer: Customer) -> QuerySet[Purchase]:
+    return customer.purchases.order_by("-occurred_at", "-id")
+
+
+def portal_purchase_totals(*, customer: Customer) -> dict[str, Any]:
+    """Count, first and last purchase, and the amount spent per currency (money in two
+    currencies is never added up)."""
+    qs = customer.purchases.order_by()
+    overall = qs.aggregate(n=Count("id"), first=Min("occurred_at"), last=Max("occurred_at"))
+    by_currency = [
+        {"currency": row["currency"], "total": row["total"] or Decimal(0), "n": row["n"]}
+        for row in qs.values("currency")
+        .annotate(total=Sum("amount"), n=Count("id"))
+        .order_by("currency")
+    ]
+    return {**overall, "by_currency": by_currency}
+
+
+def consent_history(*, customer: Customer) -> QuerySet[ConsentChange]:
+    return customer.consents.order_by("-changed_at", "-id")
+
+
+def pending_deletion_request(*, customer: Customer) -> DeletionRequest | None:
+    return customer.deletion_requests.filter(status=DeletionStatus.PENDING).first()
+
+
+def deletion_requests_pending() -> QuerySet[DeletionRequest]:
+    return DeletionRequest.objects.filter(status=DeletionStatus.PENDING).select_related(
+        "customer", "requested_by"
+    )
+
+
+def customer_export(*, customer: Customer) -> dict[str, Any]:
+    """What the customers app holds about a customer, as they may see it: their details,
+    preferences, consent history, purchases and deletion requests. Staff-side fields (tags,
+    segment, ladder stage, status) are the company's working notes, not the customer's
+    data they gave us, and stay out; see docs/portal.md."""
+    manager = customer.account_manager
+    return {
+        "profile": {
+            "id": customer.pk,
+            "kind": customer.kind,
+            **{name: getattr(customer, name) for name in Customer.SELF_EDITABLE_FIELDS},
+            "customer_since": customer.acquired_on,
+            "created_at": customer.created_at,
+            "account_manager": (
+                {"name": str(manager), "email": manager.email} if manager is not None else None
+            ),
+        },
+        "communication_preferences": {
+            **{name: getattr(customer, name) for name in Customer.CHANNEL_FIELDS},
+            "newsletter_consent": customer.newsletter_consent,
+            "newsletter_consent_at": customer.newsletter_consent_at,
+        },
+        "consent_history": list(
+            consent_history(customer=customer).values("newsletter", "changed_at", "source")
+        ),
+        "purchases": list(
+            portal_purchases(customer=customer).values(
+                "reference", "occurred_at", "product", "category", "amount", "currency"
+            )
+        ),
+        "deletion_requests": list(
+            customer.deletion_requests.order_by("-requested_at").values(
+                "requested_at", "reason", "status", "decided_at"
+            )
+        ),
+    }

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from customers.errors import Conflict, NotAllowed
@@ -336,6 +337,8 @@ class OfferViewSet(ConfigViewSet):
             customer = customer_of_user(user=request.user)
             if customer is None:
                 raise NotAllowed("Only customers with a customer record can use offers.")
+            if data.validated_data.get("customer", customer.pk) != customer.pk:
+                raise NotFound("No such customer.")
         used = services.offer_redeem(offer=offer, customer=customer, actor=request.user)
         return Response(OfferRedemptionSerializer(used).data, status=status.HTTP_201_CREATED)
 
@@ -364,8 +367,11 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             source = "manual"
         else:
             customer = customer_of_user(user=request.user)
-            if customer is None or customer.pk != data.validated_data["customer"]:
+            if customer is None:
                 raise NotAllowed("You can only join a program yourself.")
+            if customer.pk != data.validated_data["customer"]:
+                # Someone else's id: as for any row outside your scope, it does not exist.
+                raise NotFound("No such customer.")
             source = "self"
         membership = services.membership_join(
             program=program, customer=customer, actor=request.user, source=source

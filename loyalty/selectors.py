@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import (
     Count,
+    DecimalField,
     Exists,
     F,
     IntegerField,
@@ -41,6 +43,7 @@ from .models import (
     RedemptionStatus,
     Reward,
     Tier,
+    TierBasis,
 )
 
 
@@ -307,6 +310,243 @@ def offers_for_customer(*, customer: Customer, on: dt.date | None = None) -> Que
         .filter(Q(usage_limit__isnull=True) | Q(used_total__lt=F("usage_limit")))
         .filter(used_mine__lt=F("per_customer_limit"))
     )
+
+
+class Qualifying(TypedDict):
+    metric: Decimal
+
+
+def memberships_qualifying(
+    *, program: Program, day: dt.date
+) -> QuerySet[WithAnnotations[Membership, Qualifying]]:
+    """Memberships of a program annotated with what their tier is computed on: points
+    earned, or money spent in the program's currency, over the qualification window."""
+    start = day - dt.timedelta(days=program.qualification_days)
+    sub: QuerySet[Any, Any]  # spend (purchases) or points (ledger entries)
+    if program.tier_basis == TierBasis.SPEND:
+        sub = (
+            Purchase.objects.filter(
+                customer=OuterRef("customer_id"),
+                currency=program.currency,
+                occurred_at__date__gt=start,
+                occurred_at__date__lte=day,
+            )
+            .order_by()
+            .values("customer")
+            .annotate(s=Sum("amount"))
+            .values("s")
+        )
+    else:
+        sub = (
+            LedgerEntry.objects.filter(
+                membership=OuterRef("pk"), effective_on__gt=start, effective_on__lte=day
+            )
+            .filter(Q(kind=EntryKind.EARN) | Q(kind=EntryKind.REVERSE, redemption__isnull=True))
+            .order_by()
+            .values("membership")
+            .annotate(s=Sum("points"))
+            .values("s")
+        )
+    dec: DecimalField[Any, Decimal] = DecimalField(max_digits=16, decimal_places=2)
+    return Membership.objects.filter(program=program).annotate(
+        metric=Coalesce(Subquery(sub, output_field=dec), Value(Decimal(0)), output_field=dec)
+    )
+
+
+def tier_progress(*, membership: Membership, tiers: list[Tier], metric: Decimal) -> dict:
+    """Where a member stands: their tier, the next one, what is still missing and the share
+    of the way from the current threshold to the next (0-100)."""
+    current = membership.tier
+    above = [t for t in tiers if current is None or t.threshold > current.threshold]
+    nxt = above[0] if above else None
+    floor = current.threshold if current is not None else Decimal(0)
+    if nxt is None:
+        return {"next": None, "missing": Decimal(0), "percent": 100, "metric": metric}
+    span = nxt.threshold - floor
+    done = max(Decimal(0), min(metric - floor, span))
+    percent = int(done * 100 / span) if span > 0 else 100
+    return {
+        "next": nxt,
+        "missing": max(Decimal(0), nxt.threshold - metric),
+        "percent": percent,
+        "metric": metric,
+    }
+
+
+def movement_label(entry: LedgerEntry) -> str:
+    """A movement in the customer's words: the purchase or the occasion, not the earning
+    arithmetic staff read in `reason` (rates, rule steps, who backfilled)."""
+    if entry.kind == EntryKind.EARN and entry.purchase_id is not None:
+        purchase = entry.purchase
+        return f"Purchase: {purchase.product or purchase.reference}" if purchase else "Purchase"
+    if entry.kind == EntryKind.EARN and entry.event_code:
+        return entry.event_code.replace("_", " ").capitalize()
+    if entry.kind == EntryKind.EXPIRE:
+        return "Points expired"
+    return entry.reason
+
+
+def portal_movements(entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
+    """A member's movements, newest first, with what `movement_label` reads."""
+    return entries.select_related("purchase").order_by("-created_at", "-id")
+
+
+def portal_loyalty(*, customer: Customer) -> dict:
+    """The customer's loyalty page: each membership with tier, progress, balance, what
+    expires soon, the rewards as they see them, and their latest movements; the offers
+    meant for them, their redemptions, and the programs they could still join. A handful
+    of queries per membership (a customer has one or two), none per movement."""
+    today = timezone.localdate()
+    memberships = list(
+        Membership.objects.filter(customer=customer)
+        .select_related("program", "tier")
+        .order_by("program__name")
+    )
+    tiers: dict[int, list[Tier]] = {}
+    for tier in Tier.objects.filter(program__in=[m.program_id for m in memberships]).order_by(
+        "threshold"
+    ):
+        tiers.setdefault(tier.program_id, []).append(tier)
+    soon = today + dt.timedelta(days=60)
+    expiring = dict(
+        LedgerEntry.objects.filter(
+            membership__in=memberships,
+            remaining__gt=0,
+            pending_until__isnull=True,
+            expires_on__isnull=False,
+            expires_on__lte=soon,
+        )
+        .order_by()
+        .values_list("membership")
+        .annotate(n=Sum("remaining"))
+    )
+    rows = []
+    for m in memberships:
+        metric = (
+            memberships_qualifying(program=m.program, day=today)
+            .filter(pk=m.pk)
+            .values_list("metric", flat=True)
+            .first()
+        ) or Decimal(0)
+        rows.append(
+            {
+                "membership": m,
+                "program": m.program,
+                "progress": tier_progress(
+                    membership=m, tiers=tiers.get(m.program_id, []), metric=metric
+                ),
+                "spend_basis": m.program.tier_basis == TierBasis.SPEND,
+                "expiring_soon": expiring.get(m.pk, 0),
+                "rewards": rewards_for_membership(membership=m),
+                "movements": [
+                    {"entry": e, "label": movement_label(e)}
+                    for e in portal_movements(LedgerEntry.objects.filter(membership=m))[:8]
+                ],
+            }
+        )
+    joined = [m.program_id for m in memberships]
+    joinable = [
+        p
+        for p in Program.objects.exclude(pk__in=joined)
+        .filter(starts_on__lte=today)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .prefetch_related("eligible_segments")
+        if not p.eligible_segments.all()
+        or customer.segment_id in {s.pk for s in p.eligible_segments.all()}
+    ]
+    return {
+        "memberships": rows,
+        "offers": list(offers_for_customer(customer=customer, on=today)),
+        "redemptions": list(
+            Redemption.objects.filter(membership__customer=customer)
+            .select_related("reward", "membership__program")
+            .order_by("-created_at", "-id")[:10]
+        ),
+        "joinable": joinable,
+    }
+
+
+def portal_membership(*, customer: Customer, pk: Any) -> Membership:
+    """One of the customer's memberships; anyone else's is a 404."""
+    try:
+        return Membership.objects.select_related("program", "tier").get(pk=pk, customer=customer)
+    except (Membership.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such membership.") from exc
+
+
+def portal_reward(*, customer: Customer, pk: Any) -> tuple[Reward, Membership]:
+    """A reward of a program the customer belongs to, with their membership of it; a reward
+    of any other program is a 404 (it is not theirs to see)."""
+    try:
+        reward = Reward.objects.select_related("program").get(
+            pk=pk, program__memberships__customer=customer
+        )
+        membership = Membership.objects.select_related("program", "tier").get(
+            customer=customer, program_id=reward.program_id
+        )
+    except (Reward.DoesNotExist, Membership.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such reward.") from exc
+    return reward, membership
+
+
+def portal_redemption(*, customer: Customer, pk: Any) -> Redemption:
+    try:
+        return Redemption.objects.select_related("reward", "membership__program").get(
+            pk=pk, membership__customer=customer
+        )
+    except (Redemption.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such redemption.") from exc
+
+
+def portal_program(*, customer: Customer, pk: Any) -> Program:
+    """A program the customer may see (to join it): any program; a bad id is a 404."""
+    try:
+        return Program.objects.get(pk=pk)
+    except (Program.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such program.") from exc
+
+
+def loyalty_export(*, customer: Customer) -> list[dict[str, Any]]:
+    """The customer's memberships with every ledger movement and redemption, for their
+    data export (the rule that earned points and the staff member who adjusted them are
+    internal and left out)."""
+    memberships = list(
+        Membership.objects.filter(customer=customer).select_related("program", "tier")
+    )
+    entries: dict[int, list[dict[str, Any]]] = {}
+    for entry in portal_movements(LedgerEntry.objects.filter(membership__in=memberships)):
+        entries.setdefault(entry.membership_id, []).append(
+            {
+                "date": entry.effective_on,
+                "kind": entry.kind,
+                "points": entry.points,
+                "description": movement_label(entry),
+                "expires_on": entry.expires_on,
+            }
+        )
+    redemptions: dict[int, list[dict[str, Any]]] = {}
+    for r in Redemption.objects.filter(membership__in=memberships).select_related("reward"):
+        redemptions.setdefault(r.membership_id, []).append(
+            {
+                "created_at": r.created_at,
+                "reward": r.reward.name,
+                "code": r.code,
+                "points": r.points,
+                "status": r.status,
+            }
+        )
+    return [
+        {
+            "program": m.program.name,
+            "tier": m.tier.name if m.tier else None,
+            "joined_at": m.joined_at,
+            "balance": m.balance,
+            "pending_points": m.pending_points,
+            "movements": entries.get(m.pk, []),
+            "redemptions": redemptions.get(m.pk, []),
+        }
+        for m in memberships
+    ]
 
 
 def with_retention(redemptions: QuerySet[OfferRedemption]) -> QuerySet[OfferRedemption]:

@@ -4,12 +4,9 @@ that applies upgrades and the downgrades each program's policy allows."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING
 
 from django.db import connection
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.dates import local_midnight
@@ -17,7 +14,6 @@ from customers.models import Purchase
 
 from ..models import (
     DowngradePolicy,
-    EntryKind,
     LedgerEntry,
     Membership,
     Program,
@@ -25,49 +21,10 @@ from ..models import (
     TierBasis,
     TierChange,
 )
+from ..selectors import memberships_qualifying
 
 if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
-
-
-class Qualifying(TypedDict):
-    metric: Decimal
-
-
-def _qualifying(
-    program: Program, day: dt.date
-) -> QuerySet[WithAnnotations[Membership, Qualifying]]:
-    """Memberships of a program annotated with what their tier is computed on."""
-    start = day - dt.timedelta(days=program.qualification_days)
-    sub: QuerySet[Any, Any]  # spend (purchases) or points (ledger entries)
-    if program.tier_basis == TierBasis.SPEND:
-        sub = (
-            Purchase.objects.filter(
-                customer=OuterRef("customer_id"),
-                currency=program.currency,
-                occurred_at__date__gt=start,
-                occurred_at__date__lte=day,
-            )
-            .order_by()
-            .values("customer")
-            .annotate(s=Sum("amount"))
-            .values("s")
-        )
-    else:
-        sub = (
-            LedgerEntry.objects.filter(
-                membership=OuterRef("pk"), effective_on__gt=start, effective_on__lte=day
-            )
-            .filter(Q(kind=EntryKind.EARN) | Q(kind=EntryKind.REVERSE, redemption__isnull=True))
-            .order_by()
-            .values("membership")
-            .annotate(s=Sum("points"))
-            .values("s")
-        )
-    dec: DecimalField[Any, Decimal] = DecimalField(max_digits=16, decimal_places=2)
-    return Membership.objects.filter(program=program).annotate(
-        metric=Coalesce(Subquery(sub, output_field=dec), Value(Decimal(0)), output_field=dec)
-    )
+    pass
 
 
 def upgrade_if_qualified(membership: Membership, day: dt.date) -> None:
@@ -76,7 +33,7 @@ def upgrade_if_qualified(membership: Membership, day: dt.date) -> None:
     if not tiers:
         return
     metric = (
-        _qualifying(membership.program, day)
+        memberships_qualifying(program=membership.program, day=day)
         .filter(pk=membership.pk)
         .values_list("metric", flat=True)
         .first()

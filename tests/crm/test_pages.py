@@ -7,7 +7,13 @@ from django.utils import timezone
 from crm import views as crm_views
 from customers.models import AccountManagerAssignment, Customer, Tag
 from relationships.models import Interaction
-from tests.factories import PASSWORD, CustomerFactory, InteractionFactory, PurchaseFactory
+from tests.factories import (
+    PASSWORD,
+    CustomerFactory,
+    InteractionFactory,
+    PurchaseFactory,
+    RelationshipStrategyFactory,
+)
 
 
 def timeline_items(html: str) -> list[str]:
@@ -40,7 +46,14 @@ def test_home_sends_staff_to_customers(client, manager_a):
 
 
 def test_home_shows_a_customer_their_own_record(client, customer_user, manager_a):
-    mine = CustomerFactory(user=customer_user, name="Carol's Shop", account_manager=manager_a)
+    # Their segment's strategy gives them a named account manager, so the card shows.
+    strategy = RelationshipStrategyFactory(relationship_types=["dedicated_assistance"])
+    mine = CustomerFactory(
+        user=customer_user,
+        name="Carol's Shop",
+        account_manager=manager_a,
+        segment=strategy.segment,
+    )
     PurchaseFactory(customer=mine, reference="INV-MINE")
     other = CustomerFactory(name="Someone Else")
     PurchaseFactory(customer=other, reference="INV-OTHER")
@@ -52,6 +65,15 @@ def test_home_shows_a_customer_their_own_record(client, customer_user, manager_a
     assert "Alice Anders" in html
     assert "Someone Else" not in html
     assert "INV-OTHER" not in html
+
+
+def test_home_shows_no_manager_card_without_dedicated_assistance(client, customer_user, manager_a):
+    strategy = RelationshipStrategyFactory(relationship_types=["self_service"])
+    CustomerFactory(user=customer_user, account_manager=manager_a, segment=strategy.segment)
+    client.force_login(customer_user)
+    html = client.get(reverse("home")).content.decode()
+    assert "Alice Anders" not in html
+    assert "Your personal contact" not in html
 
 
 def test_home_for_customer_without_record(client, customer_user):

@@ -170,7 +170,9 @@ def test_customer_validation_takes_a_constant_number_of_queries(admin_user, mana
             assert import_job_run(job_id=job.pk).imported_rows == rows
         return len(ctx.captured_queries)
 
-    assert queries_for(5) == queries_for(60)
+    # 40, not more: SQLite takes at most 999 parameters a statement, so Django splits a bulk
+    # insert of more than 999 / (Customer's ~21 columns) rows in two there.
+    assert queries_for(5) == queries_for(40)
 
 
 # ---------------------------------------------------------------- purchases

@@ -135,6 +135,12 @@ def customer_page(ok=200) -> dict:
     return {"anonymous": LOGIN, "customer": 403, "manager_a": 403, "manager_b": 403, "admin": 403}
 
 
+def portal_page() -> dict:
+    """The customer portal: staff are refused; the matrix's customer login has no customer
+    record, so there is nothing of theirs (404). tests/portal/ checks a linked customer."""
+    return {"anonymous": LOGIN, "customer": 404, "manager_a": 403, "manager_b": 403, "admin": 403}
+
+
 def staff_api(ok=200) -> dict:
     return {"anonymous": DENIED, "customer": 403, "manager_a": ok, "manager_b": ok, "admin": ok}
 
@@ -189,6 +195,26 @@ MATRIX: dict[str, list[Case]] = {
             "get",
             {**staff_page(Redirect("/customers/")), "customer": 200},  # a customer's own page
         )
+    ],
+    # --- The customer portal (tests/portal/ has the isolation tests) ---
+    "portal-profile": [Case("get", portal_page()), Case("post", portal_page(), data={})],
+    "portal-preferences": [Case("post", portal_page(), data={})],
+    "portal-purchases": [Case("get", portal_page())],
+    "portal-deletion": [Case("get", portal_page()), Case("post", portal_page(), data={})],
+    "portal-deletion-withdraw": [Case("post", portal_page(), data={})],
+    "portal-export": [Case("get", portal_page())],
+    "portal-loyalty": [Case("get", portal_page())],
+    "portal-movements": [Case("get", shared_page(portal_page()), obj="loyalty-membership")],
+    "portal-loyalty-join": [
+        Case("post", shared_page(portal_page()), obj="loyalty-program", data={})
+    ],
+    "portal-reward-redeem": [
+        Case("get", shared_page(portal_page()), obj="loyalty-reward"),
+        Case("post", shared_page(portal_page()), obj="loyalty-reward", data={}),
+    ],
+    "portal-redemption": [Case("get", shared_page(portal_page()), obj="loyalty-redemption")],
+    "portal-redemption-cancel": [
+        Case("post", shared_page(portal_page()), obj="loyalty-redemption", data={})
     ],
     "customer-list": [Case("get", staff_page())],
     "customer-export": [Case("get", staff_page())],
