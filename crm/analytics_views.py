@@ -19,6 +19,7 @@ from relationships.selectors import (
     RetentionRange,
     at_risk_counts,
     at_risk_queue,
+    attach_live_signals,
     clv_histogram,
     dashboard_ladder_counts,
     defection_reason_counts,
@@ -43,9 +44,9 @@ QUEUE_LIMIT = 200  # the top of the queue; nobody calls more in a morning
 @staff_required
 def at_risk(request):
     since = live_since()
-    queue = at_risk_queue(actor=request.user, since=since)
+    queue = at_risk_queue(actor=request.user, since=since, live=False)
     # Unhandled first: the top of the queue is what is left to do this morning.
-    flags = list(queue[:QUEUE_LIMIT])
+    flags = attach_live_signals(list(queue[:QUEUE_LIMIT]), since)
     if len(flags) < QUEUE_LIMIT:
         counts = {"total": len(flags), "handled": sum(1 for f in flags if f.handled)}
     else:

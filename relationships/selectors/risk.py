@@ -73,7 +73,31 @@ def with_live_signals(qs: QuerySet[RiskFlag], since: LiveSince) -> QuerySet[Risk
     return qs.annotate(contacted_today=contacted, bought_today=bought)
 
 
-def at_risk_queue(*, actor: User, since: LiveSince | None = None) -> QuerySet[RiskFlag]:
+def attach_live_signals(flags: list[RiskFlag], since: LiveSince) -> list[RiskFlag]:
+    """The live signals of a page of flags already read, as two small queries probing the
+    (customer, time) indexes for just those customers. For the page's 200 rows this beats
+    the EXISTS annotations: PostgreSQL plans those for every open flag and hashes the whole
+    day's interactions and purchases instead (55 ms on the bench book's busy day, 3 ms this way)."""
+    ids = {f.customer_id for f in flags}
+    contacted = set(
+        Interaction.objects.filter(
+            customer_id__in=ids, occurred_at__gte=since.at, author__role__in=STAFF_ROLES
+        ).values_list("customer_id", flat=True)
+    )
+    bought = set(
+        Purchase.objects.filter(customer_id__in=ids, occurred_at__gte=since.at).values_list(
+            "customer_id", flat=True
+        )
+    )
+    for flag in flags:
+        flag.contacted_today = flag.customer_id in contacted  # type: ignore[attr-defined]
+        flag.bought_today = flag.customer_id in bought  # type: ignore[attr-defined]
+    return flags
+
+
+def at_risk_queue(
+    *, actor: User, since: LiveSince | None = None, live: bool = True
+) -> QuerySet[RiskFlag]:
     """Open flags on the actor's book, the morning to-do: unhandled first, then the most
     value at risk. A manager sees the flags of the customers now in their book; an admin
     sees all. Each row says whether the customer was contacted or bought since the night."""
@@ -89,7 +113,8 @@ def at_risk_queue(*, actor: User, since: LiveSince | None = None) -> QuerySet[Ri
         )
         .order_by(*QUEUE_ORDER)
     )
-    return with_live_signals(qs, since or live_since())
+    # live=False: the caller reads a page and attaches the signals (attach_live_signals).
+    return with_live_signals(qs, since or live_since()) if live else qs
 
 
 def at_risk_counts(*, actor: User) -> dict[str, int]:
