@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q, RestrictedError
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -535,15 +536,14 @@ def _send_invitation(*, user: User, actor: User, base_url: str) -> bool:
         "role": user.get_role_display(),
         "link": invitation_link(user=user, base_url=base_url),
     }
+    # Rendered and sent as PasswordResetForm.send_mail does, but a failure is reported
+    # (that method logs and swallows it), so the admin learns the mail did not leave.
+    subject = "".join(
+        render_to_string("customers/email/staff_invite_subject.txt", context).splitlines()
+    )
+    body = render_to_string("customers/email/staff_invite.txt", context)
     try:
-        # PasswordResetForm renders and sends through the configured mail backend.
-        PasswordResetForm().send_mail(
-            "customers/email/staff_invite_subject.txt",
-            "customers/email/staff_invite.txt",
-            context,
-            None,
-            user.email,
-        )
+        EmailMessage(subject, body, None, [user.email]).send()
     except (smtplib.SMTPException, OSError):
         logger.exception("The invitation mail to %s did not leave", user.email)
         return False

@@ -233,5 +233,17 @@ class SegmentStrategyForm(forms.Form):
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
+    def clean(self):
+        cleaned = super().clean() or {}
+        # Said here too, so it shows next to the other mistakes of the same post.
+        if cleaned.get("rhythm") == PurchaseRhythm.MARRIAGE and not cleaned.get(
+            "expected_gap_days"
+        ):
+            self.add_error(
+                "expected_gap_days",
+                "A marriage needs the expected number of days between purchases.",
+            )
+        return cleaned
+
     def service_kwargs(self) -> dict:
         return dict(self.cleaned_data)

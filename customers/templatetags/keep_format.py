@@ -24,14 +24,18 @@ def days_in_words(value: int | str | None) -> str:
         return "—"
     days = int(value)
     text = plural(days, "day")
-    months = round(days / DAYS_PER_MONTH)
-    if days < 28 or months < 1:
+    if days < 14:
         return text
-    if months % 12 == 0:
-        years = months // 12
+    months = days / DAYS_PER_MONTH
+    whole = round(months)
+    if days < 90 and abs(months - whole) > 0.15:
+        # 45 days is "about 6 weeks", not "about a month"
+        return f"{text} (about {round(days / 7)} weeks)"
+    if whole % 12 == 0:
+        years = whole // 12
         about = "a year" if years == 1 else f"{years} years"
     else:
-        about = "a month" if months == 1 else f"{months} months"
+        about = "a month" if whole == 1 else f"{whole} months"
     return f"{text} (about {about})"
 
 

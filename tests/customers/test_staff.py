@@ -345,3 +345,20 @@ def test_book_reassign_refuses_an_inactive_receiver(admin_user, manager_a, book_
             actor=admin_user, from_manager=manager_a, to_manager=gone, reason="r"
         )
     assert exc.value.field == "to_manager"
+
+
+def test_a_mail_that_does_not_leave_is_said_and_can_be_sent_again(client, admin_user, monkeypatch):
+    def refuse(self, fail_silently=False):
+        raise ConnectionRefusedError("no mail server")
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
+    client.force_login(admin_user)
+    page = client.post(
+        reverse("staff-invite"), {"email": "ula@example.com", "role": "admin"}, follow=True
+    )
+    assert "the mail did not leave" in page.content.decode()
+    ula = User.objects.get(username="ula@example.com")
+    assert services.staff_invite_is_open(ula)
+    monkeypatch.undo()
+    client.post(reverse("staff-invite-resend", args=[ula.pk]))
+    assert len(mail.outbox) == 1
