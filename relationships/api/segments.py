@@ -6,7 +6,7 @@ book, retention for admins). Segments are changed through /segments/ and
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.response import Response
 
@@ -30,16 +30,21 @@ def _row(row: selectors.SegmentFigures) -> dict:
 
 class SegmentOverviewViewSet(viewsets.ViewSet):
     permission_classes = [IsStaffMember]
+    lookup_value_regex = r"[0-9]+"
 
     @extend_schema(
-        summary="Segments with strategy and figures", responses={200: OpenApiTypes.OBJECT}
+        summary="Segments with strategy and figures",
+        operation_id="v1_segment_overviews_list",
+        responses={200: OpenApiTypes.OBJECT},
     )
     def list(self, request):
         rows = selectors.segment_overview(actor=actor_of(request))
         return Response([_row(r) for r in rows])
 
     @extend_schema(
-        summary="One segment with strategy and figures", responses={200: OpenApiTypes.OBJECT}
+        summary="One segment with strategy and figures",
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
+        responses={200: OpenApiTypes.OBJECT},
     )
     def retrieve(self, request, pk=None):
         return Response(_row(selectors.segment_figures(actor=actor_of(request), pk=pk)))
