@@ -21,7 +21,6 @@ from ..models import (
     RelationshipStrategy,
     RelationshipType,
     RetentionSnapshot,
-    StrategyChange,
 )
 from .analytics import latest_run_date, metrics_visible_to, retention_snapshots_visible_to
 
@@ -157,8 +156,33 @@ def segment_figures(*, actor: User, pk: int) -> SegmentFigures:
     return _figures(actor=actor, segments=[segment], monthly=True)[0]
 
 
-def segment_changes(*, segment: Segment, limit: int = 10) -> list[StrategyChange]:
-    return list(segment.strategy_changes.select_related("changed_by")[:limit])
+# How the segment page names a changed field.
+FIELD_LABELS = {
+    "name": "name",
+    "description": "description",
+    "inactivity_days": "days until lost",
+    "relationship_types": "relationship types",
+    "goal": "goal",
+    "rhythm": "rhythm",
+    "expected_gap_days": "expected gap",
+    "cost_to_serve_per_year": "cost to serve",
+    "currency": "currency",
+    "notes": "notes",
+    "switching_costs": "switching costs",
+}
+
+
+def segment_changes(*, segment: Segment, limit: int = 10) -> list[dict[str, Any]]:
+    """The latest recorded changes of a segment and its strategy, newest first, each with
+    the changed fields named as people say them."""
+    return [
+        {
+            "change": c,
+            "created": not c.before,
+            "fields": [FIELD_LABELS.get(f, f) for f in c.changed_fields],
+        }
+        for c in segment.strategy_changes.select_related("changed_by")[:limit]
+    ]
 
 
 def figures_as_dict(row: SegmentFigures) -> dict[str, Any]:

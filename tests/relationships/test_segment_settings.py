@@ -284,3 +284,14 @@ def test_a_strategy_edit_through_the_page_makes_the_next_night_full(
     run = nightly.nightly_run(run_date=first + dt.timedelta(days=2))
     assert run.mode == "full"
     assert "strategies or thresholds changed" in run.mode_reason
+
+
+def test_the_segment_page_lists_its_changes_in_words_for_admins(client, admin_user, key_accounts):
+    client.force_login(admin_user)
+    client.post(
+        reverse("segment-edit", args=[key_accounts.pk]),
+        {**FORM, "expected_gap_days": "45", "switching_costs": "Contract"},
+    )
+    html = client.get(reverse("segment-detail", args=[key_accounts.pk])).content.decode()
+    assert "changed the description, relationship types, expected gap, switching costs" in html
+    assert "next night full" in html
