@@ -437,6 +437,56 @@ def _decide(request: DeletionRequest, status: str, actor: User, note: str) -> De
     locked.decided_by = actor
     locked.decision_note = (note or "").strip()[:500]
     locked.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+    return locked
+
+
+@transaction.atomic
+def deletion_request_withdraw(*, actor: User, request: DeletionRequest) -> DeletionRequest:
+    _check_self(actor, request.customer)
+    return _decide(request, DeletionStatus.WITHDRAWN, actor, "Withdrawn by the customer.")
+
+
+@transaction.atomic
+def deletion_request_refuse(*, actor: User, request: DeletionRequest, note: str) -> DeletionRequest:
+    if not actor.is_admin:
+        raise NotAllowed("Only an admin may decide on a deletion request.")
+    if not (note or "").strip():
+        raise ValidationFailed("Say why the request is refused.", field="note")
+    return _decide(request, DeletionStatus.REFUSED, actor, note)
+
+
+@transaction.atomic
+def deletion_request_complete(
+    *, actor: User, request: DeletionRequest, note: str = ""
+) -> DeletionRequest:
+    """Anonymise the customer and close their login. Purchases, loyalty and community rows
+    keep pointing at the (now anonymous) record, so the books and totals still add up."""
+    if not actor.is_admin:
+        raise NotAllowed("Only an admin may decide on a deletion request.")
+    done = _decide(request, DeletionStatus.COMPLETED, actor, note)
+    customer = Customer.objects.select_for_update().get(pk=request.customer_id)
+    login = customer.user
+    customer.name = f"Deleted customer {customer.pk}"
+    for name in ("email", "phone", "company", "address"):
+        setattr(customer, name, "")
+    for name in Customer.CHANNEL_FIELDS:
+        setattr(customer, name, False)
+    if customer.newsletter_consent:
+        ConsentChange.objects.create(
+            customer=customer, newsletter=False, changed_by=actor, source=ConsentSource.DELETION
+        )
+    customer.newsletter_consent = False
+    customer.newsletter_consent_at = timezone.now()
+    customer.user = None
+    customer.save()
+    customer.tags.clear()
+    if login is not None:
+        login.username = f"deleted-{login.pk}"
+        login.first_name = login.last_name = login.email = ""
+        login.is_active = False
+        login.set_unusable_password()
+        login.save()
+    return done
 
 
 # --- Staff accounts: invitations, deactivation, handing a book over ----------------------
@@ -619,54 +669,6 @@ def staff_deactivate(*, actor: User, user: User) -> User:
 
 
 @transaction.atomic
-def deletion_request_withdraw(*, actor: User, request: DeletionRequest) -> DeletionRequest:
-    _check_self(actor, request.customer)
-    return _decide(request, DeletionStatus.WITHDRAWN, actor, "Withdrawn by the customer.")
-
-
-@transaction.atomic
-def deletion_request_refuse(*, actor: User, request: DeletionRequest, note: str) -> DeletionRequest:
-    if not actor.is_admin:
-        raise NotAllowed("Only an admin may decide on a deletion request.")
-    if not (note or "").strip():
-        raise ValidationFailed("Say why the request is refused.", field="note")
-    return _decide(request, DeletionStatus.REFUSED, actor, note)
-
-
-@transaction.atomic
-def deletion_request_complete(
-    *, actor: User, request: DeletionRequest, note: str = ""
-) -> DeletionRequest:
-    """Anonymise the customer and close their login. Purchases, loyalty and community rows
-    keep pointing at the (now anonymous) record, so the books and totals still add up."""
-    if not actor.is_admin:
-        raise NotAllowed("Only an admin may decide on a deletion request.")
-    done = _decide(request, DeletionStatus.COMPLETED, actor, note)
-    customer = Customer.objects.select_for_update().get(pk=request.customer_id)
-    login = customer.user
-    customer.name = f"Deleted customer {customer.pk}"
-    for name in ("email", "phone", "company", "address"):
-        setattr(customer, name, "")
-    for name in Customer.CHANNEL_FIELDS:
-        setattr(customer, name, False)
-    if customer.newsletter_consent:
-        ConsentChange.objects.create(
-            customer=customer, newsletter=False, changed_by=actor, source=ConsentSource.DELETION
-        )
-    customer.newsletter_consent = False
-    customer.newsletter_consent_at = timezone.now()
-    customer.user = None
-    customer.save()
-    customer.tags.clear()
-    if login is not None:
-        login.username = f"deleted-{login.pk}"
-        login.first_name = login.last_name = login.email = ""
-        login.is_active = False
-        login.set_unusable_password()
-        login.save()
-    return done
-
-
 def book_reassign(*, actor: User, from_manager: User, to_manager: User, reason: str) -> int:
     """Hand every customer of one manager to another in one step, each with its
     assignment row (the history reads as if each had been reassigned by hand). Returns
