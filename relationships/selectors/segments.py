@@ -179,7 +179,8 @@ def segment_changes(*, segment: Segment, limit: int = 10) -> list[dict[str, Any]
         {
             "change": c,
             "created": not c.before,
-            "fields": [FIELD_LABELS.get(f, f) for f in c.changed_fields],
+            # In the form's order: jsonb keeps no key order.
+            "fields": [label for f, label in FIELD_LABELS.items() if f in c.changed_fields],
         }
         for c in segment.strategy_changes.select_related("changed_by")[:limit]
     ]
