@@ -18,7 +18,12 @@ from .models import (
     Tag,
     User,
 )
-from .services import check_status_change, deletion_request_complete, deletion_request_refuse
+from .services import (
+    check_not_last_admin,
+    check_status_change,
+    deletion_request_complete,
+    deletion_request_refuse,
+)
 
 
 class UserChange(UserChangeForm):
@@ -26,6 +31,19 @@ class UserChange(UserChangeForm):
     class Meta(UserChangeForm.Meta):  # type: ignore[name-defined]
         model = User
         fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        # The power tool keeps the rule of the staff pages: someone stays an active admin.
+        try:
+            check_not_last_admin(
+                user=self.instance,
+                role=cleaned.get("role", self.instance.role),
+                is_active=cleaned.get("is_active", self.instance.is_active),
+            )
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return cleaned
 
 
 class UserCreation(AdminUserCreationForm):

@@ -6,8 +6,8 @@ from typing import cast
 
 from django import forms
 
-from .models import Customer, CustomerStatus, User
-from .selectors import account_managers
+from .models import Customer, CustomerStatus, Role, User
+from .selectors import account_managers, book_holders
 from .web import DateTimeField, datetime_local_widget, model_choice_field, now_local
 
 
@@ -83,3 +83,36 @@ class PurchaseForm(forms.Form):
     occurred_at = DateTimeField(label="When", widget=datetime_local_widget(), initial=now_local)
     product = forms.CharField(max_length=200, required=False)
     category = forms.CharField(max_length=100, required=False)
+
+
+class StaffInviteForm(forms.Form):
+    email = forms.EmailField(max_length=150, label="E-mail", help_text="Also their username.")
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    role = forms.ChoiceField(
+        choices=[(Role.ACCOUNT_MANAGER.value, "Account manager"), (Role.ADMIN.value, "Admin")],
+        initial=Role.ACCOUNT_MANAGER,
+    )
+
+
+class _PersonChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        size = getattr(obj, "book_size", None)
+        if size is None:
+            return str(obj)
+        return f"{obj} ({size:,} customer{'s' if size != 1 else ''})"
+
+
+class BookReassignForm(forms.Form):
+    from_manager = _PersonChoice(queryset=None, label="Hand over the book of")
+    to_manager = _PersonChoice(queryset=None, label="To")
+    reason = forms.CharField(
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept in every customer's assignment history.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        model_choice_field(self, "from_manager").queryset = book_holders()
+        model_choice_field(self, "to_manager").queryset = account_managers()

@@ -95,6 +95,37 @@ class User(AbstractBaseUser):
         return self.is_admin
 
 
+class StaffEventKind(models.TextChoices):
+    INVITED = "invited", "Invited"
+    JOINED = "joined", "Set a password and joined"
+    DEACTIVATED = "deactivated", "Deactivated"
+
+
+class StaffEvent(models.Model):
+    """What happened to a staff account and who did it: an invitation stays open while
+    the account is inactive and its last event is the invitation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_events")
+    kind = models.CharField(max_length=20, choices=StaffEventKind.choices)
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["user", "-at"], name="staffevent_user_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in StaffEventKind]),
+                name="staffevent_kind_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
 class Segment(models.Model):
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 
 from .filters import CustomerFilter
@@ -19,6 +19,8 @@ from .models import (
     Purchase,
     Role,
     Segment,
+    StaffEvent,
+    StaffEventKind,
     Stage,
     StageChange,
     Tag,
@@ -260,3 +262,58 @@ def customer_export(*, customer: Customer) -> dict[str, Any]:
             )
         ),
     }
+
+
+# --- Staff accounts (admins' pages and API) ----------------------------------------------
+
+STAFF_ROLE_VALUES = (Role.ACCOUNT_MANAGER, Role.ADMIN)
+
+
+def staff_members() -> QuerySet[User]:
+    """Admins and account managers, each with the size of their book, their last event
+    (an open invitation is an inactive account whose last event is the invitation) and
+    when they last signed in: one query."""
+    last_event = StaffEvent.objects.filter(user=OuterRef("pk")).order_by("-at", "-id")
+    return (
+        User.objects.filter(role__in=STAFF_ROLE_VALUES)
+        .annotate(
+            book_size=Count("book", distinct=True),
+            last_event=Subquery(last_event.values("kind")[:1]),
+        )
+        .order_by("-is_active", "role", "first_name", "last_name", "username")
+    )
+
+
+def staff_state(user: User) -> str:
+    """active, invited or deactivated, for a row of `staff_members`."""
+    if user.is_active:
+        return "active"
+    if getattr(user, "last_event", None) == StaffEventKind.INVITED:
+        return "invited"
+    return "deactivated"
+
+
+def staff_get(*, pk: int) -> User:
+    try:
+        return staff_members().get(pk=pk)
+    except (User.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such staff member.") from exc
+
+
+def book_holders() -> QuerySet[User]:
+    """The people a book can be handed from: whoever manages at least one customer,
+    largest book first."""
+    return (
+        User.objects.annotate(book_size=Count("book"))
+        .filter(book_size__gt=0)
+        .order_by("-book_size", "first_name", "last_name", "username")
+    )
+
+
+def book_sizes() -> QuerySet[User]:
+    """Every active account manager and anyone still holding customers, with book sizes."""
+    return (
+        User.objects.annotate(book_size=Count("book"))
+        .filter(Q(role=Role.ACCOUNT_MANAGER, is_active=True) | Q(book_size__gt=0))
+        .order_by("-book_size", "first_name", "last_name", "username")
+    )

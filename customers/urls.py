@@ -15,4 +15,22 @@ urlpatterns = [
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),
     path("imports/<int:pk>/progress/", views.import_progress, name="import-progress"),
     path("imports/<int:pk>/send/", views.import_send_again, name="import-send"),
+    path("settings/users/", views.staff_list, name="staff-list"),
+    path("settings/users/invite/", views.staff_invite_view, name="staff-invite"),
+    path(
+        "settings/users/<int:pk>/invite/send/",
+        views.staff_invite_resend_view,
+        name="staff-invite-resend",
+    ),
+    path(
+        "settings/users/<int:pk>/deactivate/",
+        views.staff_deactivate_view,
+        name="staff-deactivate",
+    ),
+    path("settings/users/reassign/", views.book_reassign_view, name="book-reassign"),
+    path(
+        "welcome/<uidb64>/<token>/",
+        views.StaffInviteAcceptView.as_view(),
+        name="staff-invite-accept",
+    ),
 ]

@@ -7,6 +7,7 @@ without importing another app's pages.
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
@@ -73,3 +74,9 @@ def datetime_local_widget() -> forms.DateTimeInput:
 def now_local() -> dt.datetime:
     """The initial value of a datetime-local field: now, to the minute, where the company is."""
     return timezone.localtime().replace(second=0, microsecond=0)
+
+
+def site_base_url(request: HttpRequest) -> str:
+    """Where links in e-mails point: CRM_SITE_URL when set (behind a proxy the request's
+    own host may be an internal one), else the host this request came to."""
+    return (getattr(settings, "CRM_SITE_URL", "") or request.build_absolute_uri("/")).rstrip("/")

@@ -15,6 +15,9 @@ from .models import (
     DefectionReason,
     InteractionKind,
     PlanStatus,
+    PurchaseRhythm,
+    RelationshipGoal,
+    RelationshipType,
     Sentiment,
 )
 from .selectors import ReportScope, staff_users
@@ -183,3 +186,64 @@ class ActionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         model_choice_field(self, "owner").queryset = staff_users()
+
+
+class SegmentStrategyForm(forms.Form):
+    """A segment and its relationship strategy on one page (services.segment_strategy_save)."""
+
+    name = forms.CharField(max_length=100)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    inactivity_days = forms.IntegerField(
+        min_value=1,
+        max_value=36_500,
+        initial=365,
+        label="Lost after (days without a purchase)",
+        help_text="A marriage customer with no purchase for this long no longer counts as retained.",
+    )
+    relationship_types = forms.MultipleChoiceField(
+        choices=RelationshipType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label="Relationship types",
+        error_messages={"required": "Choose at least one relationship type."},
+    )
+    goal = forms.ChoiceField(choices=RelationshipGoal.choices, widget=forms.RadioSelect)
+    rhythm = forms.ChoiceField(
+        choices=PurchaseRhythm.choices, widget=forms.RadioSelect, initial=PurchaseRhythm.MARRIAGE
+    )
+    expected_gap_days = forms.IntegerField(
+        min_value=1,
+        max_value=36_500,
+        required=False,
+        label="Expected gap (days between purchases)",
+        help_text="Required for a marriage: the usual time between two purchases.",
+    )
+    cost_to_serve_per_year = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        initial=0,
+        label="Cost to serve (a customer a year)",
+    )
+    currency = forms.CharField(min_length=3, max_length=3, initial="EUR")
+    switching_costs = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Switching costs",
+        help_text="What makes it hard for these customers to change supplier, and how we raise it.",
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        # Said here too, so it shows next to the other mistakes of the same post.
+        if cleaned.get("rhythm") == PurchaseRhythm.MARRIAGE and not cleaned.get(
+            "expected_gap_days"
+        ):
+            self.add_error(
+                "expected_gap_days",
+                "A marriage needs the expected number of days between purchases.",
+            )
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        return dict(self.cleaned_data)

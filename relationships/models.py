@@ -163,6 +163,10 @@ class RelationshipStrategy(models.Model):
         help_text="For a marriage: the usual number of days between purchases.",
     )
     notes = models.TextField(blank=True)
+    switching_costs = models.TextField(
+        blank=True,
+        help_text="What makes it hard for these customers to change supplier, and how we raise it.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -196,6 +200,33 @@ class RelationshipStrategy(models.Model):
     def relationship_type_labels(self) -> list[str]:
         labels = dict(RelationshipType.choices)
         return [labels.get(v, v) for v in self.relationship_types or []]
+
+
+class StrategyChange(models.Model):
+    """A segment or its strategy changed: who, when, the fields before and after, and
+    whether the change made the next night a full one (what every customer's numbers
+    depend on changed)."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="strategy_changes")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    before = models.JSONField(default=dict, blank=True, help_text="Empty when it was created.")
+    after = models.JSONField(default=dict)
+    full_night = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["segment", "-changed_at"], name="strategychange_segment")]
+
+    def __str__(self) -> str:
+        return f"{self.segment} changed {self.changed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def changed_fields(self) -> list[str]:
+        keys = list(dict.fromkeys([*self.before, *self.after]))
+        return [k for k in keys if self.before.get(k) != self.after.get(k)]
 
 
 class ValueBand(models.IntegerChoices):

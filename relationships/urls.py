@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import defections, interactions, ladder, plans, risk
+from .views import defections, interactions, ladder, plans, risk, segments
 
 urlpatterns = [
     path(
@@ -37,4 +37,8 @@ urlpatterns = [
     path("plans/<int:pk>/edit/", plans.plan_edit, name="plan-edit"),
     path("plans/<int:pk>/actions/", plans.plan_action_add, name="plan-action-add"),
     path("plans/actions/<int:pk>/done/", plans.plan_action_done, name="plan-action-done"),
+    path("settings/segments/", segments.segment_list, name="segment-list"),
+    path("settings/segments/new/", segments.segment_create, name="segment-create"),
+    path("settings/segments/<int:pk>/", segments.segment_detail, name="segment-detail"),
+    path("settings/segments/<int:pk>/edit/", segments.segment_edit, name="segment-edit"),
 ]

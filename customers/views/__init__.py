@@ -17,8 +17,18 @@ from .imports import (
     import_send_again,
     import_template,
 )
+from .staff import (
+    StaffInviteAcceptView,
+    book_reassign_view,
+    staff_deactivate_view,
+    staff_invite_resend_view,
+    staff_invite_view,
+    staff_list,
+)
 
 __all__ = [
+    "StaffInviteAcceptView",
+    "book_reassign_view",
     "customer_create_view",
     "customer_edit_view",
     "customer_export",
@@ -31,4 +41,8 @@ __all__ = [
     "import_send_again",
     "import_template",
     "purchase_create_view",
+    "staff_deactivate_view",
+    "staff_invite_resend_view",
+    "staff_invite_view",
+    "staff_list",
 ]

@@ -14,6 +14,7 @@ from .interactions import InteractionViewSet
 from .ladder import LadderMoveViewSet, LadderSuggestionViewSet
 from .plans import CorrectiveActionViewSet, CorrectivePlanViewSet, DefectionReportViewSet
 from .risk import RiskFlagViewSet
+from .segments import SegmentOverviewViewSet
 
 
 def register(router) -> None:
@@ -30,6 +31,7 @@ def register(router) -> None:
     router.register(
         "relationship-strategies", RelationshipStrategyViewSet, basename="api-relationship-strategy"
     )
+    router.register("segment-overviews", SegmentOverviewViewSet, basename="api-segment-overview")
     router.register("defection-reasons", DefectionReasonViewSet, basename="api-defection-reason")
     router.register("defections", DefectionViewSet, basename="api-defection")
     # The ladder of loyalty

@@ -271,6 +271,7 @@ class RelationshipStrategySerializer(serializers.ModelSerializer):
             "cost_to_serve_per_year",
             "currency",
             "notes",
+            "switching_costs",
             "updated_at",
         ]
         read_only_fields = ["id", "segment_name", "updated_at"]
@@ -290,8 +291,10 @@ class RelationshipStrategyViewSet(
     def get_queryset(self):
         return selectors.strategies()
 
-    def _save(self, data: dict, segment):
-        return services.strategy_save(
+    def _save(self, data: dict, segment) -> Response:
+        # The pages' service: the change is recorded, and the answer says whether the
+        # next night is full because of it.
+        saved = services.segment_strategy_save(
             actor=actor_of(self.request),
             segment=segment,
             relationship_types=data["relationship_types"],
@@ -301,7 +304,16 @@ class RelationshipStrategyViewSet(
             cost_to_serve_per_year=data.get("cost_to_serve_per_year", 0),
             currency=data.get("currency", "EUR"),
             notes=data.get("notes", ""),
+            switching_costs=data.get("switching_costs", ""),
         )
+        body = {
+            **self.get_serializer(saved.strategy).data,
+            "full_night": saved.full_night,
+            "full_night_recomputes": list(services.FULL_NIGHT_RECOMPUTES)
+            if saved.full_night
+            else [],
+        }
+        return Response(body)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -315,8 +327,9 @@ class RelationshipStrategyViewSet(
                 },
                 status=status.HTTP_409_CONFLICT,
             )
-        strategy = self._save(serializer.validated_data, segment)
-        return Response(self.get_serializer(strategy).data, status=status.HTTP_201_CREATED)
+        answer = self._save(serializer.validated_data, segment)
+        answer.status_code = status.HTTP_201_CREATED
+        return answer
 
     def update(self, request, *args, **kwargs):
         instance = self.get_object()
@@ -331,11 +344,11 @@ class RelationshipStrategyViewSet(
             "cost_to_serve_per_year": instance.cost_to_serve_per_year,
             "currency": instance.currency,
             "notes": instance.notes,
+            "switching_costs": instance.switching_costs,
             **serializer.validated_data,
         }
         merged.pop("segment", None)  # a strategy stays with its segment
-        strategy = self._save(merged, instance.segment)
-        return Response(self.get_serializer(strategy).data)
+        return self._save(merged, instance.segment)
 
 
 # --- Defections --------------------------------------------------------------------------

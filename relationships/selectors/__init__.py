@@ -83,11 +83,20 @@ from .risk import (
     risk_queue_page,
     with_live_signals,
 )
+from .segments import (
+    RELATIONSHIP_TYPE_HELP,
+    SegmentFigures,
+    figures_as_dict,
+    segment_changes,
+    segment_figures,
+    segment_overview,
+)
 
 __all__ = [
     "CLV_EDGES",
     "QUEUE_ORDER",
     "RANK",
+    "RELATIONSHIP_TYPE_HELP",
     "UNCLASSIFIED",
     "CustomersBehind",
     "LiveSince",
@@ -95,6 +104,7 @@ __all__ = [
     "ReportScope",
     "RetentionOverview",
     "RetentionRange",
+    "SegmentFigures",
     "TimelineCursor",
     "TimelineEntry",
     "action_get",
@@ -115,6 +125,7 @@ __all__ = [
     "defection_report",
     "defections_visible_to",
     "effect_sentence",
+    "figures_as_dict",
     "follow_ups_due",
     "interaction_get",
     "interactions_visible_to",
@@ -142,6 +153,9 @@ __all__ = [
     "risk_flag_get",
     "risk_flags_visible_to",
     "risk_queue_page",
+    "segment_changes",
+    "segment_figures",
+    "segment_overview",
     "staff_users",
     "stage_changes_visible_to",
     "stage_history",

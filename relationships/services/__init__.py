@@ -13,9 +13,12 @@ from .ladder import ladder_move, ladder_suggestion_decide
 from .ladder_rules import ladder_suggestions_refresh
 from .plans import action_add, action_mark_done, plan_save
 from .risk import clean_handled_note, risk_flag_handle
+from .segments import FULL_NIGHT_RECOMPUTES, SegmentSaved, segment_strategy_save
 
 __all__ = [
+    "FULL_NIGHT_RECOMPUTES",
     "DefectionImportRows",
+    "SegmentSaved",
     "action_add",
     "action_mark_done",
     "check_not_already_defected",
@@ -30,5 +33,6 @@ __all__ = [
     "ladder_suggestions_refresh",
     "plan_save",
     "risk_flag_handle",
+    "segment_strategy_save",
     "strategy_save",
 ]

@@ -30,6 +30,7 @@ def strategy_save(
     cost_to_serve_per_year: Decimal | str | int = Decimal("0"),
     currency: str = "EUR",
     notes: str = "",
+    switching_costs: str = "",
 ) -> RelationshipStrategy:
     """Create or replace the relationship strategy of a segment (admins only)."""
     if not actor.is_admin:
@@ -70,6 +71,7 @@ def strategy_save(
             "cost_to_serve_per_year": cost.quantize(Decimal("0.01")),
             "currency": currency,
             "notes": notes or "",
+            "switching_costs": switching_costs or "",
         },
     )
     return strategy

@@ -20,8 +20,18 @@ STAFF_PAGES = [
     "/analytics/defections/",
     "/ladder/",
     "/plans/",
+    "/settings/segments/",
 ]
-ADMIN_PAGES = [*STAFF_PAGES, "/loyalty/programs/", "/imports/", "/admin/"]
+ADMIN_PAGES = [
+    *STAFF_PAGES,
+    "/loyalty/programs/",
+    "/imports/",
+    "/admin/",
+    "/settings/segments/new/",
+    "/settings/users/",
+    "/settings/users/invite/",
+    "/settings/users/reassign/",
+]
 
 
 def watch(page) -> list[str]:

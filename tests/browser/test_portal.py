@@ -16,7 +16,9 @@ from tests.factories import (
     MembershipFactory,
     ProgramFactory,
     PurchaseFactory,
+    RelationshipStrategyFactory,
     RewardFactory,
+    SegmentFactory,
 )
 
 pytestmark = pytest.mark.browser
@@ -106,9 +108,18 @@ def test_no_admin_page_scrolls_sideways_on_a_phone(browser, live_server, admin_u
     page = context.new_page()
     sign_in(page, live_server, "ada")
     program = ProgramFactory(name="Club")
-    assert (
-        scrolls_sideways(page, live_server, ["/imports/", f"/loyalty/programs/{program.pk}/"]) == []
-    )
+    segment = RelationshipStrategyFactory(segment=SegmentFactory(name="Key accounts")).segment
+    paths = [
+        "/imports/",
+        f"/loyalty/programs/{program.pk}/",
+        "/settings/segments/",
+        f"/settings/segments/{segment.pk}/",
+        f"/settings/segments/{segment.pk}/edit/",
+        "/settings/users/",
+        "/settings/users/invite/",
+        "/settings/users/reassign/",
+    ]
+    assert scrolls_sideways(page, live_server, paths) == []
     context.close()
 
 

@@ -267,6 +267,28 @@ MATRIX: dict[str, list[Case]] = {
     "import-send": [
         Case("post", shared_page(admin_page(Redirect("/imports/"))), obj="import", data={})
     ],
+    # --- Settings: users and roles (admins), segments and strategies (staff read) ---
+    "staff-list": [Case("get", admin_page())],
+    "staff-invite": [Case("get", admin_page()), Case("post", admin_page(200), data={})],
+    "staff-invite-resend": [
+        Case("post", shared_page(admin_page(Redirect("/settings/users/"))), obj="staff", data={})
+    ],
+    "staff-deactivate": [
+        Case("get", shared_page(admin_page()), obj="staff"),
+        # Both managers hold a customer: the admin is told to hand the book over first.
+        Case("post", shared_page(admin_page(409)), obj="staff", data={}),
+    ],
+    "book-reassign": [Case("get", admin_page()), Case("post", admin_page(200), data={})],
+    "staff-invite-accept": [
+        Case("get", everyone(200), kwargs={"uidb64": "MQ", "token": "not-a-token"})
+    ],
+    "segment-list": [Case("get", staff_page())],
+    "segment-create": [Case("get", admin_page()), Case("post", admin_page(200), data={})],
+    "segment-detail": [Case("get", shared_page(staff_page()), obj="segment")],
+    "segment-edit": [
+        Case("get", shared_page(admin_page()), obj="segment"),
+        Case("post", shared_page(admin_page(200)), obj="segment", data={}),
+    ],
     # --- API v1 ---
     "api-root": [Case("get", staff_api())],
     # Anyone may ask for a token; without valid credentials the answer is 400.
@@ -303,6 +325,20 @@ MATRIX: dict[str, list[Case]] = {
         # Both segments hold a customer, so even the admin's delete is refused.
         Case("delete", shared_page(admin_api(409)), obj="segment"),
     ],
+    "api-staff-list": [
+        Case("get", admin_api()),
+        Case("post", admin_api(400), data={}, api=True),
+    ],
+    "api-staff-detail": [Case("get", shared_page(admin_api()), obj="staff")],
+    "api-staff-deactivate": [
+        Case("post", shared_page(admin_api(409)), obj="staff", data={}, api=True)
+    ],
+    "api-staff-send-invitation": [
+        Case("post", shared_page(admin_api(409)), obj="staff", data={}, api=True)
+    ],
+    "api-staff-reassign-book": [Case("post", admin_api(400), data={}, api=True)],
+    "api-segment-overview-list": [Case("get", staff_api())],
+    "api-segment-overview-detail": [Case("get", shared_page(staff_api()), obj="segment")],
     "api-purchase-list": [
         Case("get", staff_api()),
         Case("post", staff_api(400), data={}, api=True),
@@ -973,6 +1009,7 @@ BUILDERS = {
     "purchase": lambda w: tuple(PurchaseFactory(customer=c) for c in w.customers),
     "assignment": lambda w: tuple(c.assignments.get() for c in w.customers),
     "segment": lambda w: tuple(c.segment for c in w.customers),
+    "staff": lambda w: (w.users["manager_a"], w.users["manager_b"]),
     "import": _imports,
     "risk-flag": lambda w: tuple(
         RiskFlag.objects.create(
