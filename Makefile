@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench
 
-.PHONY: run install test lint bench bench-nightly bench-loyalty worker beat clean
+.PHONY: run install test lint bench bench-nightly bench-loyalty bench-community worker beat clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,3 +58,6 @@ bench-nightly: $(STAMP)
 
 bench-loyalty: $(STAMP)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/loyalty_bench.py
+
+bench-community: $(STAMP)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/community_bench.py

@@ -25,9 +25,13 @@ from relationships.community.models import (
 )
 
 from .catalogue import CUSTOMER_PASSWORD
+from .community_book import write_topics
 
 # Extra customer logins for the community (the portal's "customer" is the first member).
 MEMBERS = (("maria", "Maria", "Marquez"), ("tom", "Tom", "Tanaka"), ("li", "Li", "Lindqvist"))
+# Members who write in the forums but have no demo password, and the forums' past.
+QUIET_MEMBERS = 40
+BUSY_TOPICS = 300
 
 
 def demo_community(*, actor: User, log: Callable[[str], None] = print) -> None:
@@ -43,6 +47,7 @@ def demo_community(*, actor: User, log: Callable[[str], None] = print) -> None:
         # The first account manager moderates every category (an admin always does).
         Moderator.objects.create(user=staff, category=None)
         topics = _forums(admin=actor, staff=staff, members=members)
+        topics += _busy_forums(staff=staff, members=members + _quiet_members(), log=log)
         ideas = _ideas(admin=actor, staff=staff, members=members)
         reviews = _reviews(admin=actor, members=members)
         _written_days_ago(3)
@@ -82,6 +87,56 @@ def _members() -> list[User]:
         customer.save(update_fields=["user", "updated_at"])
         members.append(user)
     return members
+
+
+def _quiet_members() -> list[User]:
+    """Accounts for more demo customers, so the forums have many voices; they cannot
+    sign in (no password)."""
+    free = list(Customer.objects.filter(user__isnull=True).order_by("pk")[:QUIET_MEMBERS])
+    users = User.objects.bulk_create(
+        User(
+            username=f"member{customer.pk}",
+            first_name=customer.name.split(" ")[0][:150],
+            last_name=" ".join(customer.name.split(" ")[1:])[:150],
+            role=Role.CUSTOMER,
+            password=make_password(None),
+        )
+        for customer in free
+    )
+    for customer, user in zip(free, users, strict=True):
+        customer.user = user
+    Customer.objects.bulk_update(free, ["user"])
+    return users
+
+
+def _busy_forums(*, staff: User, members: list[User], log: Callable[[str], None]) -> int:
+    """A few hundred older threads in two more categories, written in bulk."""
+    orders = Category.objects.create(
+        name="Orders and delivery",
+        slug="orders",
+        access=CategoryAccess.CUSTOMERS,
+        description="Ordering, delivery, returns: customers compare notes.",
+        position=3,
+    )
+    points = Category.objects.create(
+        name="Points and rewards",
+        slug="points",
+        access=CategoryAccess.CUSTOMERS,
+        description="The loyalty program, tiers and rewards.",
+        position=4,
+    )
+    help_ = Category.objects.get(slug="help")
+    written = write_topics(
+        categories=[orders, points, help_],
+        authors=members,
+        staff=[staff],
+        topics=BUSY_TOPICS,
+        mean_replies=3.0,
+        days=120,
+        log=lambda _: None,
+    )
+    log(f"Community: {written.posts} forum posts written in bulk.")
+    return written.topics
 
 
 def _shown(post: Post, admin: User) -> Post:

@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import Count, F, Max
 
 from loyalty.models import LoyaltyRun, Membership, Program
 from loyalty.services import STEPS as LOYALTY_STEPS
@@ -40,9 +41,20 @@ def test_demo_setup_completes_the_demo_once(db):
     }
     # and the community is lived in, once: a solved question, ideas at every stage,
     # approved reviews, nothing left waiting for a moderator, counted by the nightly run
-    assert Topic.objects.count() == 4
-    assert Topic.objects.filter(accepted_post__isnull=False).count() == 1
+    assert 300 <= Topic.objects.count() <= 400
+    assert Post.objects.count() > 2 * Topic.objects.count()
+    assert Topic.objects.filter(accepted_post__isnull=False).count() > 10
+    assert Post.objects.values("author").distinct().count() > 30
     assert not Post.objects.exclude(status="visible").exists()
+    # with every thread's counters as the services would keep them
+    counted = Topic.objects.annotate(n=Count("posts"), last=Max("posts__number"))
+    assert not counted.exclude(reply_count=F("n") - 1).exists()
+    assert not counted.exclude(last_post_number=F("last")).exists()
+    assert (
+        not Topic.objects.exclude(accepted_post__topic=F("pk"))
+        .filter(accepted_post__isnull=False)
+        .exists()
+    )
     assert set(Idea.objects.values_list("status", flat=True)) == {
         "new",
         "under_review",
