@@ -1,6 +1,7 @@
 """End to end in chromium: a customer asks a question in the forum (held, as a new
 member's first post), an admin approves it and answers as staff, another customer answers
-too, and the asker accepts the customer's answer, which earns its author loyalty points."""
+too, and the asker accepts the customer's answer, which earns its author loyalty points;
+staff then find the question and the accepted answer on the two customers' timelines."""
 
 import pytest
 from playwright.sync_api import expect
@@ -35,7 +36,7 @@ def test_customer_question_answered_by_staff_and_a_peer(page, live_server, admin
     settings.CRM_COMMUNITY_HOLD_FIRST_POSTS = 1
     asker = UserFactory(username="carla", role="customer", first_name="Carla")
     helper = UserFactory(username="hugo", role="customer", first_name="Hugo")
-    CustomerFactory(name="Carla Co", user=asker)
+    asker_customer = CustomerFactory(name="Carla Co", user=asker)
     helper_customer = CustomerFactory(name="Hugo Hardware", user=helper)
     program = ProgramFactory(name="Club")
     MembershipFactory(program=program, customer=helper_customer)
@@ -84,3 +85,16 @@ def test_customer_question_answered_by_staff_and_a_peer(page, live_server, admin
     expect(page.locator(".solved-note")).to_be_visible()
     membership = Membership.objects.get(customer=helper_customer)
     assert membership.balance + membership.pending_points == 40
+    log_out(page)
+
+    # On the staff side, both relationships show it: the question on the asker's
+    # timeline, the accepted answer on the helper's.
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/customers/{asker_customer.pk}/")
+    question = page.locator("#timeline-list li", has_text="Scanner shows error E42").first
+    expect(question).to_contain_text("Question")
+    page.goto(f"{live_server.url}/customers/{helper_customer.pk}/")
+    answer = page.locator("#timeline-list li", has_text="Scanner shows error E42").first
+    expect(answer).to_contain_text("Accepted answer")
+    answer.locator("a", has_text="Scanner shows error E42").click()
+    expect(page.locator("#post-3 .badge.solved")).to_have_text("Accepted answer")
