@@ -17,10 +17,11 @@ import time
 
 # First: customer_pages sets up Django (settings, DEBUG off) before the models are imported.
 from customer_pages import analyze_unanalyzed_tables, ensure_book, measure
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from crm.demo.community_book import write_topics
@@ -133,12 +134,19 @@ def main() -> None:
         f"{args.requests} requests each (goal: {GOAL_MS:.0f} ms server time):"
     )
     print(f"{'page':<42} {'as':<9} {'median':>8} {'p99':>8} {'SQL':>7} {'queries':>8}")
+    # Static files from the app's folders, as in customer_pages.py (no collectstatic run).
+    static = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    with override_settings(STORAGES={**settings.STORAGES, **static}):
+        measure_pages(pages, clients, args.requests)
+
+
+def measure_pages(pages: list[tuple[str, str]], clients: dict[str, Client], requests: int) -> None:
     for title, url in pages:
         if not url:
             print(f"{title:<42} (no such thread: seed into an empty forum)")
             continue
         for role, client in clients.items():
-            m = measure(client, url, args.requests)
+            m = measure(client, url, requests)
             queries = "/".join(str(n) for n in sorted(m["queries"]))
             print(
                 f"{title:<42} {role:<9} {m['median']:7.1f}ms {m['p99']:7.1f}ms "

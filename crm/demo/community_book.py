@@ -10,7 +10,7 @@ pages read them exactly as they read posts written through the services.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,14 +129,14 @@ def _write_batch(
     categories: Sequence[Category],
     authors: Sequence[User],
     staff: Sequence[User],
-    customer_of: dict[int, int | None],
+    customer_of: Mapping[int, int | None],
     replies: np.ndarray,
     written: Written,
 ) -> Written:
     count = len(replies)
     subjects = rng.integers(0, len(SUBJECTS), size=count)
     questions = rng.random(count) < 0.5
-    started = now - dt.timedelta(days=days) * rng.random(count)
+    started = [now - dt.timedelta(days=days * float(x)) for x in rng.random(count)]
     topic_rows = []
     for i in range(count):
         subject = SUBJECTS[subjects[i]]
@@ -206,7 +206,7 @@ def _post(
     author: User,
     source: str,
     html: Callable[[str], str],
-    customer_of: dict[int, int | None],
+    customer_of: Mapping[int, int | None],
     at: dt.datetime,
     by_staff: bool = False,
 ) -> Post:

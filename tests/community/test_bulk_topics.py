@@ -66,3 +66,36 @@ def test_bulk_posts_are_found_by_search(bulk, community):
     bulk_posts = Post.objects.exclude(topic__in=community.topics.values())
     assert bulk_posts.count() == bulk.posts
     assert not bulk_posts.filter(search_vector__isnull=True).exists()
+
+
+def test_a_long_thread_reads_fifty_posts_a_page_and_links_find_their_page(
+    community, manager_a, as_user
+):
+    # given a thread of 1 + 59 posts
+    write_topics(
+        categories=[community.customers],
+        authors=[community.user_a, community.user_b],
+        staff=[manager_a],
+        topics=1,
+        mean_replies=1.0,
+        long_topic_replies=59,
+        log=lambda _: None,
+    )
+    topic = Topic.objects.get(reply_count=59)
+    client = as_user(community.user_b)
+    url = reverse("community:topic", args=[topic.pk])
+
+    # then the first page shows posts 1-50 with a link to page 2, the second 51-60
+    first = client.get(url).content.decode()
+    assert first.count('<article class="post') == 50
+    assert 'id="post-50"' in first
+    assert 'id="post-51"' not in first
+    assert 'href="?page=2" rel="next"' in first
+    second = client.get(url + "?page=2").content.decode()
+    assert second.count('<article class="post') == 10
+    assert 'id="post-60"' in second
+    # and a page past the end shows the last one
+    assert 'id="post-60"' in client.get(url + "?page=9").content.decode()
+    # and links to a post carry its page
+    assert selectors.post_path(topic.pk, 55) == f"{url}?page=2#post-55"
+    assert selectors.post_path(topic.pk, 50) == f"{url}#post-50"

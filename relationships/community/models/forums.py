@@ -88,6 +88,14 @@ class Topic(models.Model):
                 fields=["category", "-is_pinned", "-last_posted_at", "-id"],
                 name="community_topic_listing",
             ),
+            # The front page's latest activity across categories.
+            models.Index(fields=["-last_posted_at", "-id"], name="community_topic_latest"),
+            # The front page's topic counts, counted from the index alone.
+            models.Index(
+                fields=["category"],
+                condition=Q(status="visible"),
+                name="community_topic_visible",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -16,11 +16,23 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.urls import reverse
 
-from customers.models import Customer, User
+from customers.models import Customer, Role, User
 from customers.selectors import customer_of_user
 from loyalty.models import Membership
 
@@ -41,6 +53,8 @@ from ..models import (
 Actor = User | AnonymousUser
 
 SEARCH_CONFIG = "english"
+# Posts per topic page (by post number); a thread of 200 replies is five pages.
+POSTS_PER_PAGE = 50
 
 
 def _is_staff(actor: Actor) -> bool:
@@ -56,18 +70,22 @@ def community_member(actor: Actor) -> Customer | None:
 
 
 def categories_visible_to(actor: Actor) -> QuerySet[Category]:
+    """Public categories for everyone; customers-only ones for a customer user with a
+    customer record; restricted ones for the segments and tiers named. In SQL, without
+    reading the customer first: a page asks this for its categories, topics and posts."""
     categories = Category.objects.all()
     if _is_staff(actor):
         return categories
-    customer = community_member(actor)
-    if customer is None:
+    if not actor.is_authenticated or getattr(actor, "role", None) != Role.CUSTOMER:
         return categories.filter(access=CategoryAccess.PUBLIC)
-    tiers = Membership.objects.filter(customer=customer, tier__isnull=False).values("tier_id")
+    customer = Customer.objects.filter(user_id=actor.pk)
+    tiers = Membership.objects.filter(customer__user_id=actor.pk, tier__isnull=False)
     restricted = Category.objects.filter(access=CategoryAccess.RESTRICTED).filter(
-        Q(segments=customer.segment_id) | Q(tiers__in=tiers)
+        Q(segments__in=customer.values("segment_id")) | Q(tiers__in=tiers.values("tier_id"))
     )
     return categories.filter(
-        Q(access__in=[CategoryAccess.PUBLIC, CategoryAccess.CUSTOMERS])
+        Q(access=CategoryAccess.PUBLIC)
+        | (Q(access=CategoryAccess.CUSTOMERS) & Q(Exists(customer)))
         | Q(pk__in=restricted.values("pk"))
     )
 
@@ -190,21 +208,32 @@ def _with_unread(topics: QuerySet[Topic], actor: Actor) -> QuerySet[Topic]:
 def topic_list(
     *, actor: Actor, category: Category | None = None, limit: int = 50, offset: int = 0
 ) -> list[Topic]:
-    topics = topics_visible_to(actor).select_related("category", "author")
+    """A category's topics, pinned first then by last activity; without a category, the
+    latest activity anywhere (pins are a category's affair)."""
+    topics = topics_visible_to(actor)
     if category is not None:
+        order = ["-is_pinned", "-last_posted_at", "-id"]
         topics = topics.filter(category=category)
-    topics = _with_unread(topics, actor).order_by("-is_pinned", "-last_posted_at", "-id")
-    return list(topics[offset : offset + limit])
+    else:
+        order = ["-last_posted_at", "-id"]
+    # The page's ids first, walking the listing index; then the unread counts for those
+    # rows only (PostgreSQL evaluates a select list's subqueries for the rows an OFFSET
+    # skips too: 88 ms at page 100 of a 6,000-topic category).
+    ids = list(topics.order_by(*order).values_list("pk", flat=True)[offset : offset + limit])
+    page = _with_unread(Topic.objects.filter(pk__in=ids), actor).select_related(
+        "category", "author"
+    )
+    return list(page.order_by(*order))
 
 
 def category_index(*, actor: Actor) -> list[Category]:
-    """The forum's front page: categories with their visible topic counts."""
-    visible_topics = topics_visible_to(actor).filter(status=PostStatus.VISIBLE)
+    """The forum's front page: categories with their visible topic counts (an index-only
+    count over the partial index of visible topics by category)."""
     counts = (
-        visible_topics.filter(category=OuterRef("pk"))
+        Topic.objects.filter(category=OuterRef("pk"), status=PostStatus.VISIBLE)
         .order_by()
         .values("category")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # COUNT(*): no heap read, so the index alone answers
         .values("n")
     )
     return list(
@@ -212,11 +241,33 @@ def category_index(*, actor: Actor) -> list[Category]:
     )
 
 
-def topic_posts(*, actor: Actor, topic: Topic) -> list[Post]:
-    """The posts of a topic the actor may read, each with `liked` (by the actor)."""
+def post_page(number: int) -> int:
+    """Topic pages hold posts by number, POSTS_PER_PAGE each, so a post's page never
+    changes when another post is hidden or held, and a link to it stays right."""
+    return max((number - 1) // POSTS_PER_PAGE + 1, 1)
+
+
+def post_path(topic_id: int, number: int) -> str:
+    """The topic page holding post `number`, scrolled to it."""
+    page = post_page(number)
+    query = f"?page={page}" if page > 1 else ""
+    return f"{reverse('community:topic', args=[topic_id])}{query}#post-{number}"
+
+
+def topic_page_count(*, actor: Actor, topic: Topic) -> int:
+    """Pages of the topic for this reader: up to the last post they may read (a held post
+    is its author's and the moderators' only)."""
+    last = posts_visible_to(actor).filter(topic=topic).aggregate(last=Max("number"))["last"]
+    return post_page(last or 1)
+
+
+def topic_posts(*, actor: Actor, topic: Topic, page: int = 1) -> list[Post]:
+    """The posts of a topic on one page that the actor may read, each with `liked` (by
+    the actor)."""
+    first = (page - 1) * POSTS_PER_PAGE + 1
     posts = (
         posts_visible_to(actor)
-        .filter(topic=topic)
+        .filter(topic=topic, number__gte=first, number__lt=first + POSTS_PER_PAGE)
         .select_related("author", "customer", "quoted_post", "quoted_post__author")
         .order_by("number")
     )

@@ -10,6 +10,7 @@ from django.urls import reverse
 from customers.models import Customer, User
 
 from ..models import Idea, IdeaComment, Post, PostStatus, Review
+from .forums import post_path
 
 
 def my_recent_activity(*, customer: Customer, user: User, limit: int = 5) -> list[dict]:
@@ -28,7 +29,7 @@ def my_recent_activity(*, customer: Customer, user: User, limit: int = 5) -> lis
             {
                 "kind": "Reply" if post.number > 1 else "Topic",
                 "title": post.topic.title,
-                "url": reverse("community:topic", args=[post.topic_id]) + f"#post-{post.number}",
+                "url": post_path(post.topic_id, post.number),
                 "at": post.created_at,
                 "state": post.get_status_display() if post.status != PostStatus.VISIBLE else "",
             }

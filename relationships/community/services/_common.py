@@ -23,7 +23,7 @@ from ..models import (
     Topic,
 )
 from ..selectors import Actor, is_moderator
-from ..selectors.forums import SEARCH_CONFIG
+from ..selectors.forums import SEARCH_CONFIG, post_path
 
 
 def clean_text(
@@ -86,9 +86,10 @@ def refresh_topic_counters(topic: Topic) -> None:
 
 
 def topic_url(topic: Topic, post: Post | None = None) -> str:
-    path = reverse("community:topic", args=[topic.pk])
     if post is not None:
-        path += f"#post-{post.number}"
+        path = post_path(topic.pk, post.number)
+    else:
+        path = reverse("community:topic", args=[topic.pk])
     return getattr(settings, "CRM_SITE_URL", "").rstrip("/") + path
 
 

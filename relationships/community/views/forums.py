@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from customers.errors import ApplicationError
@@ -107,7 +106,9 @@ def _topic_page(
     request: HttpRequest, topic: Topic, reply_form: ReplyForm, status: int = 200
 ) -> HttpResponse:
     actor = request.user
-    posts = selectors.topic_posts(actor=actor, topic=topic)
+    pages = selectors.topic_page_count(actor=actor, topic=topic)
+    page = min(_page(request), pages)
+    posts = selectors.topic_posts(actor=actor, topic=topic, page=page)
     is_moderator = selectors.is_moderator(actor, topic.category)
     if posts:
         services.topic_mark_read(actor=actor, topic=topic, up_to=posts[-1].number)
@@ -121,6 +122,9 @@ def _topic_page(
         topic=topic,
         category=topic.category,
         posts=posts,
+        page=page,
+        pages=pages,
+        page_numbers=range(1, pages + 1) if pages > 1 else [],
         reply_form=reply_form,
         is_moderator=is_moderator,
         may_accept=may_accept,
@@ -174,7 +178,7 @@ def topic_reply(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             if post.status == PostStatus.HELD:
                 messages.info(request, "Thanks! Your reply waits for a moderator's approval.")
-            return redirect(f"{reverse('community:topic', args=[topic.pk])}#post-{post.number}")
+            return redirect(selectors.post_path(topic.pk, post.number))
     return _topic_page(request, topic, form, status=400)
 
 
@@ -202,9 +206,7 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
             except ApplicationError as exc:
                 add_application_error(form, exc)
             else:
-                return redirect(
-                    f"{reverse('community:topic', args=[post.topic_id])}#post-{post.number}"
-                )
+                return redirect(selectors.post_path(post.topic_id, post.number))
         status = 400
     context = community_context(
         request, post=post, topic=post.topic, category=post.topic.category, form=form
@@ -297,7 +299,7 @@ def _back(request: HttpRequest, default: str) -> str:
 @require_POST
 def post_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     post = selectors.post_get(actor=request.user, pk=pk)
-    back = _back(request, f"{reverse('community:topic', args=[post.topic_id])}#post-{post.number}")
+    back = _back(request, selectors.post_path(post.topic_id, post.number))
     use_case = POST_ACTIONS.get(action)
     if use_case is None:
         messages.error(request, "Unknown action.")
