@@ -5,6 +5,7 @@ from .customers import (
     customer_create_view,
     customer_edit_view,
     customer_list,
+    customer_portal_invite_view,
     customer_reassign_view,
     purchase_create_view,
 )
@@ -27,6 +28,7 @@ from .staff import (
 )
 
 __all__ = [
+    "customer_portal_invite_view",
     "StaffInviteAcceptView",
     "book_reassign_view",
     "customer_create_view",
