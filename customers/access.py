@@ -99,7 +99,11 @@ def customer_portal_invite(*, actor: User, customer: Customer, base_url: str) ->
         )
     try:
         with transaction.atomic():
-            locked = Customer.objects.select_for_update().select_related("user").get(pk=customer.pk)
+            locked = (
+                Customer.objects.select_for_update(of=("self",))
+                .select_related("user")
+                .get(pk=customer.pk)
+            )
             if locked.user is not None:
                 if locked.user.has_usable_password() or not locked.user.is_active:
                     raise Conflict(f"{locked} already has a portal login.", field="user")
