@@ -106,6 +106,4 @@ class StaffTwoFactorMiddleware:
         return not is_mfa_enabled(user)
 
 
-TWO_FACTOR_MESSAGE = (
-    "Staff sign in with two factors here: set up an authenticator app to continue."
-)
+TWO_FACTOR_MESSAGE = "Staff sign in with two factors here: set up an authenticator app to continue."

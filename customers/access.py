@@ -137,14 +137,15 @@ def portal_invitation_link(*, user: User, base_url: str) -> str:
     """allauth's set-a-new-password link: it stops working once a password is chosen."""
     path = reverse(
         "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
     )
     return base_url.rstrip("/") + path
 
 
-def _send_portal_invitation(
-    *, user: User, customer: Customer, actor: User, base_url: str
-) -> bool:
+def _send_portal_invitation(*, user: User, customer: Customer, actor: User, base_url: str) -> bool:
     context = {
         "customer": customer,
         "user": user,

@@ -164,7 +164,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "KeepCRM: "
 # django-axes counts failed sign-ins (with its lockout page and the admin's reset);
 # allauth's own cache-based count would answer first with a different message.
-ACCOUNT_RATE_LIMITS = {"login_failed": None}
+ACCOUNT_RATE_LIMITS: dict[str, str | None] | bool = {"login_failed": None}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "KeepCRM"
 # On: admins and account managers without two-factor sign-in are sent to set it up before

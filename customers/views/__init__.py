@@ -28,13 +28,13 @@ from .staff import (
 )
 
 __all__ = [
-    "customer_portal_invite_view",
     "StaffInviteAcceptView",
     "book_reassign_view",
     "customer_create_view",
     "customer_edit_view",
     "customer_export",
     "customer_list",
+    "customer_portal_invite_view",
     "customer_reassign_view",
     "import_create",
     "import_detail",

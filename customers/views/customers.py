@@ -278,8 +278,9 @@ def customer_portal_invite_view(request, pk: int):
         email = invitation.user.email
         if not invitation.mailed:
             messages.error(
-                request, f"The portal login for {email} is ready, but the mail did not leave: "
-                "use “Send the invitation again”."
+                request,
+                f"The portal login for {email} is ready, but the mail did not leave: "
+                "use “Send the invitation again”.",
             )
         elif invitation.again:
             messages.success(request, f"The invitation went to {email} again.")

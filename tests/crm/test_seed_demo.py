@@ -2,10 +2,10 @@ import datetime as dt
 from io import StringIO
 
 import pytest
-from django.urls import reverse
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from crm import demo

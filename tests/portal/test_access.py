@@ -22,7 +22,7 @@ from django.urls import reverse
 from customers.models import Customer, User
 from tests.factories import PASSWORD, CustomerFactory, PurchaseFactory, UserFactory
 
-NEW_PASSWORD = "a-long-new-passphrase-42"  # noqa: S105
+NEW_PASSWORD = "a-long-new-passphrase-42"
 
 
 def sign_in(client, login, password=PASSWORD):
@@ -152,7 +152,9 @@ def test_an_account_manager_invites_a_customer_who_chooses_a_password(client, re
     assert "is invited to the portal" in response.content.decode()
     record.refresh_from_db()
     user = record.user
-    assert user is not None and user.role == "customer" and user.email == "dora@example.com"
+    assert user is not None
+    assert user.role == "customer"
+    assert user.email == "dora@example.com"
     assert not user.has_usable_password()
     (invitation,) = mail.outbox
     assert invitation.to == ["dora@example.com"]

@@ -213,9 +213,7 @@ MATRIX: dict[str, list[Case]] = {
     "mfa_activate_totp": [Case("get", signed_in(Redirect("/accounts/reauthenticate/")))],
     "mfa_deactivate_totp": [Case("get", signed_in(404))],
     "mfa_view_recovery_codes": [Case("get", signed_in(404))],
-    "mfa_generate_recovery_codes": [
-        Case("get", signed_in(Redirect("/accounts/reauthenticate/")))
-    ],
+    "mfa_generate_recovery_codes": [Case("get", signed_in(Redirect("/accounts/reauthenticate/")))],
     "mfa_download_recovery_codes": [Case("get", signed_in(404))],
     # --- The Django admin: only admins (its sub-URLs are excluded below) ---
     "admin:index": [Case("get", {**everyone(ADMIN_LOGIN), "admin": 200})],
