@@ -386,10 +386,15 @@ def test_five_wrong_passwords_lock_a_customer_out_whatever_they_type(
     assert signed_in_user_id(client) is None
 
 
-def test_wrong_passwords_by_e_mail_address_count_too(client, customer_user, axes_on):
+def test_wrong_passwords_by_e_mail_address_count_for_that_login_only(
+    client, customer_user, axes_on
+):
+    other = UserFactory(username="dave", role="customer")
     for _ in range(5):
         sign_in(client, customer_user.email, "wrong")
 
     locked = sign_in(client, customer_user.email)
     assert locked.status_code == 429
     assert locked["Retry-After"] == "900"
+    # someone else signing in by e-mail from the same address is not locked with them
+    assert sign_in(client, other.email)["Location"] == reverse("home")
