@@ -27,14 +27,17 @@ from .models import Role, User
 
 
 class EmailVerificationStage(stages.EmailVerificationStage):
-    """allauth's mandatory confirmation, for logins that have an address of their own to
-    confirm. A login with no address row (staff, the demo, logins made in the admin or by
-    an import) was created by someone who vouched for it, so signing in is not held."""
+    """allauth's mandatory confirmation, for logins that signed up with their address. A
+    login whose own address has no allauth row (staff, the demo, logins made in the admin
+    or by an import) was created by someone who vouched for it: signing in is not held,
+    not even after they add a second address in their account settings."""
 
     def handle(self):
         user = self.login.user
-        if user is not None and not EmailAddress.objects.filter(user_id=user.pk).exists():
-            return None, True
+        if user is not None:
+            signed_up = EmailAddress.objects.filter(user_id=user.pk, email__iexact=user.email)
+            if not user.email or not signed_up.exists():
+                return None, True
         return super().handle()
 
 

@@ -17,6 +17,7 @@ from allauth.mfa.totp.internal.auth import (
 from django.core import mail
 from playwright.sync_api import expect
 
+from tests.factories import PASSWORD as FACTORY_PASSWORD
 from tests.factories import CustomerFactory, PurchaseFactory
 
 pytestmark = pytest.mark.browser
@@ -117,3 +118,28 @@ def test_the_sign_in_pages_fit_a_phone(browser, live_server, customer_user):
         no_sideways_scroll(page)
     finally:
         context.close()
+
+
+def test_an_account_manager_invites_a_customer_who_then_signs_in(page, live_server, manager_a):
+    record = CustomerFactory(name="Emil Engel", email="emil@example.com", account_manager=manager_a)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_login", manager_a.username)
+    page.fill("#id_password", FACTORY_PASSWORD)
+    page.click("main button[type=submit]")
+    page.goto(f"{live_server.url}/customers/{record.pk}/")
+    page.click("#portal-invite")
+    expect(page.locator(".messages")).to_contain_text("Emil Engel is invited to the portal")
+    expect(page.locator("main")).to_contain_text("invited, no password yet")
+    shot(page, "customer-invited-phone")
+    no_sideways_scroll(page)
+    page.click("form.logout button")
+
+    link = re.search(r"https?://\S+/accounts/password/reset/key/\S+", mail.outbox[-1].body).group(0)
+    page.goto(link)
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    shot(page, "invite-set-password-phone")
+    page.click("main button[type=submit]")
+    sign_in(page, live_server, "emil@example.com")
+    expect(page.get_by_role("heading", name="Hello, Emil Engel")).to_be_visible()

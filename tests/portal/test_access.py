@@ -139,6 +139,15 @@ def test_a_record_linked_meanwhile_stays_with_its_login(client, record, manager_
     assert not Customer.objects.filter(user__email="dora@example.com").exists()
 
 
+def test_logins_made_by_staff_are_not_held_for_a_confirmation(client, manager_a, customer_user):
+    # no address rows at all (the demo, invitations, the admin) ...
+    assert sign_in(client, manager_a.username)["Location"] == reverse("home")
+    client.logout()
+    # ... nor after adding a second, unconfirmed address in the account settings
+    EmailAddress.objects.create(user=customer_user, email="carol.new@example.com")
+    assert sign_in(client, customer_user.username)["Location"] == reverse("home")
+
+
 # --- invitations by account managers ---------------------------------------------------
 
 
