@@ -286,12 +286,13 @@ class CustomerViewSet(
     )
     @action(detail=True, methods=["post"], url_path="portal-invite")
     def portal_invite(self, request, pk=None):
+        customer = self.get_object()
         invitation = access.customer_portal_invite(
-            actor=actor_of(request), customer=self.get_object(), base_url=site_base_url(request)
+            actor=actor_of(request), customer=customer, base_url=site_base_url(request)
         )
         return Response(
             {
-                "customer": int(pk),
+                "customer": customer.pk,
                 "username": invitation.user.username,
                 "email": invitation.user.email,
                 "mailed": invitation.mailed,
