@@ -42,3 +42,19 @@ def lockout_response(request, original_response=None, credentials=None) -> HttpR
     if seconds:
         response["Retry-After"] = str(seconds)
     return response
+
+
+def login_username(request: HttpRequest, credentials: dict | None = None) -> str:
+    """AXES_USERNAME_CALLABLE: who a sign-in attempt is for. allauth authenticates with
+    `username` or `email` (from its `login` field), the API token endpoint with `username`;
+    lower-cased so "Alice" and "alice" share one count."""
+    credentials = credentials or {}
+    data = getattr(request, "data", None) or request.POST
+    typed = (
+        credentials.get("username")
+        or credentials.get("email")
+        or data.get("login")
+        or data.get("username")
+        or ""
+    )
+    return str(typed).strip().lower()

@@ -1,10 +1,14 @@
-"""Input no field of this app can hold, refused once for every page and API endpoint."""
+"""Input no field of this app can hold, refused once for every page and API endpoint; and\nstaff sent to set up two-factor sign-in when the company requires it."""
 
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import redirect
 
 NUL = "\x00"
 NUL_MESSAGE = "Null characters are not allowed."
@@ -70,3 +74,36 @@ class RejectNulMiddleware:
             f"The field “{field}” contains a null character, which is not allowed.",
             content_type="text/plain; charset=utf-8",
         )
+
+
+class StaffTwoFactorMiddleware:
+    """With CRM_STAFF_REQUIRE_2FA on, a signed-in admin or account manager who has not set
+    up two-factor sign-in reaches only the account pages (/accounts/: set it up, sign out)
+    until they have; every other page sends them to the authenticator set-up. Customers
+    are never asked. API calls with a token are the API's business (docs/portal.md)."""
+
+    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/favicon.ico")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._must_set_up(request):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": TWO_FACTOR_MESSAGE}, status=403)
+            messages.info(request, TWO_FACTOR_MESSAGE)
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+    def _must_set_up(self, request: HttpRequest) -> bool:
+        if not settings.CRM_STAFF_REQUIRE_2FA:
+            return False
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not user.is_staff_member:
+            return False
+        if request.path.startswith(self.ALLOWED_PREFIXES):
+            return False
+        return not is_mfa_enabled(user)
+
+
+TWO_FACTOR_MESSAGE = "Staff sign in with two factors here: set up an authenticator app to continue."

@@ -1,13 +1,19 @@
+from allauth.account import views as account_views
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from crm.views import FaviconRedirect
+from crm.views import AdminLoginRedirect, FaviconRedirect
 
 urlpatterns = [
     # Browsers ask for /favicon.ico on pages that name no icon (the admin, the API docs).
     path("favicon.ico", FaviconRedirect.as_view(), name="favicon"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Sign-in and the rest of the account pages: django-allauth (docs/portal.md "Access");
+    # `login` and `logout` stay the names the templates and settings use.
+    path("accounts/login/", account_views.login, name="login"),
+    path("accounts/logout/", account_views.logout, name="logout"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/login/", AdminLoginRedirect.as_view(), name="admin-login-redirect"),
     path("admin/", admin.site.urls),
     path("", include("crm.page_urls")),
     # The customer's portal under /my/: each app's `portal` module, the home and export in crm.

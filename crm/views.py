@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -129,3 +130,16 @@ class FaviconRedirect(RedirectView):
 
     def get_redirect_url(self, *args: Any, **kwargs: Any) -> str:
         return static("favicon.svg")
+
+
+class AdminLoginRedirect(RedirectView):
+    """The Django admin's own login form would skip two-factor sign-in and the portal's
+    separation of logins: /admin/login/ sends to the one sign-in page, then back."""
+
+    def get_redirect_url(self, *args: Any, **kwargs: Any) -> str:
+        if self.request.user.is_authenticated:
+            # Signed in but not an admin (the admin sent them here): no loop through the
+            # sign-in page, which would send them straight back.
+            raise PermissionDenied("The admin is for admins only.")
+        target = self.request.GET.get("next") or reverse("admin:index")
+        return f"{reverse('login')}?{urlencode({'next': target})}"

@@ -24,7 +24,7 @@ from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from . import selectors, services
+from . import access, selectors, services
 from .dates import storable_moment
 from .filters import CustomerFilter, IsoDateTimeFilter
 from .models import (
@@ -277,6 +277,28 @@ class CustomerViewSet(
         incoming.is_valid(raise_exception=True)
         services.customer_reassign(actor=request.user, customer=customer, **incoming.validated_data)
         return Response(self._out(customer.pk))
+
+    @extend_schema(
+        summary="Invite the customer to the portal: a login linked to the record, and a mail "
+        "with a link to choose a password (or that mail again while no password is chosen)",
+        request=None,
+        responses={200: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["post"], url_path="portal-invite")
+    def portal_invite(self, request, pk=None):
+        customer = self.get_object()
+        invitation = access.customer_portal_invite(
+            actor=actor_of(request), customer=customer, base_url=site_base_url(request)
+        )
+        return Response(
+            {
+                "customer": customer.pk,
+                "username": invitation.user.username,
+                "email": invitation.user.email,
+                "mailed": invitation.mailed,
+                "again": invitation.again,
+            }
+        )
 
     def _out(self, pk: int) -> dict:
         # Read back through the selector so the answer shows what is stored (tags included).

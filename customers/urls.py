@@ -8,6 +8,11 @@ urlpatterns = [
     path("customers/new/", views.customer_create_view, name="customer-create"),
     path("customers/<int:pk>/edit/", views.customer_edit_view, name="customer-edit"),
     path("customers/<int:pk>/reassign/", views.customer_reassign_view, name="customer-reassign"),
+    path(
+        "customers/<int:pk>/portal-invite/",
+        views.customer_portal_invite_view,
+        name="customer-portal-invite",
+    ),
     path("customers/<int:pk>/purchases/new/", views.purchase_create_view, name="purchase-create"),
     path("imports/", views.import_list, name="import-list"),
     path("imports/new/", views.import_create, name="import-create"),

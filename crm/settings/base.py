@@ -29,6 +29,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "customers",
     "loyalty",
     "relationships",
@@ -48,6 +51,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Staff without two-factor sign-in are sent to set it up when CRM_STAFF_REQUIRE_2FA is on.
+    "crm.middleware.StaffTwoFactorMiddleware",
     # Last, as django-axes asks: answers a locked-out login with its lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -57,6 +63,9 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # allauth's: signs in by username or e-mail address (its login form calls authenticate()
+    # with the request, so django-axes above sees every attempt).
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
@@ -71,6 +80,8 @@ AXES_LOCKOUT_CALLABLE = "crm.lockout.lockout_response"
 # restarts, and listed in the admin (Access attempts) where an admin can reset them.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_CLIENT_IP_CALLABLE = "crm.client_address.client_address"
+# allauth's form sends `login` (a username or an e-mail address); one bucket per person typed.
+AXES_USERNAME_CALLABLE = "crm.lockout.login_username"
 
 # How many reverse proxies (nginx, a load balancer) stand in front of the app, each adding
 # the address it saw to X-Forwarded-For. 0: the client is REMOTE_ADDR and the header is
@@ -133,6 +144,32 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A sign-in lasts until the browser closes and at most CRM_SESSION_HOURS (12: one working
+# day) after it; then the person signs in again (docs/portal.md "Access").
+SESSION_COOKIE_AGE = env_int("CRM_SESSION_HOURS", 12) * 60 * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Sign-in, sign-up, e-mail verification, password reset and change, two-factor sign-in:
+# django-allauth (docs/portal.md "Access"). Sign-up is for existing customers only
+# (customers/accounts.py decides, without telling whether an address is a customer's).
+ACCOUNT_ADAPTER = "customers.accounts.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "customers.accounts.CustomerSignupForm"}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "KeepCRM: "
+# django-axes counts failed sign-ins (with its lockout page and the admin's reset);
+# allauth's own cache-based count would answer first with a different message.
+ACCOUNT_RATE_LIMITS: dict[str, str | None] | bool = {"login_failed": None}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "KeepCRM"
+# On: admins and account managers without two-factor sign-in are sent to set it up before
+# any other page (crm.middleware.StaffTwoFactorMiddleware).
+CRM_STAFF_REQUIRE_2FA = env_bool("CRM_STAFF_REQUIRE_2FA", False)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

@@ -36,3 +36,5 @@ EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Links in sign-up confirmations and password-reset mails (django-allauth).
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"

@@ -22,3 +22,7 @@ CRM_TOKEN_RATE = "10000/minute"  # noqa: S105 (a rate, not a password)
 # client.login() (no request object, which axes needs). tests/crm/test_login_lockout.py
 # turns it on for its own tests.
 AXES_ENABLED = False
+
+# allauth's own rate limits (sign-ups, mails, resets per address and minute) count in the
+# shared cache across tests, which sign in and up from one address again and again.
+ACCOUNT_RATE_LIMITS = False

@@ -5,6 +5,7 @@ from .customers import (
     customer_create_view,
     customer_edit_view,
     customer_list,
+    customer_portal_invite_view,
     customer_reassign_view,
     purchase_create_view,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "customer_edit_view",
     "customer_export",
     "customer_list",
+    "customer_portal_invite_view",
     "customer_reassign_view",
     "import_create",
     "import_detail",

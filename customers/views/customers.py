@@ -7,8 +7,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
+from ..access import customer_portal_invite
 from ..errors import ApplicationError
 from ..filters import SORT_CHOICES, list_extension_params, sort_or_default
 from ..forms import CustomerForm, PurchaseForm, ReassignForm
@@ -22,7 +23,7 @@ from ..selectors import (
     tag_names,
 )
 from ..services import customer_create, customer_reassign, customer_update, purchase_record
-from ..web import add_application_error, wants_fragment
+from ..web import add_application_error, site_base_url, wants_fragment
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -260,3 +261,33 @@ def purchase_create_view(request, pk: int):
         "customers/purchase_form.html",
         {"nav": "customers", "form": form, "customer": customer},
     )
+
+
+@staff_required
+@require_POST
+def customer_portal_invite_view(request, pk: int):
+    """Open the portal to this customer (or mail the link again): customers.access."""
+    customer = customer_get(actor=request.user, pk=pk)
+    try:
+        invitation = customer_portal_invite(
+            actor=request.user, customer=customer, base_url=site_base_url(request)
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        email = invitation.user.email
+        if not invitation.mailed:
+            messages.error(
+                request,
+                f"The portal login for {email} is ready, but the mail did not leave: "
+                "use “Send the invitation again”.",
+            )
+        elif invitation.again:
+            messages.success(request, f"The invitation went to {email} again.")
+        else:
+            messages.success(
+                request,
+                f"{customer} is invited to the portal: a link to choose a password is on its "
+                f"way to {email}.",
+            )
+    return redirect("customer-detail", pk=customer.pk)

@@ -76,7 +76,7 @@ def test_the_customer_portal_logs_no_console_error(page, live_server, customer_a
     customer_a.save()
     page.goto(f"{live_server.url}/accounts/login/")
     problems = watch(page)
-    page.fill("#id_username", "carol")
+    page.fill("#id_login", "carol")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")

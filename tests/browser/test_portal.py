@@ -40,7 +40,7 @@ def member(customer_user, manager_a):
 
 def sign_in(page, live_server, username):
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
+    page.fill("#id_login", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
 

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 def test_manager_marks_a_flag_handled_in_place(page, live_server, manager_a, customer_a):
     flag = RiskFlagFactory(customer=customer_a)
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "alice")
+    page.fill("#id_login", "alice")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/customers/")

@@ -14,7 +14,7 @@ def test_an_admin_invites_a_manager_who_sets_a_password_and_signs_in(
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "ada")
+    page.fill("#id_login", "ada")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.click("nav.mainnav >> text=Users")
@@ -32,7 +32,7 @@ def test_an_admin_invites_a_manager_who_sets_a_password_and_signs_in(
     page.fill("#id_new_password2", "a-Long-new-pass-42")
     page.click("main button[type=submit]")
     expect(page.locator(".messages")).to_contain_text("Your password is set")
-    page.fill("#id_username", "nina@example.com")
+    page.fill("#id_login", "nina@example.com")
     page.fill("#id_password", "a-Long-new-pass-42")
     page.click("button[type=submit]")
     page.wait_for_url("**/customers/")

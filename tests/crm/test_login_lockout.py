@@ -12,7 +12,7 @@ def axes_on(settings):
 
 
 def login(client, username, password):
-    return client.post(reverse("login"), {"username": username, "password": password})
+    return client.post(reverse("login"), {"login": username, "password": password})
 
 
 def test_five_wrong_passwords_lock_the_login_and_say_why(client, manager_a, axes_on):

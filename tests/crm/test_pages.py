@@ -25,7 +25,7 @@ def timeline_items(html: str) -> list[str]:
 
 def test_login_then_logout(client, manager_a):
     assert client.get(reverse("login")).status_code == 200
-    response = client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
+    response = client.post(reverse("login"), {"login": "alice", "password": PASSWORD})
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 302
     response = client.post(reverse("logout"))
@@ -34,9 +34,9 @@ def test_login_then_logout(client, manager_a):
 
 
 def test_wrong_password_shows_an_error(client, manager_a):
-    response = client.post(reverse("login"), {"username": "alice", "password": "nope"})
+    response = client.post(reverse("login"), {"login": "alice", "password": "nope"})
     assert response.status_code == 200
-    assert "Please enter a correct username and password" in response.content.decode()
+    assert "username and/or password you specified are not correct" in response.content.decode()
 
 
 def test_home_sends_staff_to_customers(client, manager_a):

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from crm import demo
@@ -156,7 +157,11 @@ def test_demo_logins_work(client):
         ("chris", demo.MANAGER_PASSWORD),
         ("customer", demo.CUSTOMER_PASSWORD),
     ]:
-        assert client.login(username=username, password=password), username
+        # through the sign-in page (django-allauth), as a person would
+        response = client.post(reverse("login"), {"login": username, "password": password})
+        assert response.status_code == 302, username
+        assert response["Location"] == reverse("home"), username
+        assert client.session.get("_auth_user_id"), username
         client.logout()
     assert User.objects.get(username="admin").is_admin
     assert User.objects.get(username="alice").is_account_manager

@@ -42,8 +42,8 @@ def test_wrong_password_before_the_limit_is_still_400(client, manager_a, axes_on
 
 def test_the_lockout_page_says_15_minutes_and_when_to_retry(client, manager_a, axes_on):
     for _ in range(5):
-        client.post(reverse("login"), {"username": manager_a.username, "password": "wrong"})
-    locked = client.post(reverse("login"), {"username": manager_a.username, "password": PASSWORD})
+        client.post(reverse("login"), {"login": manager_a.username, "password": "wrong"})
+    locked = client.post(reverse("login"), {"login": manager_a.username, "password": PASSWORD})
     assert locked.status_code == 429
     body = locked.content.decode()
     assert "paused for 15 minutes" in body

@@ -100,6 +100,11 @@ def everyone(status) -> dict:
     return dict.fromkeys(ROLES, status)
 
 
+def signed_in(status, *, anonymous=LOGIN) -> dict:
+    """Any signed-in person (their own account pages); the anonymous get `anonymous`."""
+    return {**everyone(status), "anonymous": anonymous}
+
+
 def staff_page(ok=200) -> dict:
     return {"anonymous": LOGIN, "customer": 403, "manager_a": ok, "manager_b": ok, "admin": ok}
 
@@ -172,21 +177,44 @@ def member_scoped_api(ok=200) -> dict:
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 MATRIX: dict[str, list[Case]] = {
-    # --- Accounts (django.contrib.auth) ---
-    "login": [Case("get", everyone(200))],
+    # --- Accounts (django-allauth; `login`/`logout` are our names for its pages) ---
+    "login": [Case("get", signed_in(Redirect("/"), anonymous=200))],
+    "account_login": [Case("get", signed_in(Redirect("/"), anonymous=200))],
     "favicon": [Case("get", everyone(Redirect("/static/favicon")))],
     "logout": [Case("post", everyone(LOGIN))],
-    "password_change": [
-        Case("get", {**everyone(200), "anonymous": LOGIN}),
-        Case("post", {**everyone(200), "anonymous": LOGIN}, data={}),
+    "account_logout": [Case("post", everyone(LOGIN))],
+    "account_signup": [Case("get", signed_in(Redirect("/"), anonymous=200))],
+    "account_change_password": [
+        Case("get", signed_in(200)),
+        Case("post", signed_in(200), data={}),
     ],
-    "password_change_done": [Case("get", {**everyone(200), "anonymous": LOGIN})],
-    "password_reset": [Case("get", everyone(200))],
-    "password_reset_done": [Case("get", everyone(200))],
-    "password_reset_confirm": [
-        Case("get", everyone(200), kwargs={"uidb64": "MQ", "token": "not-a-token"})
+    "account_set_password": [Case("get", signed_in(Redirect("/accounts/password/change/")))],
+    "account_email": [Case("get", signed_in(200))],
+    "account_email_verification_sent": [Case("get", everyone(200))],
+    "account_confirm_email": [Case("get", everyone(200), kwargs={"key": "not-a-key"})],
+    "account_inactive": [Case("get", everyone(200))],
+    "account_reauthenticate": [Case("get", signed_in(200))],
+    "account_reset_password": [Case("get", everyone(200))],
+    "account_reset_password_done": [Case("get", everyone(200))],
+    "account_reset_password_from_key": [
+        Case("get", everyone(200), kwargs={"uidb36": "1", "key": "not-a-key"})
     ],
-    "password_reset_complete": [Case("get", everyone(200))],
+    "account_reset_password_from_key_done": [Case("get", everyone(200))],
+    "account_confirm_login_code": [Case("get", signed_in(Redirect("/")))],
+    "account_request_reauthentication_code": [
+        Case("get", signed_in(Redirect("/accounts/reauthenticate/")))
+    ],
+    "account_confirm_reauthentication_code": [
+        Case("get", signed_in(Redirect("/accounts/reauthenticate/code/")))
+    ],
+    "mfa_index": [Case("get", signed_in(200))],
+    "mfa_authenticate": [Case("get", signed_in(Redirect("/")))],
+    "mfa_reauthenticate": [Case("get", signed_in(Redirect("/accounts/reauthenticate/")))],
+    "mfa_activate_totp": [Case("get", signed_in(Redirect("/accounts/reauthenticate/")))],
+    "mfa_deactivate_totp": [Case("get", signed_in(404))],
+    "mfa_view_recovery_codes": [Case("get", signed_in(404))],
+    "mfa_generate_recovery_codes": [Case("get", signed_in(Redirect("/accounts/reauthenticate/")))],
+    "mfa_download_recovery_codes": [Case("get", signed_in(404))],
     # --- The Django admin: only admins (its sub-URLs are excluded below) ---
     "admin:index": [Case("get", {**everyone(ADMIN_LOGIN), "admin": 200})],
     # --- Staff pages ---
@@ -224,6 +252,18 @@ MATRIX: dict[str, list[Case]] = {
     "customer-edit": [
         Case("get", scoped_page(), obj="customer"),
         Case("post", scoped_page(200), obj="customer", data={}),
+    ],
+    # Inviting a customer to the portal: a login and a mail (customers.access)
+    "customer-portal-invite": [
+        Case(
+            "post",
+            scoped_page(Redirect("/customers/")),
+            obj="customer",
+            fresh=True,
+        )
+    ],
+    "api-customer-portal-invite": [
+        Case("post", scoped_api(200), obj="customer", api=True, fresh=True)
     ],
     "customer-reassign": [
         Case(
