@@ -4,7 +4,11 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from auditlog.middleware import AuditlogMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.utils.functional import SimpleLazyObject
+
+from crm.client_address import client_address
 
 NUL = "\x00"
 NUL_MESSAGE = "Null characters are not allowed."
@@ -70,3 +74,19 @@ class RejectNulMiddleware:
             f"The field “{field}” contains a null character, which is not allowed.",
             content_type="text/plain; charset=utf-8",
         )
+
+
+class AuditActorMiddleware(AuditlogMiddleware):
+    """django-auditlog's middleware, with two changes. The actor is read when the first log
+    entry is written, not when the request arrives: an API call with a token is
+    authenticated by DRF inside the view (which then sets request.user), so it would
+    otherwise be logged as nobody. The address is the one crm.client_address trusts, not
+    the client's own X-Forwarded-For claim."""
+
+    @staticmethod
+    def _get_actor(request: HttpRequest) -> Any:
+        return SimpleLazyObject(lambda: AuditlogMiddleware._get_actor(request))
+
+    @staticmethod
+    def _get_remote_addr(request: HttpRequest) -> str | None:
+        return client_address(request)
