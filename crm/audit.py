@@ -34,7 +34,9 @@ HIDDEN: dict[type[models.Model], set[str]] = {
     AccountManagerAssignment: {"id", "customer"},
 }
 # A points adjustment shows what an admin typed, not the ledger's bookkeeping.
-SHOWN: dict[type[models.Model], set[str]] = {LedgerEntry: {"kind", "points", "reason", "effective_on", "expires_on"}}
+SHOWN: dict[type[models.Model], set[str]] = {
+    LedgerEntry: {"kind", "points", "reason", "effective_on", "expires_on"}
+}
 ACTIONS = {
     LogEntry.Action.CREATE: "created",
     LogEntry.Action.UPDATE: "changed",
