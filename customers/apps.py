@@ -6,6 +6,8 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
-        from . import audit
+        from . import audit, outbox
+        from .tasks import imports_resend
 
         audit.register()
+        outbox.register_resender("imports", imports_resend)
