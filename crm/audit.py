@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditlog.models import LogEntry
+from auditlog.registry import auditlog
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
@@ -37,6 +38,7 @@ HIDDEN: dict[type[models.Model], set[str]] = {
 SHOWN: dict[type[models.Model], set[str]] = {
     LedgerEntry: {"kind", "points", "reason", "effective_on", "expires_on"}
 }
+EMPTY = "—"
 ACTIONS = {
     LogEntry.Action.CREATE: "created",
     LogEntry.Action.UPDATE: "changed",
@@ -89,11 +91,17 @@ def change_rows(entries: list[LogEntry]) -> list[Change]:
     rows = []
     for entry in entries:
         model = entry.content_type.model_class()
+        order = _field_order(model)
         fields = [
             _field_change(model, name, values, names)
-            for name, values in (entry.changes or {}).items()
+            for name, values in sorted(
+                (entry.changes or {}).items(), key=lambda item: order.get(item[0], len(order))
+            )
             if _shown(model, name)
         ]
+        if entry.action == LogEntry.Action.CREATE:
+            # A new row lists what was filled in, not every empty field.
+            fields = [f for f in fields if f is not None and f.after != EMPTY]
         rows.append(
             Change(
                 entry=entry,
@@ -104,6 +112,13 @@ def change_rows(entries: list[LogEntry]) -> list[Change]:
             )
         )
     return rows
+
+
+def _field_order(model: type[models.Model] | None) -> dict[str, int]:
+    """The model's own field order (auditlog stores the changes in no set order)."""
+    if model is None:
+        return {}
+    return {f.name: i for i, f in enumerate(model._meta.get_fields())}
 
 
 def _shown(model: type[models.Model] | None, name: str) -> bool:
@@ -163,14 +178,21 @@ def _field_change(
     field = _model_field(model, name)
     if field is None or not isinstance(values, list) or len(values) != 2:
         return None  # a field the model no longer has, or not a before and after
-    label = str(field.verbose_name)
+    label = _mapped_labels(model).get(name) or str(field.verbose_name)
     before, after = (_display(field, v, names) for v in values)
     return FieldChange(label[:1].upper() + label[1:], before, after)
 
 
+def _mapped_labels(model: type[models.Model] | None) -> dict[str, str]:
+    # The labels a model's registration gives its fields (auditlog's mapping_fields).
+    if model is None or not auditlog.contains(model):
+        return {}
+    return auditlog.get_model_fields(model)["mapping_fields"]
+
+
 def _display(field: models.Field | None, value: Any, names: dict[tuple[Any, str], str]) -> str:
     if value is None or value == "" or value == "None":
-        return "—"
+        return EMPTY
     if field is None:
         return str(value)
     if field.many_to_one or field.one_to_one:

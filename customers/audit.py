@@ -23,6 +23,13 @@ def own_fields(model: type[models.Model], *, leave_out: Collection[str] = ()) ->
 def register() -> None:
     # updated_at changes on every save and says nothing an entry's time does not.
     auditlog.register(
-        Customer, include_fields=own_fields(Customer, leave_out={"updated_at"}), m2m_fields={"tags"}
+        Customer,
+        include_fields=own_fields(Customer, leave_out={"updated_at"}),
+        m2m_fields={"tags"},
+        # The channel flags' own labels ("E-mail") read as the address out of the form.
+        mapping_fields={
+            name: f"May contact by {Customer._meta.get_field(name).verbose_name.lower()}"
+            for name in Customer.CHANNEL_FIELDS
+        },
     )
     auditlog.register(AccountManagerAssignment, include_fields=own_fields(AccountManagerAssignment))
