@@ -4,12 +4,14 @@ configuration and points adjustments, read by admins on the customer page and in
 import re
 
 from auditlog.models import LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from customers.models import Customer
-from customers.services import customer_update, purchase_record
+from customers.services import customer_reassign, customer_update, purchase_record
 from loyalty.models import Program
 from loyalty.services import points_adjust
 from tests.factories import MembershipFactory, ProgramFactory
@@ -172,3 +174,26 @@ def test_the_customer_page_loads_the_changes_for_admins_only_after_it_is_shown(
     fragment = text(changes_fragment(client, customer_a))
     assert "Customer created by system" in fragment  # the factory, outside any request
     assert "Bulk" not in fragment
+
+
+def test_the_changes_cost_the_same_queries_however_many_there_are(
+    client, admin_user, manager_a, manager_b, customer_a
+):
+    client.force_login(admin_user)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert "Customer" in changes_fragment(client, customer_a)
+            assert client.get(reverse("customer-changes", args=[customer_a.pk])).status_code == 200
+        return len(captured)
+
+    customer_update(actor=admin_user, customer=customer_a, company="One")
+    queries()  # content types are cached after the first look-up
+    few = queries()
+    for n, manager in enumerate([manager_b, manager_a, manager_b, manager_a]):
+        customer_update(actor=admin_user, customer=customer_a, company=f"Co {n}")
+        customer_reassign(
+            actor=admin_user, customer=customer_a, account_manager=manager, reason=f"Move {n}"
+        )
+    # One query per kind of related row named (segments, users), not one per change.
+    assert queries() <= few
