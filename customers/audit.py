@@ -28,8 +28,9 @@ def register() -> None:
         m2m_fields={"tags"},
         # The channel flags' own labels ("E-mail") read as the address out of the form.
         mapping_fields={
-            name: f"May contact by {Customer._meta.get_field(name).verbose_name.lower()}"
-            for name in Customer.CHANNEL_FIELDS
+            f.name: f"May contact by {str(f.verbose_name).lower()}"
+            for f in Customer._meta.concrete_fields
+            if f.name in Customer.CHANNEL_FIELDS
         },
     )
     auditlog.register(AccountManagerAssignment, include_fields=own_fields(AccountManagerAssignment))
