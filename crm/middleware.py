@@ -5,10 +5,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from allauth.mfa.utils import is_mfa_enabled
+from auditlog.middleware import AuditlogMiddleware
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
+from django.utils.functional import SimpleLazyObject
+
+from crm.client_address import client_address
 
 NUL = "\x00"
 NUL_MESSAGE = "Null characters are not allowed."
@@ -107,3 +111,19 @@ class StaffTwoFactorMiddleware:
 
 
 TWO_FACTOR_MESSAGE = "Staff sign in with two factors here: set up an authenticator app to continue."
+
+
+class AuditActorMiddleware(AuditlogMiddleware):
+    """django-auditlog's middleware, with two changes. The actor is read when the first log
+    entry is written, not when the request arrives: an API call with a token is
+    authenticated by DRF inside the view (which then sets request.user), so it would
+    otherwise be logged as nobody. The address is the one crm.client_address trusts, not
+    the client's own X-Forwarded-For claim."""
+
+    @staticmethod
+    def _get_actor(request: HttpRequest) -> Any:
+        return SimpleLazyObject(lambda: AuditlogMiddleware._get_actor(request))
+
+    @staticmethod
+    def _get_remote_addr(request: HttpRequest) -> str | None:
+        return client_address(request)

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -11,8 +12,9 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.generic import RedirectView
 
+from crm.audit import change_rows, customer_changes
 from crm.portal import portal_home
-from customers.permissions import staff_required
+from customers.permissions import admin_required, staff_required
 from customers.selectors import (
     customer_assignment_history,
     customer_get,
@@ -32,6 +34,9 @@ from relationships.selectors import (
 
 # The first screen of the timeline; older entries come through the "Load more" cursor.
 TIMELINE_PAGE = 20
+# The newest changes on the customer page; the rest on the changes page, a page at a time.
+CHANGES_ON_PAGE = 10
+CHANGES_PAGE = 50
 
 
 @login_required
@@ -122,6 +127,31 @@ def customer_timeline_page(request, pk: int):
         return redirect(f"{reverse('customer-detail', args=[pk])}?{request.GET.urlencode()}")
     context = {"customer": customer, **_timeline_context(customer, before)}
     return render(request, "crm/_timeline_page.html", context)
+
+
+@admin_required
+def customer_changes_page(request, pk: int):
+    """Who changed what on the customer (admins only): the newest few as a fragment the
+    customer page loads after it is shown, or every change a page at a time."""
+    customer = customer_get(actor=request.user, pk=pk)
+    entries = customer_changes(actor=request.user, customer=customer)
+    if wants_fragment(request):
+        # One more than shown says whether there are older ones, without counting them all.
+        first = list(entries[: CHANGES_ON_PAGE + 1])
+        context = {
+            "customer": customer,
+            "changes": change_rows(first[:CHANGES_ON_PAGE]),
+            "more": len(first) > CHANGES_ON_PAGE,
+        }
+        return render(request, "crm/_changes.html", context)
+    page = Paginator(entries, CHANGES_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "nav": "customers",
+        "customer": customer,
+        "page": page,
+        "changes": change_rows(list(page)),
+    }
+    return render(request, "crm/customer_changes.html", context)
 
 
 class FaviconRedirect(RedirectView):

@@ -251,6 +251,9 @@ class ImportJobAdmin(admin.ModelAdmin):
         "created_by",
         "created_at",
         "finished_at",
+        "task_id",
+        "send_tried_at",
+        "sent_at",
     )
 
     def has_add_permission(self, request):

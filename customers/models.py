@@ -375,9 +375,24 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Handing the job to the broker (the outbox, customers/outbox.py): the id of the last
+    # message sent for it (a message with another id does nothing), when a send was last
+    # tried, and when the broker accepted one. Saved but never accepted: re-sent by the
+    # periodic sweep.
+    task_id = models.CharField(max_length=64, blank=True)
+    send_tried_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sweep's look-up: the few pending jobs no broker accepted.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="pending", sent_at__isnull=True),
+                name="importjob_unsent",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} import {self.filename} ({self.status})"

@@ -8,7 +8,9 @@ class LoyaltyConfig(AppConfig):
     def ready(self) -> None:
         from customers.hooks import on_purchase_recorded
 
+        from . import audit
         from .services import points_earn_for_purchase
 
         # Runs inside the purchase's own transaction: points commit or roll back with it.
         on_purchase_recorded(points_earn_for_purchase)
+        audit.register()

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..errors import ApplicationError, NotAllowed, ValidationFailed
@@ -65,13 +66,23 @@ def import_job_create(
     )
 
 
-def import_job_run(*, job_id: int, on_progress: ProgressCallback | None = None) -> ImportJob:
+def import_job_run(
+    *, job_id: int, on_progress: ProgressCallback | None = None, task_id: str | None = None
+) -> ImportJob:
     """Validate and import a job. Safe to call twice: a finished job is returned as it is,
     and a job left RUNNING by a crashed worker starts again from the beginning (its writes
-    were one transaction, so none of them were kept)."""
-    claimed = ImportJob.objects.filter(
+    were one transaction, so none of them were kept). A task passes its message id: a
+    message for a job that was sent again since (customers.tasks.import_send) does nothing,
+    so a job is not run by two messages at once."""
+    claim = ImportJob.objects.filter(
         pk=job_id, status__in=[ImportStatus.PENDING, ImportStatus.RUNNING]
-    ).update(status=ImportStatus.RUNNING, processed_rows=0, imported_rows=0, errors=[])
+    )
+    if task_id is not None:
+        # An empty task_id: a job queued by a version that did not record it.
+        claim = claim.filter(Q(task_id="") | Q(task_id=task_id))
+    claimed = claim.update(
+        status=ImportStatus.RUNNING, processed_rows=0, imported_rows=0, errors=[]
+    )
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if not claimed:
         return job

@@ -26,9 +26,11 @@ class ImportForm(forms.Form):
 
 QUEUED = "The import is queued and starts as soon as a worker picks it up."
 BROKER_DOWN = (
-    "The import is saved but the task queue is unreachable right now: it will start when "
-    "the worker is back. You can also send it again from this page."
+    "The import is saved, but the task queue could not be reached. It is sent again "
+    "automatically within a minute of the queue coming back, and will start when the "
+    "worker is back; this page follows it."
 )
+ALREADY_SENT = "This import is already with the worker (or being sent); it was not sent twice."
 
 
 def _jobs():
@@ -107,8 +109,12 @@ def import_send_again(request, pk: int):
     job = get_object_or_404(_jobs(), pk=pk)
     if job.status != ImportStatus.PENDING:
         messages.info(request, "This import is no longer waiting; there is nothing to send.")
-    elif import_send(job.pk):
+        return redirect("import-detail", pk=job.pk)
+    sent = import_send(job.pk)
+    if sent:
         messages.success(request, QUEUED)
+    elif sent is None:
+        messages.info(request, ALREADY_SENT)
     else:
         messages.warning(request, BROKER_DOWN)
     return redirect("import-detail", pk=job.pk)

@@ -1,17 +1,20 @@
 """The import task, in process (no broker) and through a real Celery worker and Redis."""
 
+import datetime as dt
 import os
+import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.result import EagerResult
 from celery.signals import task_postrun
 from django.db import connections
+from django.utils import timezone
 
 from crm.celery import app
 from customers.imports import import_job_create
 from customers.models import Customer, ImportJob
-from customers.tasks import import_enqueue, import_run
+from customers.tasks import import_enqueue, import_run, outbox_sweep_task
 
 
 def new_job(actor, text="name,stage\nAda Lovelace,client\nCharles Babbage,\n"):
@@ -112,3 +115,23 @@ def test_a_rejected_file_is_reported_by_the_worker(admin_user, real_worker):
     job.refresh_from_db()
     assert [e["line"] for e in job.errors] == [3]
     assert not Customer.objects.exists()
+
+
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_the_outbox_sweep_hands_an_unsent_job_to_a_real_worker(admin_user, real_worker):
+    # Saved while the broker was down: never sent.
+    job = new_job(admin_user)
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(minutes=2))
+
+    # Beat sends the sweep; the worker runs it, and it sends the import, once.
+    swept = outbox_sweep_task.apply_async(ignore_result=False).get(timeout=60)
+    assert swept == {"imports": 1}
+    for _ in range(600):  # the import runs after the sweep, on the same worker
+        job.refresh_from_db()
+        if job.is_finished:
+            break
+        time.sleep(0.1)
+    assert (job.status, job.imported_rows) == ("done", 2)
+    assert job.sent_at is not None
+    assert outbox_sweep_task.apply_async(ignore_result=False).get(timeout=60) == {"imports": 0}

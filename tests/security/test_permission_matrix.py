@@ -249,6 +249,11 @@ MATRIX: dict[str, list[Case]] = {
     "customer-create": [Case("get", staff_page()), Case("post", staff_page(200), data={})],
     "customer-detail": [Case("get", scoped_page(), obj="customer")],
     "customer-timeline": [Case("get", scoped_page(), obj="customer", headers=HTMX)],
+    # The audit log names who did what across the book: admins only, managers too get 403.
+    "customer-changes": [
+        Case("get", shared_page(admin_page()), obj="customer"),
+        Case("get", shared_page(admin_page()), obj="customer", headers=HTMX),
+    ],
     "customer-edit": [
         Case("get", scoped_page(), obj="customer"),
         Case("post", scoped_page(200), obj="customer", data={}),
