@@ -10,4 +10,9 @@ urlpatterns = [
         views.membership_adjust,
         name="loyalty-membership-adjust",
     ),
+    path(
+        "loyalty/customers/<int:customer_pk>/offers/<int:offer_pk>/give/",
+        views.offer_give,
+        name="loyalty-offer-give",
+    ),
 ]

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from customers.errors import ApplicationError
 from customers.permissions import admin_required, staff_required
+from customers.selectors import customer_get
 
 from . import selectors, services
 from .forms import AdjustmentForm
@@ -48,6 +49,32 @@ def membership_adjust(request, pk: int):
     return redirect(_customer_page(membership.customer_id))
 
 
+@staff_required
+@require_POST
+def offer_give(request, customer_pk: int, offer_pk: int):
+    """Hand an offer to a customer from the customer page (again: nothing changes)."""
+    customer = customer_get(actor=request.user, pk=customer_pk)
+    offer = selectors.offer_get(actor=request.user, pk=offer_pk)
+    try:
+        grant, created = services.offer_grant(offer=offer, customer=customer, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, f"Offer not handed out: {exc.message}")
+    else:
+        if created:
+            messages.success(
+                request,
+                f"{offer.name} handed to {customer}: they see it first among their offers "
+                f"in the portal (coupon {offer.coupon_code}).",
+            )
+        else:
+            messages.info(
+                request,
+                f"{customer} already had {offer.name}, handed out on "
+                f"{grant.granted_at:%Y-%m-%d}; nothing changed.",
+            )
+    return redirect(_customer_page(customer.pk))
+
+
 @admin_required
 def program_list(request):
     programs = list(selectors.program_list())
@@ -70,5 +97,6 @@ def program_detail(request, pk: int):
             "rules": data["rules"],
             "tiers": data["tiers"],
             "rewards": data["rewards"],
+            "offers": data["offers"],
         },
     )
