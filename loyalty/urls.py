@@ -11,7 +11,7 @@ urlpatterns = [
         name="loyalty-membership-adjust",
     ),
     path(
-        "loyalty/customers/<int:customer_pk>/offers/<int:offer_pk>/give/",
+        "loyalty/customers/<int:pk>/give-offer/",
         views.offer_give,
         name="loyalty-offer-give",
     ),

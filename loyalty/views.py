@@ -1,6 +1,7 @@
 """Staff pages for loyalty: thin views over loyalty.selectors and loyalty.services."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
@@ -10,7 +11,7 @@ from customers.permissions import admin_required, staff_required
 from customers.selectors import customer_get
 
 from . import selectors, services
-from .forms import AdjustmentForm
+from .forms import AdjustmentForm, OfferGiveForm
 
 
 def _customer_page(customer_id: int) -> str:
@@ -51,12 +52,20 @@ def membership_adjust(request, pk: int):
 
 @staff_required
 @require_POST
-def offer_give(request, customer_pk: int, offer_pk: int):
+def offer_give(request, pk: int):
     """Hand an offer to a customer from the customer page (again: nothing changes)."""
-    customer = customer_get(actor=request.user, pk=customer_pk)
-    offer = selectors.offer_get(actor=request.user, pk=offer_pk)
+    customer = customer_get(actor=request.user, pk=pk)
+    form = OfferGiveForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"Offer not handed out: {field}: {error}")
+        return redirect(_customer_page(customer.pk))
     try:
+        offer = selectors.offer_get(actor=request.user, pk=form.cleaned_data["offer"])
         grant, created = services.offer_grant(offer=offer, customer=customer, actor=request.user)
+    except Http404:
+        messages.error(request, "Offer not handed out: offer: no such offer; reload the page.")
     except ApplicationError as exc:
         messages.error(request, f"Offer not handed out: {exc.message}")
     else:

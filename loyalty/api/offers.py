@@ -131,6 +131,13 @@ class OfferViewSet(ConfigViewSet):
             return [IsAdminRole()]
         return super().get_permissions()
 
+    def get_serializer_class(self):
+        # A customer reads offers as theirs: handed to them by whom, used how often.
+        user = self.request.user if self.request else None
+        if user is not None and user.is_authenticated and not user.is_staff_member:
+            return CustomerOfferSerializer
+        return OfferSerializer
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Offer.objects.all()
