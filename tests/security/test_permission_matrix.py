@@ -518,9 +518,7 @@ MATRIX: dict[str, list[Case]] = {
     "api-loyalty-offer-for-customer": [Case("get", staff_api(400))],
     "api-loyalty-offer-stats": [Case("get", shared_page(admin_api()), obj="loyalty-offer")],
     "api-loyalty-offer-grant-list": [Case("get", user_api())],
-    "api-loyalty-offer-grant-detail": [
-        Case("get", member_scoped_api(), obj="loyalty-offer-grant")
-    ],
+    "api-loyalty-offer-grant-detail": [Case("get", member_scoped_api(), obj="loyalty-offer-grant")],
     # Memberships, points and redemptions: the customer's staff, admins, and the customer.
     "api-loyalty-membership-list": [
         Case("get", user_api()),
