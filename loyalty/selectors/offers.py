@@ -113,41 +113,51 @@ def customer_offers(
     }
 
 
-def offer_audience(*, offer: Offer) -> QuerySet[Customer]:
-    """The customers an offer targets, whatever its dates and limits."""
-    customers = Customer.objects.all()
+def _targeted(offer: Offer) -> Q:
+    """The offer's targets as a condition on a customer row."""
+    condition = Q()
     if offer.segment_id:
-        customers = customers.filter(segment_id=offer.segment_id)
+        condition &= Q(segment_id=offer.segment_id)
     if offer.tier_id:
-        customers = customers.filter(
-            pk__in=Membership.objects.filter(tier_id=offer.tier_id).values("customer")
+        condition &= Q(
+            Exists(Membership.objects.filter(customer=OuterRef("pk"), tier_id=offer.tier_id))
         )
     if offer.bought_category:
-        # IN (...) rather than EXISTS per customer: one pass over the purchases.
-        customers = customers.filter(
-            pk__in=Purchase.objects.filter(category__iexact=offer.bought_category).values(
-                "customer"
+        condition &= Q(
+            Exists(
+                Purchase.objects.filter(
+                    customer=OuterRef("pk"), category__iexact=offer.bought_category
+                )
             )
         )
     if offer.not_bought_category:
-        customers = customers.exclude(
-            pk__in=Purchase.objects.filter(category__iexact=offer.not_bought_category).values(
-                "customer"
+        condition &= ~Exists(
+            Purchase.objects.filter(
+                customer=OuterRef("pk"), category__iexact=offer.not_bought_category
             )
         )
-    return customers
+    return condition
+
+
+def offer_audience(*, offer: Offer) -> QuerySet[Customer]:
+    """The customers an offer targets, whatever its dates and limits."""
+    return Customer.objects.filter(_targeted(offer))
 
 
 def offer_reach_count(*, offer: Offer) -> tuple[int, int]:
     """(customers reached, customers who used it): reached is everyone the offer targets,
-    was handed to or was used by (who used it may since have left the target: bought Y)."""
+    was handed to or was used by (who used it may since have left the target: bought Y).
+    Those outside the target are counted from the short lists of hand-outs and uses, so no
+    statement ORs subqueries over the whole book (PostgreSQL scans it row by row then)."""
+    granted = OfferGrant.objects.filter(offer=offer).values("customer")
     used = OfferRedemption.objects.filter(offer=offer).values("customer")
-    reached = Customer.objects.filter(
-        Q(pk__in=offer_audience(offer=offer).values("pk"))
-        | Q(pk__in=OfferGrant.objects.filter(offer=offer).values("customer"))
-        | Q(pk__in=used)
-    ).count()
-    return reached, used.order_by().distinct().count()
+    touched = [
+        Customer.objects.filter(pk__in=granted),
+        Customer.objects.filter(pk__in=used).exclude(pk__in=granted),
+    ]
+    outside = sum(qs.count() - qs.filter(_targeted(offer)).count() for qs in touched)
+    reached = offer_audience(offer=offer).count() + outside
+    return reached, Customer.objects.filter(pk__in=used).count()
 
 
 def _with_counts(offers: QuerySet[Offer]) -> list[Offer]:
