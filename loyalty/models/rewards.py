@@ -177,7 +177,8 @@ class Offer(models.Model):
             and self.bought_category.strip().lower() == self.not_bought_category.strip().lower()
         ):
             errors["not_bought_category"] = "Nobody can have bought a category and not bought it."
-        if self.tier_id and self.program_id and self.tier.program_id != self.program_id:
+        tier = self.tier if self.tier_id else None
+        if tier is not None and self.program_id and tier.program_id != self.program_id:
             errors["tier"] = "This tier belongs to another program than the offer's."
         if self.usage_limit is not None and self.usage_limit < 1:
             errors["usage_limit"] = "A usage limit of 0 means nobody can use it; leave it empty."

@@ -35,7 +35,7 @@ from ..models import Membership, Offer, OfferGrant, OfferReach, OfferRedemption,
 from .access import customers_in_reach
 
 
-def _uses(**filters: Any) -> Subquery:
+def _uses(**filters: Any) -> Coalesce:
     rows = (
         OfferRedemption.objects.filter(offer=OuterRef("pk"), **filters)
         .order_by()
@@ -52,8 +52,9 @@ def _offers_seen_by(
     """Every offer, annotated with this customer's uses and hand-out, and the condition
     that makes one eligible for them today. `tier_ids`: the customer's tiers when the
     caller has read the memberships already (spares a query)."""
-    if tier_ids is None:
-        tier_ids = Membership.objects.filter(customer=customer, tier__isnull=False).values("tier")
+    tiers: Any = tier_ids
+    if tiers is None:
+        tiers = Membership.objects.filter(customer=customer, tier__isnull=False).values("tier")
     bought = Purchase.objects.filter(
         customer=customer, category__iexact=OuterRef("bought_category")
     )
@@ -73,7 +74,7 @@ def _offers_seen_by(
         & (Q(valid_from__isnull=True) | Q(valid_from__lte=day))
         & (Q(valid_until__isnull=True) | Q(valid_until__gte=day))
         & (Q(segment__isnull=True) | Q(segment_id=customer.segment_id))
-        & (Q(tier__isnull=True) | Q(tier__in=tier_ids))
+        & (Q(tier__isnull=True) | Q(tier__in=tiers))
         & (Q(bought_category="") | Exists(bought))
         & (Q(not_bought_category="") | ~Exists(not_bought))
         & (Q(usage_limit__isnull=True) | Q(used_total__lt=F("usage_limit")))
@@ -101,7 +102,7 @@ def customer_offers(
     offers, eligible = _offers_seen_by(
         customer=customer, day=on or timezone.localdate(), tier_ids=tier_ids
     )
-    rows = list(
+    rows: list[Any] = list(
         offers.annotate(eligible=ExpressionWrapper(eligible, output_field=BooleanField()))
         .filter(Q(eligible=True) | Q(used_mine__gt=0))
         .select_related("tier", "segment")
@@ -131,9 +132,11 @@ def _targeted(offer: Offer) -> Q:
             )
         )
     if offer.not_bought_category:
-        condition &= ~Exists(
-            Purchase.objects.filter(
-                customer=OuterRef("pk"), category__iexact=offer.not_bought_category
+        condition &= Q(
+            ~Exists(
+                Purchase.objects.filter(
+                    customer=OuterRef("pk"), category__iexact=offer.not_bought_category
+                )
             )
         )
     return condition
@@ -174,7 +177,7 @@ def _with_counts(offers: QuerySet[Offer]) -> list[Offer]:
         rows = qs.order_by().values("offer").annotate(n=Count(field, distinct=True)).values("n")
         return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
-    rows = list(
+    rows: list[Any] = list(
         offers.select_related("segment", "tier", "reach").annotate(
             uses=count(redemptions, "id"),
             customers_used=count(redemptions, "customer"),
