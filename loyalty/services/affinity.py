@@ -3,8 +3,8 @@ two small tables (CategoryReach, CategoryAffinity) the portal reads in milliseco
 
 Set-based SQL that runs on PostgreSQL and SQLite alike: the distinct (customer, category)
 pairs once into a temporary table, then a count per category and a self-join per customer
-for the pairs. On the bench book (1M customers, 10M purchases) the statements take about
-9 s (docs/loyalty.md)."""
+for the pairs. On the bench book (1M customers, 10M purchases) they take 9 to 36 s
+depending on the machine's load (docs/loyalty.md, "Speed")."""
 
 from __future__ import annotations
 
