@@ -14,12 +14,12 @@ from customers.errors import ApplicationError
 
 from . import selectors, services
 from .models import (
+    CategoryAffinity,
+    CategoryReach,
     EarningRule,
     LedgerEntry,
     LoyaltyRun,
     Membership,
-    CategoryAffinity,
-    CategoryReach,
     Offer,
     OfferGrant,
     OfferRedemption,

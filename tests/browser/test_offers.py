@@ -5,6 +5,7 @@ reads the offer's figures on the program page; at 390 px nothing scrolls sideway
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from .test_portal import scrolls_sideways, sign_in
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ.get("SCREENSHOTS", "/tmp/h-offers"))
+SHOTS = Path(os.environ.get("SCREENSHOTS") or Path(tempfile.gettempdir()) / "keepcrm-shots")
 
 
 def _shot(page, name: str) -> None:
@@ -56,7 +57,7 @@ def book(customer_user, manager_a):
 
 
 def test_an_offer_goes_from_the_customer_page_to_the_portal(page, live_server, book, manager_a):
-    carol, program = book
+    carol, _program = book
     sign_in(page, live_server, "alice")
     page.goto(f"{live_server.url}/customers/{carol.pk}/")
     _shot(page, "customer-page-offers")
