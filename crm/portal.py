@@ -21,7 +21,7 @@ from customers.selectors import (
     pending_deletion_request,
     portal_purchase_totals,
 )
-from loyalty.selectors import loyalty_export, portal_loyalty
+from loyalty.selectors import loyalty_export, portal_loyalty, recommendations_for_customer
 from relationships.community.selectors.portal import community_export, my_recent_activity
 from relationships.models import Interaction, RelationshipType
 from relationships.selectors import strategies
@@ -47,6 +47,7 @@ def portal_home(request, customer: Customer) -> HttpResponse:
         "totals": portal_purchase_totals(customer=customer),
         "memberships": loyalty["memberships"],
         "offers": loyalty["offers"],
+        "for_you": recommendations_for_customer(customer=customer),
         "contact": contact_card(customer),
         "activity": my_recent_activity(customer=customer, user=request.user),
         "deletion": pending_deletion_request(customer=customer),

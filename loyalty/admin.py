@@ -14,11 +14,14 @@ from customers.errors import ApplicationError
 
 from . import selectors, services
 from .models import (
+    CategoryAffinity,
+    CategoryReach,
     EarningRule,
     LedgerEntry,
     LoyaltyRun,
     Membership,
     Offer,
+    OfferGrant,
     OfferRedemption,
     Program,
     Redemption,
@@ -414,12 +417,19 @@ class OfferRedemptionInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class OfferGrantInline(ReadOnlyInline):
+    model = OfferGrant
+    fields = ("customer", "granted_by", "granted_at")
+    readonly_fields = fields
+
+
 @admin.register(Offer)
 class OfferAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "kind",
         "coupon_code",
+        "program",
         "segment",
         "tier",
         "bought_category",
@@ -428,9 +438,9 @@ class OfferAdmin(admin.ModelAdmin):
         "used",
         "is_active",
     ]
-    list_filter = ["kind", "is_active", "segment", "tier"]
+    list_filter = ["kind", "is_active", "program", "segment", "tier"]
     search_fields = ["name", "coupon_code", "bought_category", "not_bought_category"]
-    inlines = [OfferRedemptionInline]
+    inlines = [OfferGrantInline, OfferRedemptionInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(used_count=Count("redemptions"))
@@ -438,6 +448,34 @@ class OfferAdmin(admin.ModelAdmin):
     @admin.display(ordering="used_count")
     def used(self, obj):
         return obj.used_count
+
+
+@admin.register(OfferGrant)
+class OfferGrantAdmin(ReadOnlyAdmin):
+    """Offers account managers handed to customers (from the customer page or the API)."""
+
+    list_display = ["offer", "customer", "granted_by", "granted_at"]
+    list_filter = ["offer"]
+    search_fields = ["customer__name", "offer__name", "offer__coupon_code"]
+    list_select_related = ["offer", "customer", "granted_by"]
+
+
+@admin.register(CategoryReach)
+class CategoryReachAdmin(ReadOnlyAdmin):
+    """Customers per category, recomputed by the nightly `affinity` step."""
+
+    list_display = ["category", "customers", "computed_on"]
+    search_fields = ["category"]
+
+
+@admin.register(CategoryAffinity)
+class CategoryAffinityAdmin(ReadOnlyAdmin):
+    """Customers who buy one category also buy another: a guide when targeting an offer at
+    "bought X but not Y" (nightly `affinity` step)."""
+
+    list_display = ["category", "also_bought", "customers_both", "lift", "computed_on"]
+    list_filter = ["category"]
+    search_fields = ["category", "also_bought"]
 
 
 @admin.register(OfferRedemption)

@@ -18,3 +18,7 @@ class AdjustmentForm(forms.Form):
         if points == 0:
             raise forms.ValidationError("Give a number of points other than zero.")
         return points
+
+
+class OfferGiveForm(forms.Form):
+    offer = forms.IntegerField(min_value=1, error_messages={"required": "Choose an offer."})

@@ -67,8 +67,9 @@ def recompute_tiers(run_date: str | None = None) -> dict:
 
 @shared_task(name="loyalty.tasks.nightly", **RETRY)
 def nightly(run_date: str | None = None) -> list[dict]:
-    """The nightly schedule's entry: expiry first (it changes balances), then tiers."""
-    return [_step("expire", run_date), _step("tiers", run_date)]
+    """The nightly schedule's entry: expiry first (it changes balances), then tiers (offers
+    target them), the categories bought together, and how far each offer got."""
+    return [_step(step, run_date) for step in ("expire", "tiers", "affinity", "offers")]
 
 
 @shared_task(name="loyalty.tasks.earn_for_purchases", **RETRY)

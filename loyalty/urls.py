@@ -10,4 +10,9 @@ urlpatterns = [
         views.membership_adjust,
         name="loyalty-membership-adjust",
     ),
+    path(
+        "loyalty/customers/<int:pk>/give-offer/",
+        views.offer_give,
+        name="loyalty-offer-give",
+    ),
 ]

@@ -1,15 +1,17 @@
 """Staff pages for loyalty: thin views over loyalty.selectors and loyalty.services."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from customers.errors import ApplicationError
 from customers.permissions import admin_required, staff_required
+from customers.selectors import customer_get
 
 from . import selectors, services
-from .forms import AdjustmentForm
+from .forms import AdjustmentForm, OfferGiveForm
 
 
 def _customer_page(customer_id: int) -> str:
@@ -48,6 +50,40 @@ def membership_adjust(request, pk: int):
     return redirect(_customer_page(membership.customer_id))
 
 
+@staff_required
+@require_POST
+def offer_give(request, pk: int):
+    """Hand an offer to a customer from the customer page (again: nothing changes)."""
+    customer = customer_get(actor=request.user, pk=pk)
+    form = OfferGiveForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"Offer not handed out: {field}: {error}")
+        return redirect(_customer_page(customer.pk))
+    try:
+        offer = selectors.offer_get(actor=request.user, pk=form.cleaned_data["offer"])
+        grant, created = services.offer_grant(offer=offer, customer=customer, actor=request.user)
+    except Http404:
+        messages.error(request, "Offer not handed out: offer: no such offer; reload the page.")
+    except ApplicationError as exc:
+        messages.error(request, f"Offer not handed out: {exc.message}")
+    else:
+        if created:
+            messages.success(
+                request,
+                f"{offer.name} handed to {customer}: they see it first among their offers "
+                f"in the portal (coupon {offer.coupon_code}).",
+            )
+        else:
+            messages.info(
+                request,
+                f"{customer} already had {offer.name}, handed out on "
+                f"{grant.granted_at:%Y-%m-%d}; nothing changed.",
+            )
+    return redirect(_customer_page(customer.pk))
+
+
 @admin_required
 def program_list(request):
     programs = list(selectors.program_list())
@@ -70,5 +106,6 @@ def program_detail(request, pk: int):
             "rules": data["rules"],
             "tiers": data["tiers"],
             "rewards": data["rewards"],
+            "offers": data["offers"],
         },
     )

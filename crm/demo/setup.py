@@ -1,6 +1,6 @@
 """The rest of the demo, after `seed_demo` built the book: segment strategies, a loyalty
-program with points for past purchases, and one nightly run, so every page has something
-real to show. Lives in crm because it composes three apps; each step goes through the
+program with points for past purchases and a few offers, and one nightly run, so every page
+has something real to show. Lives in crm because it composes three apps; each step goes through the
 apps' own services and is skipped when its data already exists."""
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from loyalty.models import (
     DowngradePolicy,
     EarningRule,
     ExpiryPolicy,
+    Offer,
+    OfferKind,
     Program,
     Reward,
     RuleKind,
@@ -89,6 +91,15 @@ TIERS = [
     ("Gold", "10000", "1.50", "50% more points; a named contact; invitations."),
 ]
 REWARDS = [("Coffee voucher", 300), ("Training day", 5000), ("Free month", 12000)]
+OFFERS = [
+    # name, kind, coupon, tier, bought, not bought, description
+    ("Training for hardware buyers", OfferKind.CROSS_SELL, "TRAIN15", None, "hardware",
+     "training", "15% off an online course or an onboarding workshop."),
+    ("Support plan for software buyers", OfferKind.CROSS_SELL, "SUPPORT10", None, "software",
+     "services", "Your first support plan at 10% off."),
+    ("Gold members' bundle", OfferKind.BUNDLE, "GOLDBUNDLE", "Gold", "", "",
+     "A team licence and a workshop together, one price."),
+]  # fmt: skip
 PLANS = [
     # title, causes, days since it started (None: a draft), description, actions
     (
@@ -242,6 +253,21 @@ def _program_catalogue(*, actor: User, program: Program) -> None:
     )
     for name, cost in REWARDS:
         config_save(actor=actor, obj=Reward(program=program, name=name, cost=cost))
+    tiers = {t.name: t for t in program.tiers.all()}
+    for name, kind, coupon, tier, bought, not_bought, description in OFFERS:
+        config_save(
+            actor=actor,
+            obj=Offer(
+                program=program,
+                name=name,
+                kind=kind,
+                coupon_code=coupon,
+                tier=tiers.get(tier or ""),
+                bought_category=bought,
+                not_bought_category=not_bought,
+                description=description,
+            ),
+        )
 
 
 def demo_admin() -> User | None:

@@ -229,6 +229,7 @@ SPECTACULAR_SETTINGS = {
         "IdeaStatusEnum": "relationships.community.models.IdeaStatus",
         "IdeaStaffStatusEnum": "relationships.community.models.STAFF_STATUS_CHOICES",
         "ReviewStatusEnum": "relationships.community.models.ReviewStatus",
+        "OfferKindEnum": "loyalty.models.OfferKind",
     },
 }
 

@@ -8,6 +8,7 @@ For every membership: balance == sum(released entries) == sum(remaining of relea
 lots), pending_points == sum(entries still pending); `loyalty_audit` checks both.
 """
 
+from .affinity import CategoryAffinity, CategoryReach
 from .earning import KNOWN_EVENTS, EarningRule, RuleKind
 from .ledger import AppendOnly, EntryKind, LedgerEntry
 from .programs import (
@@ -22,7 +23,9 @@ from .programs import (
 )
 from .rewards import (
     Offer,
+    OfferGrant,
     OfferKind,
+    OfferReach,
     OfferRedemption,
     Redemption,
     RedemptionStatus,
@@ -34,6 +37,8 @@ from .runs import LoyaltyRun, RunStatus
 __all__ = [
     "KNOWN_EVENTS",
     "AppendOnly",
+    "CategoryAffinity",
+    "CategoryReach",
     "DowngradePolicy",
     "EarningRule",
     "EntryKind",
@@ -43,7 +48,9 @@ __all__ = [
     "LoyaltyRun",
     "Membership",
     "Offer",
+    "OfferGrant",
     "OfferKind",
+    "OfferReach",
     "OfferRedemption",
     "Program",
     "Redemption",

@@ -124,6 +124,15 @@ class Offer(models.Model):
     kind = models.CharField(max_length=20, choices=OfferKind.choices, default=OfferKind.CROSS_SELL)
     description = models.TextField(blank=True)
     coupon_code = models.CharField(max_length=40, unique=True)
+    program = models.ForeignKey(
+        Program,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="offers",
+        help_text="The program whose page lists it (an offer for a tier belongs to the tier's "
+        "program). Empty: listed with every program.",
+    )
     segment = models.ForeignKey(
         Segment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -168,6 +177,9 @@ class Offer(models.Model):
             and self.bought_category.strip().lower() == self.not_bought_category.strip().lower()
         ):
             errors["not_bought_category"] = "Nobody can have bought a category and not bought it."
+        tier = self.tier if self.tier_id else None
+        if tier is not None and self.program_id and tier.program_id != self.program_id:
+            errors["tier"] = "This tier belongs to another program than the offer's."
         if self.usage_limit is not None and self.usage_limit < 1:
             errors["usage_limit"] = "A usage limit of 0 means nobody can use it; leave it empty."
         if errors:
@@ -193,3 +205,52 @@ class OfferRedemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.offer} by {self.customer}"
+
+
+class OfferGrant(models.Model):
+    """An offer an account manager handed to one customer: the customer sees it first in the
+    portal, with who gave it. Once per offer and customer (giving it again changes nothing)."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="grants")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="offer_grants")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        verbose_name = "handed-out offer"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offer", "customer"], name="offergrant_once_per_customer"
+            )
+        ]
+        indexes = [models.Index(fields=["customer", "offer"], name="offergrant_customer_offer")]
+
+    def __str__(self) -> str:
+        return f"{self.offer} for {self.customer}"
+
+
+class OfferReach(models.Model):
+    """How far an offer got, counted by the nightly run (counting the customers an offer
+    targets reads every purchase, too slow for a page on a large book): the customers it
+    reached (targeted, handed it or used it) and those of them who used it."""
+
+    offer = models.OneToOneField(Offer, on_delete=models.CASCADE, related_name="reach")
+    reached = models.PositiveIntegerField()
+    used = models.PositiveIntegerField()
+    computed_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(used__lte=F("reached")), name="offerreach_used_lte")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer}: {self.used} of {self.reached}"
+
+    @property
+    def conversion_percent(self) -> float | None:
+        """Customers who used it per 100 customers it reached; None when it reached nobody."""
+        return 100 * self.used / self.reached if self.reached else None

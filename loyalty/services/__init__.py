@@ -5,11 +5,12 @@ before anything is read; idempotency keys are unique in the database, so a retri
 purchase, event, task or request moves points once.
 
 One module per sub-domain: ledger (lots, locks, credits and debits), configuration,
-membership, earning, purchases (the purchase hook), adjustments, rewards (and offers),
-tiers, nightly. The refusals they raise are in loyalty.errors.
+membership, earning, purchases (the purchase hook), adjustments, rewards, offers, tiers,
+nightly, affinity (categories bought together). The refusals they raise are in loyalty.errors.
 """
 
 from .adjustments import MAX_ADJUSTMENT, points_adjust, points_reverse_for_purchase
+from .affinity import category_affinity_refresh
 from .configuration import check_program_consistency, config_save, reward_problems, tier_problems
 from .earning import (
     points_backfill,
@@ -20,19 +21,23 @@ from .earning import (
 from .ledger import lot_dates
 from .membership import membership_join, program_accepts, program_enrol_eligible
 from .nightly import STEPS, nightly_step_run, points_release_and_expire
+from .offers import offer_grant, offer_reach_refresh, offer_redeem
 from .purchases import earn_missing_for_purchases, points_earn_for_purchase
-from .rewards import offer_redeem, points_redeem, redemption_cancel, redemption_fulfil
+from .rewards import points_redeem, redemption_cancel, redemption_fulfil
 from .tiers import tiers_recompute
 
 __all__ = [
     "MAX_ADJUSTMENT",
     "STEPS",
+    "category_affinity_refresh",
     "check_program_consistency",
     "config_save",
     "earn_missing_for_purchases",
     "lot_dates",
     "membership_join",
     "nightly_step_run",
+    "offer_grant",
+    "offer_reach_refresh",
     "offer_redeem",
     "points_adjust",
     "points_backfill",

@@ -13,6 +13,8 @@ from django.utils import timezone
 from customers.errors import ValidationFailed
 
 from ..models import LedgerEntry, LoyaltyRun, Membership, RunStatus
+from .affinity import category_affinity_refresh
+from .offers import offer_reach_refresh
 from .tiers import tiers_recompute
 
 
@@ -81,6 +83,8 @@ def _try_lock(step: str) -> bool:
 STEPS: dict[str, Callable[..., int]] = {
     "expire": points_release_and_expire,
     "tiers": tiers_recompute,
+    "affinity": category_affinity_refresh,
+    "offers": offer_reach_refresh,
 }
 
 

@@ -1,5 +1,5 @@
 """Spending points: redeeming rewards (codes, stock, limits), cancelling and fulfilling
-redemptions, and using offers."""
+redemptions. Offers are in offers.py."""
 
 from __future__ import annotations
 
@@ -10,20 +10,17 @@ from django.db.models import F
 from django.utils import timezone
 
 from customers.errors import Conflict, NotAllowed, ValidationFailed
-from customers.models import Customer, Purchase, User
+from customers.models import User
 
 from ..errors import InsufficientPoints, OutOfStock
 from ..models import (
     EntryKind,
     Membership,
-    Offer,
-    OfferRedemption,
     Redemption,
     RedemptionStatus,
     Reward,
     RewardCode,
 )
-from ..selectors import offers_for_customer
 from ._common import check_member_or_staff, check_staff_for, clean_key, local_today
 from .ledger import credit, debit, lock_membership
 
@@ -145,19 +142,3 @@ def redemption_fulfil(*, redemption: Redemption, actor: User) -> Redemption:
     current.fulfilled_at = timezone.now()
     current.save(update_fields=["status", "fulfilled_at"])
     return current
-
-
-@transaction.atomic
-def offer_redeem(
-    *, offer: Offer, customer: Customer, actor: User, purchase: Purchase | None = None
-) -> OfferRedemption:
-    check_member_or_staff(actor, customer)
-    locked = Offer.objects.select_for_update().get(pk=offer.pk)
-    if not offers_for_customer(customer=customer).filter(pk=locked.pk).exists():
-        raise Conflict(f"{customer} cannot use the offer {offer.name} (not targeted or used up).")
-    return OfferRedemption.objects.create(
-        offer=locked,
-        customer=customer,
-        purchase=purchase,
-        actor=actor if actor.is_authenticated else None,
-    )

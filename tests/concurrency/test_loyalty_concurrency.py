@@ -7,9 +7,9 @@ import pytest
 from django.db import connections
 
 from customers.errors import ApplicationError
-from loyalty.models import LedgerEntry, Membership, Redemption
+from loyalty.models import LedgerEntry, Membership, Offer, OfferGrant, Redemption
 from loyalty.selectors import ledger_drift
-from loyalty.services import points_adjust, points_redeem
+from loyalty.services import offer_grant, points_adjust, points_redeem
 from tests.factories import (
     CustomerFactory,
     MembershipFactory,
@@ -140,3 +140,15 @@ def test_first_purchases_recorded_concurrently_join_once_and_all_earn():
     membership = Membership.objects.get(program=program, customer=customer)
     assert membership.balance == 80
     assert not ledger_drift().exists()
+
+
+def test_concurrent_hand_outs_of_one_offer_make_one_record():
+    manager = UserFactory(username="race-giver", role="account_manager")
+    customer = CustomerFactory(account_manager=manager)
+    offer = Offer.objects.create(name="Race offer", coupon_code="RACE")
+
+    results = _run_together(8, lambda i: offer_grant(offer=offer, customer=customer, actor=manager))
+
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert sorted(created for _grant, created in results) == [False] * 7 + [True]
+    assert {grant.pk for grant, _created in results} == {OfferGrant.objects.get().pk}

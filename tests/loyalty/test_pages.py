@@ -25,8 +25,9 @@ def test_panel_queries_stay_constant(manager_a, customer_a):
         points_adjust(membership=m, points=10 + i, reason="Seed", actor=manager_a)
     with CaptureQueriesContext(connection) as ctx:
         panel = customer_loyalty_panel(actor=manager_a, customer=customer_a)
-    # memberships, tiers, recent movements: the page already checked who may see the customer
-    assert len(ctx.captured_queries) <= 3
+    # memberships, tiers, recent movements, offers (usable and used in one): the page already
+    # checked who may see the customer
+    assert len(ctx.captured_queries) <= 4
     assert [row["balance"] for row in panel["memberships"]] == [10, 11, 12]
     assert panel["memberships"][0]["next_tier"].name == "Base"
     assert len(panel["recent"]) == 3
@@ -215,7 +216,7 @@ def test_panel_movements_name_their_program_without_more_queries(
         points_adjust(membership=m, points=5, reason=f"Seed {name}", actor=manager_a)
     request = rf.get("/")
     request.user = manager_a
-    with django_assert_num_queries(3):  # memberships, tiers, recent movements
+    with django_assert_num_queries(4):  # memberships, tiers, recent movements, offers
         panel = customer_loyalty_panel(actor=manager_a, customer=customer_a)
         html = render_to_string(
             "loyalty/_customer_panel.html", {"panel": {"data": panel}}, request=request

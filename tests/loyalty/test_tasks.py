@@ -26,12 +26,13 @@ def test_nightly_task_runs_once_per_date(customer_a, manager_a):
     day = (timezone.localdate() + dt.timedelta(days=62)).isoformat()
     first = tasks.nightly.delay(day).get()
     second = tasks.nightly.delay(day).get()
-    assert [r["status"] for r in first] == ["succeeded", "succeeded"]
-    assert [r["status"] for r in second] == ["skipped", "skipped"]
+    assert [r["step"] for r in first] == ["expire", "tiers", "affinity", "offers"]
+    assert [r["status"] for r in first] == ["succeeded"] * 4
+    assert [r["status"] for r in second] == ["skipped"] * 4
     assert first[0]["rows"] == 1
     membership.refresh_from_db()
     assert membership.balance == 0
-    assert LoyaltyRun.objects.filter(status="succeeded").count() == 2
+    assert LoyaltyRun.objects.filter(status="succeeded").count() == 4
 
 
 def test_earning_task_twice_earns_once(customer_a):

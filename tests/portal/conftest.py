@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pytest
 
 from customers.models import Customer, User
-from loyalty.models import Membership, Offer, Redemption, Reward
-from loyalty.services import points_adjust, points_redeem
+from loyalty.models import Membership, Offer, OfferGrant, Redemption, Reward
+from loyalty.services import offer_grant, points_adjust, points_redeem
 from relationships.community.models import Idea, Review
 from tests.factories import (
     CustomerFactory,
@@ -31,6 +31,7 @@ class Side:
     reward: Reward  # in a program only this side belongs to
     redemption: Redemption
     offer: Offer  # targeted at this side's segment only
+    grant: OfferGrant  # the offer, handed to this side by their account manager
     markers: tuple[str, ...]  # strings that appear only in this side's data
 
 
@@ -54,6 +55,7 @@ def _side(*, username, name, email, ref, coupon, manager, program) -> Side:
         membership=own_membership, reward=reward, actor=user, idempotency_key=f"k-{username}"
     )
     offer = Offer.objects.create(name=f"Offer for {name}", coupon_code=coupon, segment=segment)
+    grant, _ = offer_grant(offer=offer, customer=customer, actor=manager)
     Idea.objects.create(customer=customer, author=user, title=f"Idea of {name}", body="x")
     Review.objects.create(
         customer=customer, author=user, product=f"Product of {name}", rating=4, body="y"
@@ -66,6 +68,7 @@ def _side(*, username, name, email, ref, coupon, manager, program) -> Side:
         reward=reward,
         redemption=redemption,
         offer=offer,
+        grant=grant,
         markers=(name, email, ref, coupon, redemption.code, f"Reward of {name}"),
     )
 

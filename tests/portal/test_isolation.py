@@ -13,7 +13,7 @@ from django.urls import get_resolver, reverse
 from rest_framework.authtoken.models import Token
 
 from customers.models import Customer
-from loyalty.models import Membership, Redemption, RedemptionStatus
+from loyalty.models import Membership, OfferGrant, Redemption, RedemptionStatus
 from tests.portal.conftest import leaks
 
 # Pages showing the customer's own data (no id in the URL, or the id of X's own row).
@@ -173,6 +173,7 @@ CUSTOMER_LISTS = [
     "api-loyalty-ledger-list",
     "api-loyalty-redemption-list",
     "api-loyalty-offer-list",
+    "api-loyalty-offer-grant-list",
     "api-community-notification-list",
 ]
 
@@ -190,6 +191,9 @@ def test_api_lists_include_the_customers_own_rows(x, y):
     assert {m["customer"] for m in memberships} == {x.customer.pk}
     offers = api.get(reverse("api-loyalty-offer-list")).json()["results"]
     assert [o["coupon_code"] for o in offers] == ["XONLY"]
+    assert offers[0]["handed_out_by"] == "Alice Anders"
+    grants = api.get(reverse("api-loyalty-offer-grant-list")).json()["results"]
+    assert [(g["customer"], g["coupon_code"]) for g in grants] == [(x.customer.pk, "XONLY")]
 
 
 def _ys(y, kind):
@@ -198,6 +202,7 @@ def _ys(y, kind):
         "ledger": y.membership.entries.first().pk,
         "redemption": y.redemption.pk,
         "offer": y.offer.pk,
+        "grant": y.grant.pk,
     }[kind]
 
 
@@ -213,6 +218,7 @@ API_OTHERS_IDS = [
     ("post", "api-loyalty-redemption-fulfil", "redemption", {}),
     ("get", "api-loyalty-offer-detail", "offer", None),
     ("post", "api-loyalty-offer-redeem", "offer", {}),
+    ("get", "api-loyalty-offer-grant-detail", "grant", None),
 ]
 
 
@@ -266,6 +272,20 @@ def test_api_ys_ids_in_a_request_body_are_404(x, y, shared_program):
     assert response.status_code == 404
     assert not y.customer.offer_redemptions.exists()
     assert leaks(response.content.decode(), y) == []
+
+
+def test_a_customer_cannot_hand_out_or_count_offers(x, y):
+    api = _api(x)
+    give = api.post(
+        reverse("api-loyalty-offer-give", args=[x.offer.pk]),
+        json.dumps({"customer": x.customer.pk}),
+        content_type="application/json",
+    )
+    assert give.status_code == 403
+    assert api.get(reverse("api-loyalty-offer-stats", args=[x.offer.pk])).status_code == 403
+    mine = api.get(reverse("api-loyalty-offer-for-customer"), {"customer": x.customer.pk})
+    assert mine.status_code == 403
+    assert OfferGrant.objects.count() == 2  # the two the managers handed out
 
 
 STAFF_ENDPOINTS = [

@@ -149,3 +149,14 @@ def test_error_pages_use_the_apps_layout(client_x):
     assert "We cannot find that page" in html
     assert 'class="topbar"' in html
     assert 'href="#main"' in html  # the skip link
+
+
+def test_an_offer_the_account_manager_picked_is_marked_on_home_and_points_page(client_x, x, y):
+    home = client_x.get(reverse("home")).content.decode()
+    assert "For you" in home
+    assert "picked for you by Alice" in home
+    assert "XONLY" in home
+    points = client_x.get(reverse("portal-loyalty")).content.decode()
+    assert "Picked for you by Alice on" in points
+    assert "YONLY" not in home + points  # Y's offer, handed to Y by Bob
+    assert "Bob" not in home + points

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from customers.models import ImportJob, StageChange
 from loyalty import services as loyalty_services
-from loyalty.models import Offer
+from loyalty.models import Offer, OfferGrant
 from relationships.community import services as community_services
 from relationships.community.models import (
     Category,
@@ -508,6 +508,9 @@ MATRIX: dict[str, list[Case]] = {
     # --- Loyalty pages: programs are admin pages; adjustments by the customer's staff ---
     "loyalty-program-list": [Case("get", admin_page())],
     "loyalty-program": [Case("get", shared_page(admin_page()), obj="loyalty-program")],
+    "loyalty-offer-give": [
+        Case("post", scoped_page(Redirect("/customers/")), obj="customer", data={})
+    ],
     "loyalty-membership-adjust": [
         Case(
             "post",
@@ -553,6 +556,14 @@ MATRIX: dict[str, list[Case]] = {
             api=True,
         )
     ],
+    # Handing an offer: staff, to customers of their book; the counts: admins.
+    "api-loyalty-offer-give": [
+        Case("post", shared_page(staff_api(400)), obj="loyalty-offer", data={}, api=True)
+    ],
+    "api-loyalty-offer-for-customer": [Case("get", staff_api(400))],
+    "api-loyalty-offer-stats": [Case("get", shared_page(admin_api()), obj="loyalty-offer")],
+    "api-loyalty-offer-grant-list": [Case("get", user_api())],
+    "api-loyalty-offer-grant-detail": [Case("get", member_scoped_api(), obj="loyalty-offer-grant")],
     # Memberships, points and redemptions: the customer's staff, admins, and the customer.
     "api-loyalty-membership-list": [
         Case("get", user_api()),
@@ -1096,6 +1107,13 @@ BUILDERS = {
     "loyalty-reward": lambda w: (RewardFactory(), RewardFactory()),
     "loyalty-offer": lambda w: tuple(
         Offer.objects.create(name=f"Offer {n}", coupon_code=f"MATRIX{n}") for n in (1, 2)
+    ),
+    "loyalty-offer-grant": lambda w: tuple(
+        OfferGrant.objects.create(
+            offer=Offer.objects.create(name=f"Given {c.pk}", coupon_code=f"GIVEN{c.pk}"),
+            customer=c,
+        )
+        for c in w.customers
     ),
     "loyalty-membership": _memberships,
     "loyalty-ledger": _ledger,

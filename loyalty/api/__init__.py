@@ -2,8 +2,6 @@
 customers read their own membership, ledger and redemptions, and redeem. Thin: validate,
 call a selector or service, serialize. Domain errors become 400/403/409 in crm.api_errors."""
 
-from django.db import transaction
-from django.db.models.deletion import ProtectedError, RestrictedError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -11,23 +9,23 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from customers.errors import Conflict, NotAllowed
+from customers.errors import NotAllowed
 from customers.models import Customer
-from customers.permissions import AdminWritesStaffReads, actor_of
+from customers.permissions import actor_of
 from customers.selectors import customer_of_user, customers_visible_to, purchases_visible_to
 
-from . import selectors, services
-from .models import (
+from .. import selectors, services
+from ..models import (
     EarningRule,
     LedgerEntry,
     Membership,
-    Offer,
-    OfferRedemption,
     Program,
     Redemption,
     Reward,
     Tier,
 )
+from .config import ConfigViewSet
+from .offers import OfferGrantViewSet, OfferViewSet
 
 # ---------------------------------------------------------------- serializers
 
@@ -104,27 +102,6 @@ class RewardSerializer(serializers.ModelSerializer):
         ]
 
 
-class OfferSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Offer
-        fields = [
-            "id",
-            "name",
-            "kind",
-            "description",
-            "coupon_code",
-            "segment",
-            "tier",
-            "bought_category",
-            "not_bought_category",
-            "valid_from",
-            "valid_until",
-            "usage_limit",
-            "per_customer_limit",
-            "is_active",
-        ]
-
-
 class MembershipSerializer(serializers.ModelSerializer):
     program_name = serializers.CharField(source="program.name", read_only=True)
     points_name = serializers.CharField(source="program.points_name", read_only=True)
@@ -193,13 +170,6 @@ class RedemptionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OfferRedemptionSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = OfferRedemption
-        fields = ["id", "offer", "customer", "redeemed_at", "purchase"]
-        read_only_fields = fields
-
-
 class JoinInput(serializers.Serializer):
     program = serializers.IntegerField()
     customer = serializers.IntegerField()
@@ -229,47 +199,11 @@ class ReversalInput(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
-class OfferRedeemInput(serializers.Serializer):
-    customer = serializers.IntegerField(required=False, help_text="Staff: for which customer.")
-
-
 class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
 # ---------------------------------------------------------------- viewsets
-
-
-class ConfigViewSet(viewsets.ModelViewSet):
-    """Admins write through services.config_save (model validation, contradictions refused);
-    other staff read."""
-
-    permission_classes = [AdminWritesStaffReads]
-    m2m_fields: tuple[str, ...] = ()
-
-    def _save(self, serializer, obj):
-        data = dict(serializer.validated_data)
-        m2m = {name: data.pop(name) for name in self.m2m_fields if name in data}
-        for key, value in data.items():
-            setattr(obj, key, value)
-        serializer.instance = services.config_save(actor=actor_of(self.request), obj=obj, m2m=m2m)
-
-    def perform_create(self, serializer):
-        self._save(serializer, self.get_queryset().model())
-
-    def perform_update(self, serializer):
-        self._save(serializer, serializer.instance)
-
-    def perform_destroy(self, instance):
-        if not actor_of(self.request).is_admin:
-            raise NotAllowed("Only an admin can configure loyalty programs.")
-        try:
-            with transaction.atomic():
-                instance.delete()
-        except (ProtectedError, RestrictedError) as exc:
-            raise Conflict(
-                f"{instance} is in use (members, entries or redemptions) and cannot be deleted."
-            ) from exc
 
 
 class ProgramViewSet(ConfigViewSet):
@@ -296,51 +230,6 @@ class RewardViewSet(ConfigViewSet):
     serializer_class = RewardSerializer
     m2m_fields = ("tiers",)
     filterset_fields = ["program", "is_active"]
-
-
-class OfferViewSet(ConfigViewSet):
-    """Staff read every offer; a customer lists the offers targeted at them and redeems."""
-
-    serializer_class = OfferSerializer
-    filterset_fields = ["kind", "is_active"]
-
-    def get_permissions(self):
-        if self.action in ("list", "retrieve", "redeem"):
-            return [permissions.IsAuthenticated()]
-        return super().get_permissions()
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Offer.objects.all()
-        user = actor_of(self.request)
-        if user.is_staff_member:
-            return Offer.objects.all()
-        customer = customer_of_user(user=user)
-        return (
-            selectors.offers_for_customer(customer=customer) if customer else Offer.objects.none()
-        )
-
-    @extend_schema(request=OfferRedeemInput, responses={201: OfferRedemptionSerializer})
-    @action(detail=True, methods=["post"])
-    def redeem(self, request, pk=None):
-        offer = self.get_object()
-        data = OfferRedeemInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        customer: Customer | None
-        if request.user.is_staff_member:
-            if "customer" not in data.validated_data:
-                raise serializers.ValidationError({"customer": ["Say for which customer."]})
-            customer = get_object_or_404(
-                customers_visible_to(request.user), pk=data.validated_data["customer"]
-            )
-        else:
-            customer = customer_of_user(user=request.user)
-            if customer is None:
-                raise NotAllowed("Only customers with a customer record can use offers.")
-            if data.validated_data.get("customer", customer.pk) != customer.pk:
-                raise NotFound("No such customer.")
-        used = services.offer_redeem(offer=offer, customer=customer, actor=request.user)
-        return Response(OfferRedemptionSerializer(used).data, status=status.HTTP_201_CREATED)
 
 
 class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -522,6 +411,7 @@ def register(router) -> None:
     router.register("loyalty/rules", EarningRuleViewSet, basename="api-loyalty-rule")
     router.register("loyalty/rewards", RewardViewSet, basename="api-loyalty-reward")
     router.register("loyalty/offers", OfferViewSet, basename="api-loyalty-offer")
+    router.register("loyalty/offer-grants", OfferGrantViewSet, basename="api-loyalty-offer-grant")
     router.register("loyalty/memberships", MembershipViewSet, basename="api-loyalty-membership")
     router.register("loyalty/ledger", LedgerViewSet, basename="api-loyalty-ledger")
     router.register("loyalty/redemptions", RedemptionViewSet, basename="api-loyalty-redemption")

@@ -10,9 +10,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from django.db.models import (
     Count,
     DecimalField,
-    Exists,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -26,18 +24,16 @@ from django.utils import timezone
 
 from customers.dates import add_months
 from customers.models import Customer, Purchase, User
-from customers.selectors import customer_is_visible_to, customer_of_user, customers_visible_to
+from customers.selectors import customer_is_visible_to
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
-from .models import (
+from ..models import (
     EntryKind,
     LedgerEntry,
     LoyaltyRun,
     Membership,
-    Offer,
-    OfferRedemption,
     Program,
     Redemption,
     RedemptionStatus,
@@ -45,14 +41,58 @@ from .models import (
     Tier,
     TierBasis,
 )
+from .access import customers_in_reach
+from .offers import (
+    customer_offers,
+    offer_audience,
+    offer_get,
+    offer_grants_visible_to,
+    offer_reach_count,
+    offer_redemptions_visible_to,
+    offer_stats,
+    offers_for_customer,
+    program_offers,
+    with_retention,
+)
+from .recommendations import recommendations_for_customer
 
-
-def customers_in_reach(actor: User) -> QuerySet[Customer]:
-    """Whose loyalty this actor may see or use: staff their book, a customer themselves."""
-    if actor.is_authenticated and actor.is_staff_member:
-        return customers_visible_to(actor)
-    own = customer_of_user(user=actor) if actor.is_authenticated else None
-    return Customer.objects.filter(pk=own.pk) if own else Customer.objects.none()
+__all__ = [
+    "LedgerTotals",
+    "Qualifying",
+    "bar_chart",
+    "customer_loyalty_panel",
+    "customer_offers",
+    "customers_in_reach",
+    "ledger_drift",
+    "ledger_visible_to",
+    "loyalty_export",
+    "membership_get",
+    "memberships_qualifying",
+    "memberships_visible_to",
+    "movement_label",
+    "offer_audience",
+    "offer_get",
+    "offer_grants_visible_to",
+    "offer_reach_count",
+    "offer_redemptions_visible_to",
+    "offer_stats",
+    "offers_for_customer",
+    "portal_loyalty",
+    "portal_membership",
+    "portal_movements",
+    "portal_program",
+    "portal_redemption",
+    "portal_reward",
+    "program_dashboard",
+    "program_get",
+    "program_list",
+    "program_offers",
+    "recommendations_for_customer",
+    "redemptions_visible_to",
+    "rewards_for_membership",
+    "tier_progress",
+    "with_retention",
+]
 
 
 def memberships_visible_to(actor: User) -> QuerySet[Membership]:
@@ -96,7 +136,8 @@ def program_get(*, actor: User, pk: Any) -> Program:
 
 def customer_loyalty_panel(*, actor: User, customer: Customer) -> dict | None:
     """What the customer 360 page shows: memberships with tier, balance, the next tier,
-    and the latest movements. Three queries whatever the number of programs."""
+    the latest movements, and the offers the customer may use or has used. Four queries
+    whatever the number of programs and offers."""
     if not customer_is_visible_to(actor=actor, customer=customer):
         return None
     memberships = list(
@@ -104,12 +145,17 @@ def customer_loyalty_panel(*, actor: User, customer: Customer) -> dict | None:
         .select_related("program", "tier")
         .order_by("program__name")
     )
+    # The offers it may use and has used: one query, the tiers taken from the rows above.
+    offers = customer_offers(
+        customer=customer, tier_ids=[m.tier_id for m in memberships if m.tier_id]
+    )
     if not memberships:
         return {
             "customer": customer,
             "memberships": [],
             "recent": [],
             "can_adjust": actor.is_staff_member,
+            "offers": offers,
         }
     tiers: dict[int, list[Tier]] = {}
     for tier in Tier.objects.filter(program__in=[m.program_id for m in memberships]).order_by(
@@ -149,6 +195,7 @@ def customer_loyalty_panel(*, actor: User, customer: Customer) -> dict | None:
         "memberships": rows,
         "recent": recent,
         "can_adjust": actor.is_staff_member,
+        "offers": offers,
         # One key per rendered form: a double-submitted adjustment is applied once.
         "form_key": uuid.uuid4().hex,
     }
@@ -156,7 +203,7 @@ def customer_loyalty_panel(*, actor: User, customer: Customer) -> dict | None:
 
 def program_dashboard(*, program: Program, months: int = 12) -> dict:
     """Members by tier, points liability, earned and burnt points per month, and the
-    rules, tiers and rewards the program page lists."""
+    rules, tiers, rewards and offers the program page lists."""
     by_tier = {
         row["tier"]: row["n"]
         for row in Membership.objects.filter(program=program).values("tier").annotate(n=Count("id"))
@@ -202,6 +249,7 @@ def program_dashboard(*, program: Program, months: int = 12) -> dict:
         "rules": program.rules.select_related("tier", "segment").order_by("priority"),
         "tiers": tiers,
         "rewards": program.rewards.order_by("cost"),
+        "offers": program_offers(program=program),
     }
 
 
@@ -271,45 +319,6 @@ def rewards_for_membership(*, membership: Membership) -> list[dict]:
             )
         rows.append({"reward": reward, "can_redeem": not reason, "reason": reason})
     return rows
-
-
-def offers_for_customer(*, customer: Customer, on: dt.date | None = None) -> QuerySet[Offer]:
-    """Offers targeted at this customer and not used up."""
-    day = on or timezone.localdate()
-    tier_ids = list(
-        Membership.objects.filter(customer=customer, tier__isnull=False).values_list(
-            "tier", flat=True
-        )
-    )
-    bought = Purchase.objects.filter(
-        customer=customer, category__iexact=OuterRef("bought_category")
-    )
-    not_bought = Purchase.objects.filter(
-        customer=customer, category__iexact=OuterRef("not_bought_category")
-    )
-    used_total = (
-        OfferRedemption.objects.filter(offer=OuterRef("pk"))
-        .order_by()
-        .values("offer")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    used_mine = used_total.filter(customer=customer)
-    return (
-        Offer.objects.filter(is_active=True)
-        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day))
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
-        .filter(Q(segment__isnull=True) | Q(segment_id=customer.segment_id))
-        .filter(Q(tier__isnull=True) | Q(tier__in=tier_ids))
-        .filter(Q(bought_category="") | Exists(bought))
-        .filter(Q(not_bought_category="") | ~Exists(not_bought))
-        .annotate(
-            used_total=Coalesce(Subquery(used_total, output_field=IntegerField()), Value(0)),
-            used_mine=Coalesce(Subquery(used_mine, output_field=IntegerField()), Value(0)),
-        )
-        .filter(Q(usage_limit__isnull=True) | Q(used_total__lt=F("usage_limit")))
-        .filter(used_mine__lt=F("per_customer_limit"))
-    )
 
 
 class Qualifying(TypedDict):
@@ -547,14 +556,6 @@ def loyalty_export(*, customer: Customer) -> list[dict[str, Any]]:
         }
         for m in memberships
     ]
-
-
-def with_retention(redemptions: QuerySet[OfferRedemption]) -> QuerySet[OfferRedemption]:
-    """Annotate `bought_again`: did the customer buy again after using the offer (retained)."""
-    later = Purchase.objects.filter(
-        customer=OuterRef("customer"), occurred_at__gt=OuterRef("redeemed_at")
-    )
-    return redemptions.select_related("customer").annotate(bought_again=Exists(later))
 
 
 class LedgerTotals(TypedDict):
