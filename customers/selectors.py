@@ -13,6 +13,7 @@ from .models import (
     AccountManagerAssignment,
     ConsentChange,
     Customer,
+    CustomerMerge,
     CustomerStatus,
     DeletionRequest,
     DeletionStatus,
@@ -316,4 +317,11 @@ def book_sizes() -> QuerySet[User]:
         User.objects.annotate(book_size=Count("book"))
         .filter(Q(role=Role.ACCOUNT_MANAGER, is_active=True) | Q(book_size__gt=0))
         .order_by("-book_size", "first_name", "last_name", "username")
+    )
+
+
+def merged_survivor_id(pk: int) -> int | None:
+    """Where a merged-away customer's records went (None if `pk` was never merged)."""
+    return (
+        CustomerMerge.objects.filter(absorbed_id=pk).values_list("survivor_id", flat=True).first()
     )
