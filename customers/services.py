@@ -204,18 +204,14 @@ def customer_reassign(
     return assignment
 
 
-def clean_purchase(
-    *,
-    reference: str,
-    amount: Decimal | str | int,
-    currency: str,
-    occurred_at: dt.datetime,
-) -> tuple[str, Decimal, str]:
-    """A purchase's reference, amount and currency as stored, or the ValidationFailed that
-    names the field; the time must be timezone-aware."""
+def clean_purchase_reference(reference: str) -> str:
     reference = (reference or "").strip()
     if not reference:
         raise ValidationFailed("A purchase needs a reference.", field="reference")
+    return reference
+
+
+def clean_purchase_amount(amount: Decimal | str | int) -> Decimal:
     try:
         amount = Decimal(str(amount))
     except ArithmeticError as exc:
@@ -227,9 +223,28 @@ def clean_purchase(
         raise ValidationFailed(
             "The amount must have at most two decimals and twelve digits.", field="amount"
         )
+    return amount
+
+
+def clean_purchase_currency(currency: str) -> str:
     currency = (currency or "").strip().upper()
     if len(currency) != 3 or not currency.isalpha() or not currency.isascii():
         raise ValidationFailed("The currency must be a three-letter ISO code.", field="currency")
+    return currency
+
+
+def clean_purchase(
+    *,
+    reference: str,
+    amount: Decimal | str | int,
+    currency: str,
+    occurred_at: dt.datetime,
+) -> tuple[str, Decimal, str]:
+    """A purchase's reference, amount and currency as stored, or the ValidationFailed that
+    names the field; the time must be timezone-aware."""
+    reference = clean_purchase_reference(reference)
+    amount = clean_purchase_amount(amount)
+    currency = clean_purchase_currency(currency)
     if occurred_at is None or timezone.is_naive(occurred_at):
         raise ValidationFailed("The purchase time must include a time zone.", field="occurred_at")
     return reference, amount, currency
