@@ -15,6 +15,7 @@ urlpatterns = [
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),
     path("imports/<int:pk>/progress/", views.import_progress, name="import-progress"),
     path("imports/<int:pk>/send/", views.import_send_again, name="import-send"),
+    path("imports/<int:pk>/confirm/", views.import_confirm, name="import-confirm"),
     path("settings/users/", views.staff_list, name="staff-list"),
     path("settings/users/invite/", views.staff_invite_view, name="staff-invite"),
     path(

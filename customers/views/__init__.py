@@ -10,6 +10,7 @@ from .customers import (
 )
 from .export import customer_export
 from .imports import (
+    import_confirm,
     import_create,
     import_detail,
     import_list,
@@ -34,6 +35,7 @@ __all__ = [
     "customer_export",
     "customer_list",
     "customer_reassign_view",
+    "import_confirm",
     "import_create",
     "import_detail",
     "import_list",
