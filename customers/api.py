@@ -119,6 +119,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "phone",
             "company",
             "address",
+            "external_id",
             "segment",
             "segment_name",
             "stage",
@@ -141,6 +142,12 @@ class CustomerUpdateSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
     company = serializers.CharField(max_length=200, required=False, allow_blank=True)
     address = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    external_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="The customer's id in another system; unique when set (409 if taken).",
+    )
     segment = serializers.PrimaryKeyRelatedField(
         queryset=Segment.objects.all(), required=False, allow_null=True
     )
@@ -168,6 +175,12 @@ class CustomerCreateSerializer(CustomerUpdateSerializer):
         required=False,
         allow_null=True,
         help_text="Admins only; an account manager's new customers go into their own book.",
+    )
+    allow_duplicate_email = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="A customer with the same e-mail already exists: the create answers 409 "
+        "with `existing_customer` (their id, or null outside your book) unless this is true.",
     )
 
 
