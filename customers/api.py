@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from . import selectors, services
 from .dates import storable_moment
 from .filters import CustomerFilter, IsoDateTimeFilter
+from .merging import api as merging_api
 from .models import (
     AccountManagerAssignment,
     Customer,
@@ -591,3 +592,4 @@ def register(router) -> None:
     router.register("purchases", PurchaseViewSet, basename="api-purchase")
     router.register("assignments", AssignmentViewSet, basename="api-assignment")
     router.register("staff", StaffViewSet, basename="api-staff")
+    merging_api.register(router)

@@ -325,3 +325,24 @@ def merged_survivor_id(pk: int) -> int | None:
     return (
         CustomerMerge.objects.filter(absorbed_id=pk).values_list("survivor_id", flat=True).first()
     )
+
+
+def customer_duplicates(*, customer: Customer, limit: int = 10) -> list[Customer]:
+    """Records that may be the same customer: the same e-mail, name or external id (any
+    case), for the merge page to offer."""
+    same = Q(name__iexact=customer.name)
+    if customer.email:
+        same |= Q(email__iexact=customer.email)
+    if customer.external_id:
+        same |= Q(external_id=customer.external_id)
+    return list(
+        Customer.objects.filter(same)
+        .exclude(pk=customer.pk)
+        .select_related("account_manager")
+        .order_by("pk")[:limit]
+    )
+
+
+def customer_merges(*, customer: Customer) -> QuerySet[CustomerMerge]:
+    """The records merged into this customer, newest first."""
+    return CustomerMerge.objects.filter(survivor=customer).select_related("merged_by")

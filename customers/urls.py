@@ -8,6 +8,7 @@ urlpatterns = [
     path("customers/new/", views.customer_create_view, name="customer-create"),
     path("customers/<int:pk>/edit/", views.customer_edit_view, name="customer-edit"),
     path("customers/<int:pk>/reassign/", views.customer_reassign_view, name="customer-reassign"),
+    path("customers/<int:pk>/merge/", views.customer_merge_view, name="customer-merge"),
     path("customers/<int:pk>/purchases/new/", views.purchase_create_view, name="purchase-create"),
     path("imports/", views.import_list, name="import-list"),
     path("imports/new/", views.import_create, name="import-create"),

@@ -116,10 +116,10 @@ class CustomerImporter:
             "status": parse_choice(row.get("status", ""), CustomerStatus, CustomerStatus.ACTIVE),
         }
         for name in ("name", "kind", "stage", "status"):
-            collect(errors, lambda n=name: validate_customer_fields({n: fields[n]}))
+            collect(errors, validate_customer_fields, {name: fields[name]})
         for column, max_length in self.lengths.items():
             fields[column] = row.get(column, "")
-            collect(errors, lambda c=column, m=max_length: check_length(c, fields[c], m))
+            collect(errors, check_length, column, fields[column], max_length)
         fields["address"] = row.get("address", "")
         if fields["email"]:
             collect(errors, lambda: self._check_email(fields["email"]))
@@ -133,7 +133,7 @@ class CustomerImporter:
         )
         tags = sorted({t.strip() for t in row.get("tags", "").split(";") if t.strip()})
         for tag in tags:
-            collect(errors, lambda t=tag: check_length("tags", t, self.tag_length))
+            collect(errors, check_length, "tags", tag, self.tag_length)
         fields["tags"] = tags
         target = collect(errors, lambda: self._target(fields))
         fields["defection"] = collect(errors, lambda: self._clean_defection(row, fields))

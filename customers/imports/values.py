@@ -87,13 +87,14 @@ def parse_moment(value: str, column: str) -> dt.datetime:
         raise ValidationFailed(f"{value!r}: {exc}", field=column) from exc
 
 
-def collect(errors: list[ValidationFailed], step: Callable[[], Any], default: Any = None) -> Any:
-    """Run one column's check; a failure is kept so the row reports every bad field."""
+def collect(errors: list[ValidationFailed], step: Callable[..., Any], *args: Any) -> Any:
+    """Run one column's check, step(*args); a failure is kept (and None returned) so the
+    row reports every bad field, not only the first."""
     try:
-        return step()
+        return step(*args)
     except ValidationFailed as exc:
         errors.append(exc)
-        return default
+        return None
 
 
 def row_failure(errors: list[ValidationFailed]) -> ValidationFailed:

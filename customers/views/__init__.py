@@ -18,6 +18,7 @@ from .imports import (
     import_send_again,
     import_template,
 )
+from .merge import customer_merge_view
 from .staff import (
     StaffInviteAcceptView,
     book_reassign_view,
@@ -34,6 +35,7 @@ __all__ = [
     "customer_edit_view",
     "customer_export",
     "customer_list",
+    "customer_merge_view",
     "customer_reassign_view",
     "import_confirm",
     "import_create",

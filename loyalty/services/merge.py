@@ -10,6 +10,8 @@ totals are therefore the same before and after.
 
 from __future__ import annotations
 
+from typing import Any
+
 from customers.hooks import MergeContext
 
 from ..models import LedgerEntry, Membership, Redemption, TierChange
@@ -40,16 +42,20 @@ def memberships_merge(context: MergeContext) -> None:
         _combine(context, locked[keep_pk], locked[gone_pk])
 
 
+def _rekey(model: type[LedgerEntry] | type[Redemption], keep: Membership, gone: Membership) -> None:
+    keys = model.objects.filter(membership=keep).values("idempotency_key")
+    clashing: list[Any] = list(model.objects.filter(membership=gone, idempotency_key__in=keys))
+    for row in clashing:
+        row.idempotency_key = f"merged:{gone.pk}:{row.idempotency_key}"[:120]
+    # A bulk update: LedgerEntry.save() refuses changes to a movement.
+    model.objects.bulk_update(clashing, ["idempotency_key"])
+
+
 def _combine(context: MergeContext, keep: Membership, gone: Membership) -> None:
     # Idempotency keys are unique per membership: a key both used (a manual adjustment
     # with the same key, say) gets the absorbed membership's id in front.
-    for model in (LedgerEntry, Redemption):
-        keys = model.objects.filter(membership=keep).values("idempotency_key")
-        clashing = list(model.objects.filter(membership=gone, idempotency_key__in=keys))
-        for row in clashing:
-            row.idempotency_key = f"merged:{gone.pk}:{row.idempotency_key}"[:120]
-        # A bulk update: LedgerEntry.save() refuses changes to a movement.
-        model.objects.bulk_update(clashing, ["idempotency_key"])
+    _rekey(LedgerEntry, keep, gone)
+    _rekey(Redemption, keep, gone)
     context.moved["Points ledger entries"] += LedgerEntry.objects.filter(membership=gone).update(
         membership=keep
     )

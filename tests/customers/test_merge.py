@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.db.models import Sum
+from django.urls import reverse
+from rest_framework.test import APIClient
 
 from customers.errors import Conflict, NotAllowed, ValidationFailed
 from customers.hooks import MergeContext, _merge_listeners
-from customers.merge import customer_merge, customer_merge_preview
+from customers.merging import customer_merge, customer_merge_preview
 from customers.models import (
     AccountManagerAssignment,
     Customer,
@@ -32,6 +34,12 @@ from tests.factories import (
     RiskFlagFactory,
     UserFactory,
 )
+
+
+def api_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
 
 
 def _review(customer, product: str, body: str = "Good") -> Review:
@@ -200,3 +208,82 @@ def test_the_absorbed_login_follows_to_a_survivor_without_one(admin_user, pair):
 
     survivor.refresh_from_db()
     assert survivor.user == login
+
+
+# ---------------------------------------------------------------- page and API
+
+
+def test_merge_page_suggests_compares_and_merges(client, admin_user, pair):
+    survivor, absorbed = pair
+    absorbed.email = survivor.email
+    absorbed.save()
+    PurchaseFactory.create_batch(2, customer=absorbed)
+    client.force_login(admin_user)
+    url = reverse("customer-merge", args=[survivor.pk])
+
+    page = client.get(url).content.decode()
+    assert f"?other={absorbed.pk}" in page  # the look-alike with the same e-mail
+
+    page = client.get(url, {"other": absorbed.pk}).content.decode()
+    assert "Side by side" in page
+    assert "+49 30 1" in page
+    assert '<th scope="row">Purchases</th><td>0</td><td>2</td>' in page
+
+    response = client.post(f"{url}?other={absorbed.pk}", follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("customer-detail", args=[survivor.pk])
+    page = response.content.decode()
+    assert "was merged into this record:" in page
+    assert "2 purchases" in page
+    assert not Customer.objects.filter(pk=absorbed.pk).exists()
+
+
+def test_the_old_address_leads_to_the_survivor(client, admin_user, pair):
+    survivor, absorbed = pair
+    customer_merge(actor=admin_user, survivor=survivor, absorbed=absorbed)
+    client.force_login(admin_user)
+
+    response = client.get(reverse("customer-detail", args=[absorbed.pk]))
+
+    assert response.status_code == 302
+    assert response.url == reverse("customer-detail", args=[survivor.pk])
+
+
+def test_merge_page_says_when_the_other_record_does_not_exist(client, admin_user, pair):
+    client.force_login(admin_user)
+    response = client.get(reverse("customer-merge", args=[pair[0].pk]), {"other": 999_999})
+    assert "There is no customer #999999" in response.content.decode()
+
+
+def test_a_manager_cannot_merge_even_their_own_customers(client, manager_a, pair):
+    survivor, absorbed = pair
+    client.force_login(manager_a)
+    url = reverse("customer-merge", args=[survivor.pk])
+    assert client.post(f"{url}?other={absorbed.pk}").status_code == 403
+    assert (
+        api_client(manager_a)
+        .post("/api/v1/customer-merges/", {"survivor": survivor.pk, "absorbed": absorbed.pk})
+        .status_code
+        == 403
+    )
+    assert Customer.objects.filter(pk=absorbed.pk).exists()
+
+
+def test_api_previews_and_merges(admin_user, pair):
+    survivor, absorbed = pair
+    PurchaseFactory(customer=absorbed)
+    api = api_client(admin_user)
+    body = {"survivor": survivor.pk, "absorbed": absorbed.pk}
+
+    preview = api.get("/api/v1/customer-merges/preview/", body)
+    assert preview.status_code == 200
+    assert {"kind": "Purchases", "survivor": 0, "absorbed": 1} in preview.json()["moves"]
+
+    response = api.post("/api/v1/customer-merges/", body, format="json")
+    assert response.status_code == 201
+    assert response.json()["moved"]["Purchases"] == 1
+    assert response.json()["absorbed_id"] == absorbed.pk
+    again = api.post("/api/v1/customer-merges/", body, format="json")
+    assert again.status_code == 400  # the absorbed customer is gone
+    assert "absorbed" in again.json()
+    assert api.get("/api/v1/customer-merges/").json()["results"][0]["id"] == response.json()["id"]

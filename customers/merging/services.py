@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.db import transaction
-from django.db.models import Count, ForeignObjectRel, Model, UniqueConstraint
+from django.db.models import Count, Field, ForeignObjectRel, Model, UniqueConstraint
 from django.utils import timezone
 
-from .errors import Conflict, NotAllowed, ValidationFailed
-from .hooks import MergeContext, notify_customers_merged
-from .models import (
+from ..errors import Conflict, NotAllowed, ValidationFailed
+from ..hooks import MergeContext, notify_customers_merged
+from ..models import (
     AccountManagerAssignment,
     Customer,
     CustomerMerge,
@@ -40,10 +41,17 @@ def _label(model: type[Model]) -> str:
     return str(model._meta.verbose_name_plural).capitalize()
 
 
-def _relations() -> list[ForeignObjectRel]:
+@dataclass(frozen=True)
+class Relation:
+    model: type[Model]
+    name: str  # the foreign key's name on `model`
+    one_to_one: bool
+
+
+def _relations() -> list[Relation]:
     """Every foreign key and one-to-one field, in any app, that points at a customer."""
     return [
-        rel
+        Relation(cast(type[Model], rel.related_model), rel.field.name, bool(rel.one_to_one))
         for rel in Customer._meta.get_fields()
         if isinstance(rel, ForeignObjectRel) and (rel.one_to_many or rel.one_to_one)
     ]
@@ -78,20 +86,20 @@ def customer_merge_preview(*, actor, survivor: Customer, absorbed: Customer) -> 
     preview = MergePreview(survivor=survivor, absorbed=absorbed)
     pair = [survivor.pk, absorbed.pk]
     for rel in _relations():
-        name = rel.field.name
+        name = rel.name
         counts = dict(
-            rel.related_model._base_manager.filter(**{f"{name}__in": pair})
+            rel.model._base_manager.filter(**{f"{name}__in": pair})
             .values_list(name)
             .annotate(n=Count("pk"))
             .order_by()
         )
         if counts.get(absorbed.pk) or counts.get(survivor.pk):
-            label = _label(rel.related_model)
+            label = _label(rel.model)
             preview.rows.append((label, counts.get(survivor.pk, 0), counts.get(absorbed.pk, 0)))
     preview.rows.sort()
     for name in FILLED_FIELDS:
         if not getattr(survivor, name) and getattr(absorbed, name):
-            verbose = str(Customer._meta.get_field(name).verbose_name)
+            verbose = str(cast(Field, Customer._meta.get_field(name)).verbose_name)
             preview.fills.append((verbose.capitalize(), str(getattr(absorbed, name))))
     if _both_pending_deletion(survivor, absorbed):
         preview.problems.append(
@@ -236,7 +244,7 @@ def _move_the_rest(context: MergeContext) -> None:
     rows could clash on the survivor needs its app's listener."""
     moved: Counter[str] = context.moved
     for rel in _relations():
-        model, name = rel.related_model, rel.field.name
+        model, name = rel.model, rel.name
         rows = model._base_manager.filter(**{name: context.absorbed})
         if not rows.exists():
             continue
