@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 
 from customers.errors import Conflict
@@ -182,3 +183,13 @@ def test_the_upload_page_checks_first_and_imports_on_the_go(client, admin_user, 
 
     assert Customer.objects.count() == 2
     assert "2 created, 0 updated" in response.content.decode()
+
+
+def test_the_command_matches_on_request(admin_user, manager_a, tmp_path, capsys):
+    path = tmp_path / "people.csv"
+    path.write_text(FILE, encoding="utf-8")
+    call_command("import_customers", str(path), "--match", "external-id")
+    call_command("import_customers", str(path), "--match", "external-id")
+
+    assert "(0 created, 2 updated)" in capsys.readouterr().out
+    assert Customer.objects.count() == 2
