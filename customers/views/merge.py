@@ -3,10 +3,13 @@ page suggests look-alikes), compare them side by side with what would move, merg
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from ..errors import ApplicationError
@@ -41,7 +44,12 @@ class OtherForm(forms.Form):
 
 def _value(customer, attribute: str) -> object:
     value = getattr(customer, attribute)
-    return value() if callable(value) else value
+    value = value() if callable(value) else value
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 @admin_required
@@ -69,11 +77,11 @@ def customer_merge_view(request, pk: int):
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
-            moved = ", ".join(f"{n:,} {label.lower()}" for label, n in record.moved.items())
+            moved = ", ".join(f"{label.lower()} {n:,}" for label, n in record.moved.items())
             messages.success(
                 request,
                 f"#{record.absorbed_id} {record.absorbed_name} was merged into this record"
-                + (f": {moved} moved." if moved else "."),
+                + (f". Moved here: {moved}." if moved else "."),
             )
             for note in record.notes:
                 messages.info(request, note)

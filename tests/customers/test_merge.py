@@ -233,8 +233,8 @@ def test_merge_page_suggests_compares_and_merges(client, admin_user, pair):
 
     assert response.redirect_chain[-1][0] == reverse("customer-detail", args=[survivor.pk])
     page = response.content.decode()
-    assert "was merged into this record:" in page
-    assert "2 purchases" in page
+    assert "was merged into this record. Moved here:" in page
+    assert "purchases 2" in page
     assert not Customer.objects.filter(pk=absorbed.pk).exists()
 
 
