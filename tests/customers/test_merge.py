@@ -287,3 +287,16 @@ def test_api_previews_and_merges(admin_user, pair):
     assert again.status_code == 400  # the absorbed customer is gone
     assert "absorbed" in again.json()
     assert api.get("/api/v1/customer-merges/").json()["results"][0]["id"] == response.json()["id"]
+
+
+def test_a_unique_relation_without_a_listener_stops_the_merge(admin_user, pair, monkeypatch):
+    survivor, absorbed = pair
+    _review(absorbed, "Widget")
+    PurchaseFactory(customer=absorbed)
+    kept = [fn for fn in _merge_listeners if fn.__name__ != "community_merge"]
+    monkeypatch.setattr("customers.hooks._merge_listeners", kept)
+
+    with pytest.raises(Conflict, match="Reviews of the absorbed customer cannot be moved"):
+        customer_merge(actor=admin_user, survivor=survivor, absorbed=absorbed)
+
+    assert Purchase.objects.filter(customer=absorbed).count() == 1
