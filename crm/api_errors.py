@@ -11,9 +11,10 @@ from customers.errors import ApplicationError
 def exception_handler(exc, context):
     """Domain errors become 400/403/409 with the message (and the field when known)."""
     if isinstance(exc, ApplicationError):
-        body: dict[str, str | list[str]] = {"detail": exc.message}
+        body: dict[str, object] = {"detail": exc.message}
         if exc.field:
             body[exc.field] = [exc.message]
+        body.update(exc.extra)  # e.g. the existing customer of a duplicate e-mail
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         return Response(

@@ -2,10 +2,11 @@
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -20,6 +21,7 @@ from customers.selectors import (
     customer_get,
     customer_of_user,
     customer_stage_history,
+    merged_survivor_id,
 )
 from customers.web import wants_fragment
 from loyalty.selectors import customer_loyalty_panel
@@ -92,7 +94,16 @@ def _panels(actor, customer, defection: dict) -> list[dict]:
 
 @staff_required
 def customer_detail(request, pk: int):
-    customer = customer_get(actor=request.user, pk=pk)
+    try:
+        customer = customer_get(actor=request.user, pk=pk)
+    except Http404:
+        # A record merged into another: its old address leads to the survivor.
+        survivor = merged_survivor_id(pk)
+        if survivor is None:
+            raise
+        customer_get(actor=request.user, pk=survivor)  # out of the actor's book: 404
+        messages.info(request, f"Customer #{pk} was merged into this record.")
+        return redirect("customer-detail", pk=survivor)
     timeline_error = ""
     try:
         before = _parse_before(request.GET.get("before"))

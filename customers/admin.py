@@ -9,6 +9,7 @@ from .models import (
     AccountManagerAssignment,
     ConsentChange,
     Customer,
+    CustomerMerge,
     DeletionRequest,
     DeletionStatus,
     ImportJob,
@@ -160,7 +161,7 @@ class CustomerAdmin(admin.ModelAdmin):
         "acquired_on",
     )
     list_filter = ("status", "stage", "kind", "segment", "account_manager")
-    search_fields = ("name", "email", "company", "phone")
+    search_fields = ("name", "email", "company", "phone", "external_id")
     list_select_related = ("segment", "account_manager")
     autocomplete_fields = ("segment", "user")
     filter_horizontal = ("tags",)
@@ -175,7 +176,10 @@ class CustomerAdmin(admin.ModelAdmin):
     show_full_result_count = False  # COUNT(*) over a million rows on every page is wasted work
     inlines = (AssignmentInline, StageChangeInline, PurchaseInline)
     fieldsets = (
-        (None, {"fields": ("kind", "name", "company", "email", "phone", "address")}),
+        (
+            None,
+            {"fields": ("kind", "name", "company", "email", "phone", "address", "external_id")},
+        ),
         (
             "Relationship",
             {"fields": ("segment", "stage", "status", "acquired_on", "account_manager", "tags")},
@@ -212,6 +216,25 @@ class AssignmentAdmin(ReadOnlyAdmin):
     search_fields = ("customer__name", "reason")
     list_select_related = ("customer", "account_manager", "changed_by")
     raw_id_fields = ("customer",)
+
+
+@admin.register(CustomerMerge)
+class CustomerMergeAdmin(RecordAdmin):
+    list_display = ("absorbed_id", "absorbed_name", "survivor", "merged_by", "merged_at")
+    search_fields = ("absorbed_name", "absorbed_email", "survivor_name")
+    list_select_related = ("survivor", "merged_by")
+    raw_id_fields = ("survivor",)
+    readonly_fields = (
+        "survivor",
+        "survivor_name",
+        "absorbed_id",
+        "absorbed_name",
+        "absorbed_email",
+        "merged_by",
+        "merged_at",
+        "moved",
+        "notes",
+    )
 
 
 @admin.register(StageChange)

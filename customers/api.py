@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from . import access, selectors, services
 from .dates import storable_moment
 from .filters import CustomerFilter, IsoDateTimeFilter
+from .merging import api as merging_api
 from .models import (
     AccountManagerAssignment,
     Customer,
@@ -119,6 +120,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "phone",
             "company",
             "address",
+            "external_id",
             "segment",
             "segment_name",
             "stage",
@@ -141,6 +143,12 @@ class CustomerUpdateSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
     company = serializers.CharField(max_length=200, required=False, allow_blank=True)
     address = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    external_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="The customer's id in another system; unique when set (409 if taken).",
+    )
     segment = serializers.PrimaryKeyRelatedField(
         queryset=Segment.objects.all(), required=False, allow_null=True
     )
@@ -168,6 +176,12 @@ class CustomerCreateSerializer(CustomerUpdateSerializer):
         required=False,
         allow_null=True,
         help_text="Admins only; an account manager's new customers go into their own book.",
+    )
+    allow_duplicate_email = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="A customer with the same e-mail already exists: the create answers 409 "
+        "with `existing_customer` (their id, or null outside your book) unless this is true.",
     )
 
 
@@ -600,3 +614,4 @@ def register(router) -> None:
     router.register("purchases", PurchaseViewSet, basename="api-purchase")
     router.register("assignments", AssignmentViewSet, basename="api-assignment")
     router.register("staff", StaffViewSet, basename="api-staff")
+    merging_api.register(router)

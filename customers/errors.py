@@ -23,5 +23,11 @@ class Conflict(ApplicationError):
     status_code = 409
 
 
+class DuplicateEmail(Conflict):
+    """A new customer's e-mail is already on a customer: said before saving a second
+    record of the same person; the caller may save anyway. `extra["existing_customer"]`
+    is the id of that customer when the actor may see them, else None."""
+
+
 class NotAllowed(ApplicationError):
     status_code = 403

@@ -1,12 +1,14 @@
-"""The explicit hooks other apps use: reacting to purchases, and recording why an
-imported customer defected.
+"""The explicit hooks other apps use: reacting to purchases, recording why an imported
+customer defected, and moving their rows when two customers are merged.
 
 `customers` imports no other app; apps that care about purchases (loyalty) subscribe
 here from their AppConfig.ready(). Listeners run inside the purchase's own
 transaction, so whatever they write (points) commits or rolls back with it.
 """
 
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -58,3 +60,40 @@ def provide_defection_import(factory: Callable[[], DefectionImport]) -> None:
 def defection_import() -> DefectionImport | None:
     """A fresh handler for one import job, or None when no app records defections."""
     return _defection_import() if _defection_import is not None else None
+
+
+# --- Merging two customers ----------------------------------------------------------------
+# A merge moves every row that points at the absorbed customer to the survivor. `customers`
+# moves its own rows and, generically, any plain foreign key left; an app whose rows need
+# care (one membership per program, one open flag, one review per product) subscribes a
+# listener from its AppConfig.ready(). Listeners run inside the merge's one transaction,
+# with both customers locked, before the absorbed record is deleted.
+
+
+@dataclass
+class MergeContext:
+    """What a merge listener gets: both customers (locked), who merges, and where to
+    count what it moved (`moved["Loyalty memberships"] += 1`) and note what it decided."""
+
+    survivor: "Customer"
+    absorbed: "Customer"
+    actor: "User"
+    moved: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+
+MergeListener = Callable[[MergeContext], None]
+
+_merge_listeners: list[MergeListener] = []
+
+
+def on_customers_merged(listener: MergeListener) -> MergeListener:
+    """Subscribe a merge listener; usable as a decorator. Subscribing twice is a no-op."""
+    if listener not in _merge_listeners:
+        _merge_listeners.append(listener)
+    return listener
+
+
+def notify_customers_merged(context: MergeContext) -> None:
+    for listener in _merge_listeners:
+        listener(context)

@@ -183,6 +183,15 @@ class Customer(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     company = models.CharField(max_length=200, blank=True)
     address = models.TextField(blank=True)
+    # The customer's id in another system (shop, ERP): an import matches rows on it, so
+    # re-importing the same file updates instead of duplicating. Blank means none.
+    external_id = models.CharField(
+        "External id",
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="The id of this customer in another system; unique when set.",
+    )
     segment = models.ForeignKey(
         Segment, on_delete=models.PROTECT, null=True, blank=True, related_name="customers"
     )
@@ -234,10 +243,18 @@ class Customer(models.Model):
         "stage",
         "status",
         "acquired_on",
+        "external_id",
     )
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="customer_external_id_unique",
+            ),
+        ]
         indexes = [
             models.Index(fields=["name", "id"], name="customer_name_id"),
             models.Index(fields=["account_manager", "name", "id"], name="customer_am_name_id"),
@@ -348,9 +365,18 @@ class ImportMode(models.TextChoices):
     VALID_ROWS = "valid_rows", "Import the valid rows, report the bad ones"
 
 
+class ImportMatch(models.TextChoices):
+    """How a customer row finds the customer it updates; without a match it creates one."""
+
+    EXTERNAL_ID = "external_id", "Match on external id (update, else create)"
+    EMAIL = "email", "Match on e-mail (update, else create)"
+    NONE = "none", "No matching: every row creates a customer"
+
+
 class ImportStatus(models.TextChoices):
     PENDING = "pending", "Waiting"
     RUNNING = "running", "Running"
+    CHECKED = "checked", "Checked: waiting for your go"
     DONE = "done", "Done"
     REJECTED = "rejected", "Rejected (nothing imported)"
     FAILED = "failed", "Failed"
@@ -361,6 +387,12 @@ class ImportJob(models.Model):
 
     kind = models.CharField(max_length=20, choices=ImportKind.choices)
     mode = models.CharField(max_length=20, choices=ImportMode.choices)
+    match_on = models.CharField(
+        max_length=20, choices=ImportMatch.choices, default=ImportMatch.NONE
+    )
+    # A checked job stops after validation with what it would do (created and updated
+    # below); the admin's go sends it again with check_only off.
+    check_only = models.BooleanField(default=False)
     filename = models.CharField(max_length=255)
     content = models.TextField()
     status = models.CharField(
@@ -369,6 +401,8 @@ class ImportJob(models.Model):
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     imported_rows = models.PositiveIntegerField(default=0)
+    created_rows = models.PositiveIntegerField(default=0)
+    updated_rows = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="imports"
@@ -405,7 +439,12 @@ class ImportJob(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in {ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED}
+        return self.status in {
+            ImportStatus.DONE,
+            ImportStatus.REJECTED,
+            ImportStatus.FAILED,
+            ImportStatus.CHECKED,
+        }
 
 
 class StageChange(models.Model):
@@ -513,3 +552,30 @@ class DeletionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Deletion of {self.customer} ({self.get_status_display()})"
+
+
+class CustomerMerge(models.Model):
+    """Two records of one customer made one: the absorbed record's history, purchases,
+    points and interactions moved to the survivor and the absorbed record was deleted.
+    Kept so the old address still leads somewhere and so the merge can be audited."""
+
+    survivor = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="merges"
+    )
+    survivor_name = models.CharField(max_length=200)
+    absorbed_id = models.PositiveBigIntegerField(unique=True)
+    absorbed_name = models.CharField(max_length=200)
+    absorbed_email = models.EmailField(blank=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    merged_at = models.DateTimeField(default=timezone.now)
+    # {"what moved": how many rows}, as the merge page and the API showed it.
+    moved = models.JSONField(default=dict, blank=True)
+    notes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.absorbed_id} {self.absorbed_name} merged into {self.survivor_name}"

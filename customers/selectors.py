@@ -13,6 +13,7 @@ from .models import (
     AccountManagerAssignment,
     ConsentChange,
     Customer,
+    CustomerMerge,
     CustomerStatus,
     DeletionRequest,
     DeletionStatus,
@@ -317,3 +318,31 @@ def book_sizes() -> QuerySet[User]:
         .filter(Q(role=Role.ACCOUNT_MANAGER, is_active=True) | Q(book_size__gt=0))
         .order_by("-book_size", "first_name", "last_name", "username")
     )
+
+
+def merged_survivor_id(pk: int) -> int | None:
+    """Where a merged-away customer's records went (None if `pk` was never merged)."""
+    return (
+        CustomerMerge.objects.filter(absorbed_id=pk).values_list("survivor_id", flat=True).first()
+    )
+
+
+def customer_duplicates(*, customer: Customer, limit: int = 10) -> list[Customer]:
+    """Records that may be the same customer: the same e-mail, name or external id (any
+    case), for the merge page to offer."""
+    same = Q(name__iexact=customer.name)
+    if customer.email:
+        same |= Q(email__iexact=customer.email)
+    if customer.external_id:
+        same |= Q(external_id=customer.external_id)
+    return list(
+        Customer.objects.filter(same)
+        .exclude(pk=customer.pk)
+        .select_related("account_manager")
+        .order_by("pk")[:limit]
+    )
+
+
+def customer_merges(*, customer: Customer) -> QuerySet[CustomerMerge]:
+    """The records merged into this customer, newest first."""
+    return CustomerMerge.objects.filter(survivor=customer).select_related("merged_by")

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .errors import Conflict, NotAllowed, ValidationFailed
+from .errors import Conflict, DuplicateEmail, NotAllowed, ValidationFailed
 from .hooks import notify_purchase_recorded
 from .models import (
     AccountManagerAssignment,
@@ -42,6 +42,7 @@ from .models import (
     Tag,
     User,
 )
+from .selectors import customer_is_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,43 @@ def validate_customer_fields(fields: dict[str, Any]) -> None:
         raise ValidationFailed(f"Unknown status {fields['status']!r}.", field="status")
 
 
+def check_external_id_free(external_id: str, *, customer: Customer | None = None) -> None:
+    """The external id is unique when set; say which customer holds it (the database's
+    constraint stays the guard against a race)."""
+    if not external_id:
+        return
+    holder = Customer.objects.filter(external_id=external_id)
+    if customer is not None:
+        holder = holder.exclude(pk=customer.pk)
+    if holder.exists():
+        raise Conflict(
+            f"Another customer already has the external id {external_id}.", field="external_id"
+        )
+
+
+def check_email_new(*, actor: User, email: str) -> None:
+    """Refuse, with a link to them, a new customer whose e-mail a customer already has;
+    the caller asks the person and passes allow_duplicate_email to save anyway."""
+    if not email:
+        return
+    existing = Customer.objects.filter(email__iexact=email).order_by("pk").first()
+    if existing is None:
+        return
+    if customer_is_visible_to(actor=actor, customer=existing):
+        message = (
+            f"{existing.name} (customer #{existing.pk}) already has the e-mail {email}. "
+            "Open their record, or save anyway if this is someone else."
+        )
+        existing_id: int | None = existing.pk
+    else:
+        message = (
+            f"A customer in another account manager's book already has the e-mail {email}. "
+            "Ask an admin, or save anyway if this is someone else."
+        )
+        existing_id = None
+    raise DuplicateEmail(message, field="email", extra={"existing_customer": existing_id})
+
+
 def _set_tags(customer: Customer, tag_names: list[str]) -> None:
     names = sorted({n.strip()[:50] for n in tag_names if n and n.strip()})
     existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
@@ -109,13 +147,18 @@ def customer_create(
     name: str,
     account_manager: User | None = None,
     tags: list[str] | None = None,
+    allow_duplicate_email: bool = False,
     **fields,
 ) -> Customer:
     """Create a customer. An account manager creates into their own book; an admin may
-    assign anyone. The first assignment is recorded like every later one."""
+    assign anyone. The first assignment is recorded like every later one. An e-mail that
+    a customer already has is refused (DuplicateEmail) unless `allow_duplicate_email`."""
     _check_staff(actor)
     fields["name"] = name
     validate_customer_fields(fields)
+    check_external_id_free(fields.get("external_id", ""))
+    if not allow_duplicate_email:
+        check_email_new(actor=actor, email=fields.get("email", ""))
     if "status" in fields:
         check_status_change(current=None, new=fields["status"])
     if actor.is_account_manager:
@@ -144,6 +187,8 @@ def customer_update(
     validate_customer_fields(fields)
     if "status" in fields:
         check_status_change(current=customer.status, new=fields["status"])
+    if "external_id" in fields:
+        check_external_id_free(fields["external_id"] or "", customer=customer)
     for key, value in fields.items():
         setattr(customer, key, value)
     customer.save()
@@ -204,18 +249,14 @@ def customer_reassign(
     return assignment
 
 
-def clean_purchase(
-    *,
-    reference: str,
-    amount: Decimal | str | int,
-    currency: str,
-    occurred_at: dt.datetime,
-) -> tuple[str, Decimal, str]:
-    """A purchase's reference, amount and currency as stored, or the ValidationFailed that
-    names the field; the time must be timezone-aware."""
+def clean_purchase_reference(reference: str) -> str:
     reference = (reference or "").strip()
     if not reference:
         raise ValidationFailed("A purchase needs a reference.", field="reference")
+    return reference
+
+
+def clean_purchase_amount(amount: Decimal | str | int) -> Decimal:
     try:
         amount = Decimal(str(amount))
     except ArithmeticError as exc:
@@ -227,9 +268,28 @@ def clean_purchase(
         raise ValidationFailed(
             "The amount must have at most two decimals and twelve digits.", field="amount"
         )
+    return amount
+
+
+def clean_purchase_currency(currency: str) -> str:
     currency = (currency or "").strip().upper()
     if len(currency) != 3 or not currency.isalpha() or not currency.isascii():
         raise ValidationFailed("The currency must be a three-letter ISO code.", field="currency")
+    return currency
+
+
+def clean_purchase(
+    *,
+    reference: str,
+    amount: Decimal | str | int,
+    currency: str,
+    occurred_at: dt.datetime,
+) -> tuple[str, Decimal, str]:
+    """A purchase's reference, amount and currency as stored, or the ValidationFailed that
+    names the field; the time must be timezone-aware."""
+    reference = clean_purchase_reference(reference)
+    amount = clean_purchase_amount(amount)
+    currency = clean_purchase_currency(currency)
     if occurred_at is None or timezone.is_naive(occurred_at):
         raise ValidationFailed("The purchase time must include a time zone.", field="occurred_at")
     return reference, amount, currency

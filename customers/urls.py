@@ -13,6 +13,7 @@ urlpatterns = [
         views.customer_portal_invite_view,
         name="customer-portal-invite",
     ),
+    path("customers/<int:pk>/merge/", views.customer_merge_view, name="customer-merge"),
     path("customers/<int:pk>/purchases/new/", views.purchase_create_view, name="purchase-create"),
     path("imports/", views.import_list, name="import-list"),
     path("imports/new/", views.import_create, name="import-create"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),
     path("imports/<int:pk>/progress/", views.import_progress, name="import-progress"),
     path("imports/<int:pk>/send/", views.import_send_again, name="import-send"),
+    path("imports/<int:pk>/confirm/", views.import_confirm, name="import-confirm"),
     path("settings/users/", views.staff_list, name="staff-list"),
     path("settings/users/invite/", views.staff_invite_view, name="staff-invite"),
     path(

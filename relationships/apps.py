@@ -7,13 +7,16 @@ class RelationshipsConfig(AppConfig):
 
     def ready(self) -> None:
         from customers.filters import ListExtension, register_list_extension
-        from customers.hooks import provide_defection_import
+        from customers.hooks import on_customers_merged, provide_defection_import
 
         from .selectors.retention import customers_behind, customers_behind_spec
         from .services import DefectionImportRows
+        from .services.merge import relationships_merge
 
         # A defected row of a customer import says why; this app checks and records it.
         provide_defection_import(DefectionImportRows)
+        # Runs inside the merge's transaction: one open flag, suggestion, assessment.
+        on_customers_merged(relationships_merge)
         # The customer list (page, export, API) filters by "the customers behind a
         # retention figure": ?retention=lost&period=month&period_start=2026-03-01&cut=all
         register_list_extension(

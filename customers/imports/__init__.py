@@ -33,6 +33,7 @@ from .jobs import (
     ProgressCallback,
     bad_row_count,
     import_admins,
+    import_job_confirm,
     import_job_create,
     import_job_run,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "RowError",
     "bad_row_count",
     "import_admins",
+    "import_job_confirm",
     "import_job_create",
     "import_job_run",
     "read_upload",

@@ -52,6 +52,7 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "prospect",
             "active",
             "2026-01-15",
+            "ERP-10042",
             "",
             "wholesale;north",
             "",
@@ -161,6 +162,12 @@ def records(kind: str, text: str) -> Iterator[Record]:
                 yield start, dict(zip(header, (v.strip() for v in values), strict=True)), None
     except csv.Error as exc:
         raise ImportFileError(f"Line {reader.line_num}: the CSV is malformed ({exc}).") from exc
+
+
+def header_of(text: str) -> list[str]:
+    """The column names of a file whose header records() has accepted."""
+    first = next(csv.reader(io.StringIO(text, newline="")), [])
+    return [h.strip().lower() for h in first]
 
 
 def count_rows(kind: str, text: str) -> int:

@@ -12,10 +12,10 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..errors import ApplicationError, NotAllowed, ValidationFailed
-from ..models import ImportJob, ImportKind, ImportMode, ImportStatus, Role, User
+from ..errors import ApplicationError, Conflict, NotAllowed, ValidationFailed
+from ..models import ImportJob, ImportKind, ImportMatch, ImportMode, ImportStatus, Role, User
 from .customer_rows import CustomerImporter
-from .files import RowError, count_rows, decode_upload, records
+from .files import ImportFileError, RowError, count_rows, decode_upload, header_of, records
 from .purchase_rows import PurchaseImporter
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,11 @@ class Importer(Protocol):
     def accept(self, fields: dict[str, Any], line: int) -> None: ...
     def write(self, rows: Iterable[dict[str, Any]]) -> int: ...
 
+    # Rows accepted (after the check) or written (after the write) that create a record,
+    # and that update one.
+    creates: int
+    updates: int
+
 
 IMPORTERS: dict[str, Callable[[ImportJob], Importer]] = {
     ImportKind.CUSTOMERS: CustomerImporter,
@@ -44,26 +49,62 @@ IMPORTERS: dict[str, Callable[[ImportJob], Importer]] = {
 
 
 def import_job_create(
-    *, actor: User, kind: str, mode: str, filename: str, data: bytes
+    *,
+    actor: User,
+    kind: str,
+    mode: str,
+    filename: str,
+    data: bytes,
+    match_on: str = ImportMatch.NONE,
+    check_only: bool = False,
 ) -> ImportJob:
     """Check the file as a whole and store it as a job waiting to run. Only admins import:
-    an import may assign customers to any account manager."""
+    an import may assign customers to any account manager. A customer import may match
+    rows to existing customers (`match_on`); `check_only` stops after the check with what
+    the import would create and update, for the admin to confirm (import_job_confirm)."""
     if not actor.is_admin:
         raise NotAllowed("Only an admin can import files.")
     if kind not in ImportKind.values:
         raise ValidationFailed(f"Unknown import kind {kind!r}.", field="kind")
     if mode not in ImportMode.values:
         raise ValidationFailed(f"Unknown import mode {mode!r}.", field="mode")
+    if match_on not in ImportMatch.values:
+        raise ValidationFailed(f"Unknown way to match {match_on!r}.", field="match_on")
+    if kind != ImportKind.CUSTOMERS:
+        match_on = ImportMatch.NONE
     text = decode_upload(data)
     total = count_rows(kind, text)
+    if match_on != ImportMatch.NONE and match_on not in header_of(text):
+        raise ImportFileError(
+            f"Matching on {ImportMatch(match_on).name.lower().replace('_', ' ')} needs a "
+            f"{match_on} column in the file; add it or choose another way to match."
+        )
     return ImportJob.objects.create(
         kind=kind,
         mode=mode,
+        match_on=match_on,
+        check_only=check_only,
         filename=(filename or "upload.csv")[:255],
         content=text,
         total_rows=total,
         created_by=actor,
     )
+
+
+def import_job_confirm(*, actor: User, job: ImportJob) -> ImportJob:
+    """The admin's go after a check: the job runs again, checking and then writing (the
+    data may have changed since the check, so the rows are judged again)."""
+    if not actor.is_admin:
+        raise NotAllowed("Only an admin can import files.")
+    # Unsent again, so the send (and the outbox sweep, should the broker be down) picks
+    # it up like a new job; a message left from the check finds a new task id and stops.
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CHECKED).update(
+        status=ImportStatus.PENDING, check_only=False, sent_at=None, send_tried_at=None, task_id=""
+    )
+    if not updated:
+        raise Conflict("This import is not waiting for confirmation any more.")
+    job.refresh_from_db(fields=["status", "check_only"])
+    return job
 
 
 def import_job_run(
@@ -134,6 +175,8 @@ def _run(job: ImportJob, on_progress: ProgressCallback | None) -> ImportJob:
             ImportJob.objects.filter(pk=job.pk).update(processed_rows=done)
 
     rejected = bool(bad_lines) and (job.mode == ImportMode.ALL_OR_NOTHING or done == len(bad_lines))
+    if job.check_only and not rejected:
+        return _checked(job, importer, done, errors, more=len(bad_lines) - len(errors))
     with transaction.atomic():
         # The final status commits with the rows: a second run waiting on this lock finds
         # the job finished and writes nothing.
@@ -159,10 +202,28 @@ def _run(job: ImportJob, on_progress: ProgressCallback | None) -> ImportJob:
         locked.total_rows = done
         locked.processed_rows = done
         locked.imported_rows = imported
+        locked.created_rows = importer.creates if not rejected else 0
+        locked.updated_rows = importer.updates if not rejected else 0
         locked.errors = _report(errors, more=len(bad_lines) - len(errors))
         locked.finished_at = timezone.now()
         locked.save()
     return locked
+
+
+def _checked(
+    job: ImportJob, importer: Importer, done: int, errors: list[RowError], *, more: int
+) -> ImportJob:
+    """Stop after the check: what the import would do waits for the admin's go."""
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
+        status=ImportStatus.CHECKED,
+        total_rows=done,
+        processed_rows=done,
+        created_rows=importer.creates,
+        updated_rows=importer.updates,
+        errors=_report(errors, more=more),
+        finished_at=timezone.now(),
+    )
+    return ImportJob.objects.defer("content").get(pk=job.pk)
 
 
 def _report(errors: list[RowError], *, more: int) -> list[dict[str, Any]]:

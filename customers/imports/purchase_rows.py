@@ -15,8 +15,20 @@ from ..errors import ValidationFailed
 from ..hooks import notify_purchase_recorded
 from ..models import Customer, ImportJob, Purchase, Stage, StageChange
 from ..selectors import customers_visible_to
-from ..services import clean_purchase
-from .values import BATCH_SIZE, check_length, chunks, field_max_length, parse_moment
+from ..services import (
+    clean_purchase_amount,
+    clean_purchase_currency,
+    clean_purchase_reference,
+)
+from .values import (
+    BATCH_SIZE,
+    check_length,
+    chunks,
+    collect,
+    field_max_length,
+    parse_moment,
+    row_failure,
+)
 
 
 class PurchaseImporter:
@@ -32,6 +44,8 @@ class PurchaseImporter:
         self.first_line: dict[tuple[int, str], int] = {}
         self.earliest: dict[int, tuple[dt.datetime, str]] = {}
         self.reference_length = field_max_length(Purchase, "reference")
+        self.creates = 0
+        self.updates = 0  # purchases are only ever added
 
     def preload(self, rows: Iterable[dict[str, str]]) -> None:
         ids: set[int] = set()
@@ -57,18 +71,22 @@ class PurchaseImporter:
             )
 
     def clean(self, row: dict[str, str]) -> dict[str, Any]:
-        customer = self._customer(row.get("customer_id", ""), row.get("customer_email", ""))
-        occurred = row.get("occurred_at", "")
-        if not occurred:
-            raise ValidationFailed("occurred_at is required.", field="occurred_at")
-        occurred_at = parse_moment(occurred, "occurred_at")
-        check_length("reference", row.get("reference", ""), self.reference_length)
-        reference, amount, currency = clean_purchase(
-            reference=row.get("reference", ""),
-            amount=row.get("amount", ""),
-            currency=row.get("currency", "") or "EUR",
-            occurred_at=occurred_at,
+        errors: list[ValidationFailed] = []
+        customer = collect(
+            errors,
+            lambda: self._customer(row.get("customer_id", ""), row.get("customer_email", "")),
         )
+        occurred_at = collect(errors, lambda: self._moment(row.get("occurred_at", "")))
+        raw_reference = row.get("reference", "")
+        collect(errors, lambda: check_length("reference", raw_reference, self.reference_length))
+        # The rules purchase_record applies, field by field, so every bad cell is named.
+        reference = collect(errors, lambda: clean_purchase_reference(raw_reference))
+        amount = collect(errors, lambda: clean_purchase_amount(row.get("amount", "")))
+        currency = collect(
+            errors, lambda: clean_purchase_currency(row.get("currency", "") or "EUR")
+        )
+        if errors:
+            raise row_failure(errors)
         return {
             "customer": customer,
             "reference": reference,
@@ -79,6 +97,12 @@ class PurchaseImporter:
             "product": row.get("product", "")[:200],
             "category": row.get("category", "")[:100],
         }
+
+    @staticmethod
+    def _moment(occurred: str) -> dt.datetime:
+        if not occurred:
+            raise ValidationFailed("occurred_at is required.", field="occurred_at")
+        return parse_moment(occurred, "occurred_at")
 
     def _customer(self, raw_id: str, email: str) -> Customer:
         if raw_id:
@@ -125,6 +149,7 @@ class PurchaseImporter:
                 field="reference",
             )
         self.first_line[key] = line
+        self.creates += 1
         seen = self.earliest.get(customer.pk)
         if seen is None or fields["occurred_at"] < seen[0]:
             self.earliest[customer.pk] = (fields["occurred_at"], reference)
@@ -139,6 +164,7 @@ class PurchaseImporter:
             for purchase in purchases:
                 notify_purchase_recorded(purchase)
             count += len(purchases)
+        self.creates = count
         return count
 
     def _promote_first_buyers(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.db.models import Choices, Field, Model
@@ -85,3 +85,22 @@ def parse_moment(value: str, column: str) -> dt.datetime:
         return storable_moment(moment)
     except ValueError as exc:
         raise ValidationFailed(f"{value!r}: {exc}", field=column) from exc
+
+
+def collect(errors: list[ValidationFailed], step: Callable[..., Any], *args: Any) -> Any:
+    """Run one column's check, step(*args); a failure is kept (and None returned) so the
+    row reports every bad field, not only the first."""
+    try:
+        return step(*args)
+    except ValidationFailed as exc:
+        errors.append(exc)
+        return None
+
+
+def row_failure(errors: list[ValidationFailed]) -> ValidationFailed:
+    """One row's failures as one error naming every bad column."""
+    if len(errors) == 1:
+        return errors[0]
+    columns = [e.field or "row" for e in errors]
+    message = " ".join(f"{column}: {e.message}" for column, e in zip(columns, errors, strict=True))
+    return ValidationFailed(message, field=", ".join(columns))

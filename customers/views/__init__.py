@@ -11,6 +11,7 @@ from .customers import (
 )
 from .export import customer_export
 from .imports import (
+    import_confirm,
     import_create,
     import_detail,
     import_list,
@@ -18,6 +19,7 @@ from .imports import (
     import_send_again,
     import_template,
 )
+from .merge import customer_merge_view
 from .staff import (
     StaffInviteAcceptView,
     book_reassign_view,
@@ -34,8 +36,10 @@ __all__ = [
     "customer_edit_view",
     "customer_export",
     "customer_list",
+    "customer_merge_view",
     "customer_portal_invite_view",
     "customer_reassign_view",
+    "import_confirm",
     "import_create",
     "import_detail",
     "import_list",

@@ -10,7 +10,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..access import customer_portal_invite
-from ..errors import ApplicationError
+from ..errors import ApplicationError, DuplicateEmail
 from ..filters import SORT_CHOICES, list_extension_params, sort_or_default
 from ..forms import CustomerForm, PurchaseForm, ReassignForm
 from ..pagination import BadCursor, capped_count, customer_page, decode_cursor, encode_cursor
@@ -173,10 +173,18 @@ def customer_list(request):
 @require_http_methods(["GET", "POST"])
 def customer_create_view(request):
     form = CustomerForm(request.POST or None, actor=request.user)
+    duplicate = None
     if request.method == "POST" and form.is_valid():
         kwargs = form.service_kwargs()
         try:
-            customer = customer_create(actor=request.user, **kwargs)
+            customer = customer_create(
+                actor=request.user,
+                # The "Save anyway" button of the duplicate e-mail warning.
+                allow_duplicate_email=request.POST.get("allow_duplicate_email") == "1",
+                **kwargs,
+            )
+        except DuplicateEmail as exc:
+            duplicate = exc
         except ApplicationError as exc:
             add_application_error(form, exc)
         else:
@@ -185,7 +193,13 @@ def customer_create_view(request):
     return render(
         request,
         "customers/customer_form.html",
-        {"nav": "customers", "form": form, "customer": None},
+        {
+            "nav": "customers",
+            "form": form,
+            "customer": None,
+            "duplicate": duplicate,
+            "existing_customer": duplicate.extra["existing_customer"] if duplicate else None,
+        },
     )
 
 

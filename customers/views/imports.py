@@ -8,8 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from ..errors import ApplicationError
-from ..imports import bad_row_count, import_job_create, read_upload, template_csv
-from ..models import ImportJob, ImportKind, ImportMode, ImportStatus
+from ..imports import (
+    bad_row_count,
+    import_job_confirm,
+    import_job_create,
+    read_upload,
+    template_csv,
+)
+from ..models import ImportJob, ImportKind, ImportMatch, ImportMode, ImportStatus
 from ..permissions import admin_required
 from ..tasks import import_enqueue, import_send
 
@@ -20,6 +26,20 @@ class ImportForm(forms.Form):
     )
     mode = forms.ChoiceField(
         choices=ImportMode.choices, widget=forms.RadioSelect, initial=ImportMode.ALL_OR_NOTHING
+    )
+    match_on = forms.ChoiceField(
+        choices=ImportMatch.choices,
+        widget=forms.RadioSelect,
+        initial=ImportMatch.EXTERNAL_ID,
+        required=False,
+        label="Customers already in the CRM",
+        help_text="A matched row updates that customer; importing the same file twice "
+        "then creates nothing new. Purchases are never matched.",
+    )
+    check_only = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Check the file first and show me what would be created and updated",
     )
     file = forms.FileField(label="CSV file (UTF-8)")
 
@@ -61,6 +81,8 @@ def import_create(request):
                 actor=request.user,
                 kind=form.cleaned_data["kind"],
                 mode=form.cleaned_data["mode"],
+                match_on=form.cleaned_data["match_on"] or ImportMatch.NONE,
+                check_only=form.cleaned_data["check_only"],
                 filename=upload.name,
                 data=read_upload(upload),
             )
@@ -117,6 +139,27 @@ def import_send_again(request, pk: int):
         messages.info(request, ALREADY_SENT)
     else:
         messages.warning(request, BROKER_DOWN)
+    return redirect("import-detail", pk=job.pk)
+
+
+@admin_required
+@require_POST
+def import_confirm(request, pk: int):
+    """The admin's go after a check: the file is checked again and written."""
+    job = get_object_or_404(_jobs(), pk=pk)
+    try:
+        import_job_confirm(actor=request.user, job=job)
+    except ApplicationError as exc:
+        messages.info(request, exc.message)
+        return redirect("import-detail", pk=job.pk)
+    outcome = import_enqueue(job.pk)
+    job.refresh_from_db(fields=["status"])
+    if outcome.get("queued") is False:
+        messages.warning(request, BROKER_DOWN)
+    elif not job.is_finished:
+        messages.success(request, QUEUED)
+    else:
+        messages.success(request, "Imported.")
     return redirect("import-detail", pk=job.pk)
 
 

@@ -32,7 +32,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from customers.models import ImportJob, StageChange
+from customers.models import CustomerMerge, ImportJob, StageChange
 from loyalty import services as loyalty_services
 from loyalty.models import Offer, OfferGrant
 from relationships.community import services as community_services
@@ -283,6 +283,20 @@ MATRIX: dict[str, list[Case]] = {
             data={},
         ),
     ],
+    # Merging two customers: admins only, from the customer's page.
+    "customer-merge": [
+        Case(
+            "get",
+            {**scoped_page(), "manager_a": (403, 403), "manager_b": (403, 403)},
+            obj="customer",
+        ),
+        Case(
+            "post",
+            {**scoped_page(), "manager_a": (403, 403), "manager_b": (403, 403)},
+            obj="customer",
+            data={},
+        ),
+    ],
     "purchase-create": [
         Case("get", scoped_page(), obj="customer"),
         Case("post", scoped_page(200), obj="customer", data={}),
@@ -310,6 +324,9 @@ MATRIX: dict[str, list[Case]] = {
     "import-detail": [Case("get", shared_page(admin_page()), obj="import")],
     "import-progress": [Case("get", shared_page(admin_page()), obj="import")],
     "import-send": [
+        Case("post", shared_page(admin_page(Redirect("/imports/"))), obj="import", data={})
+    ],
+    "import-confirm": [
         Case("post", shared_page(admin_page(Redirect("/imports/"))), obj="import", data={})
     ],
     # --- Settings: users and roles (admins), segments and strategies (staff read) ---
@@ -382,6 +399,12 @@ MATRIX: dict[str, list[Case]] = {
         Case("post", shared_page(admin_api(409)), obj="staff", data={}, api=True)
     ],
     "api-staff-reassign-book": [Case("post", admin_api(400), data={}, api=True)],
+    "api-customer-merge-list": [
+        Case("get", admin_api()),
+        Case("post", admin_api(400), data={}, api=True),
+    ],
+    "api-customer-merge-detail": [Case("get", shared_page(admin_api()), obj="customer-merge")],
+    "api-customer-merge-preview": [Case("get", admin_api(400))],
     "api-segment-overview-list": [Case("get", staff_api())],
     "api-segment-overview-detail": [Case("get", shared_page(staff_api()), obj="segment")],
     "api-purchase-list": [
@@ -1067,6 +1090,12 @@ BUILDERS = {
     "segment": lambda w: tuple(c.segment for c in w.customers),
     "staff": lambda w: (w.users["manager_a"], w.users["manager_b"]),
     "import": _imports,
+    "customer-merge": lambda w: tuple(
+        CustomerMerge.objects.create(
+            survivor=c, survivor_name=c.name, absorbed_id=900_000 + n, absorbed_name="Old"
+        )
+        for n, c in enumerate(w.customers)
+    ),
     "risk-flag": lambda w: tuple(
         RiskFlag.objects.create(
             customer=c, account_manager=c.account_manager, raised_on=timezone.localdate(), score=80

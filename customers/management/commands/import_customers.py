@@ -14,9 +14,14 @@ from customers.imports import (
     import_job_run,
     read_upload,
 )
-from customers.models import ImportKind, ImportMode, ImportStatus, User
+from customers.models import ImportKind, ImportMatch, ImportMode, ImportStatus, User
 
 MODES = {"all-or-nothing": ImportMode.ALL_OR_NOTHING, "valid-rows": ImportMode.VALID_ROWS}
+MATCHES = {
+    "external-id": ImportMatch.EXTERNAL_ID,
+    "email": ImportMatch.EMAIL,
+    "none": ImportMatch.NONE,
+}
 
 
 class ImportCommand(BaseCommand):
@@ -34,13 +39,29 @@ class ImportCommand(BaseCommand):
             help="all-or-nothing (default): import nothing if any row is bad; "
             "valid-rows: import the good rows and report the bad ones.",
         )
+        if self.kind == ImportKind.CUSTOMERS:
+            parser.add_argument(
+                "--match",
+                choices=sorted(MATCHES),
+                default="none",
+                help="external-id or email: a row matching an existing customer updates "
+                "them instead of creating another; none (default): every row creates one.",
+            )
         parser.add_argument(
             "--as",
             dest="username",
             help="Admin recorded as the importer (default: the first active admin).",
         )
 
-    def handle(self, *args, file: str, mode: str, username: str | None, **options):
+    def handle(
+        self,
+        *args,
+        file: str,
+        mode: str,
+        username: str | None,
+        match: str = "none",
+        **options,
+    ):
         actor = self._actor(username)
         path = Path(file)
         try:
@@ -50,7 +71,12 @@ class ImportCommand(BaseCommand):
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}.") from exc
         try:
             job = import_job_create(
-                actor=actor, kind=self.kind, mode=MODES[mode], filename=path.name, data=data
+                actor=actor,
+                kind=self.kind,
+                mode=MODES[mode],
+                filename=path.name,
+                data=data,
+                match_on=MATCHES[match],
             )
         except ApplicationError as exc:
             raise CommandError(f"{file}: {exc.message}") from exc
@@ -77,8 +103,14 @@ class ImportCommand(BaseCommand):
             column = f" [{error['column']}]" if error.get("column") else ""
             self.stderr.write(f"{where}{column}: {error['message']}")
         if job.status == ImportStatus.DONE:
+            changes = (
+                f" ({job.created_rows} created, {job.updated_rows} updated)"
+                if self.kind == ImportKind.CUSTOMERS
+                else ""
+            )
             self.stdout.write(
-                f"Imported {job.imported_rows} of {job.total_rows} rows (import #{job.pk})."
+                f"Imported {job.imported_rows} of {job.total_rows} rows{changes} "
+                f"(import #{job.pk})."
             )
         if job.status == ImportStatus.REJECTED:
             raise CommandError(
