@@ -119,7 +119,7 @@ def customer_page(
     return rows
 
 
-def capped_count(qs: QuerySet[Customer], cap: int) -> int:
+def capped_count(qs: QuerySet, cap: int) -> int:
     """COUNT over a LIMITed subquery: cheap on a million rows, exact up to the cap."""
     return qs.order_by().values("pk")[: cap + 1].count()
 

@@ -8,6 +8,7 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from customers.api import PersonSerializer, VisibleCustomerField
@@ -141,6 +142,8 @@ class FollowUpViewSet(
     )
     @action(detail=True, methods=["post"])
     def reassign(self, request, pk=None):
+        if not actor_of(request).is_admin:
+            raise PermissionDenied("Only an admin reassigns a follow-up.")
         follow_up = self.get_object()
         incoming = ReassignSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

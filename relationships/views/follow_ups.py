@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from customers.errors import ApplicationError
+from customers.models import User
 from customers.pagination import BadCursor, keyset_page, keyset_position, keyset_token
 from customers.permissions import staff_required
 from customers.selectors import customer_get, customers_visible_to
@@ -41,7 +42,7 @@ PAGE_SIZE = 50
 WHEN_VALUES = {value for value, _ in WHEN_CHOICES}
 
 
-def _assignee_choice(request) -> tuple[str, object]:
+def _assignee_choice(request) -> tuple[str, User | None]:
     """(the `assignee` parameter, the user it names or None for everyone). Managers always
     see their own list; an admin's defaults to their own too."""
     actor = request.user
@@ -160,7 +161,7 @@ def follow_up_pick_customer(request):
 @require_http_methods(["GET", "POST"])
 def follow_up_add_view(request, pk: int):
     customer = customer_get(actor=request.user, pk=pk)
-    form = FollowUpForm(request.POST or None, actor=request.user)
+    form = FollowUpForm(request.POST if request.method == "POST" else None, actor=request.user)
     fragment = wants_fragment(request)
     if request.method == "POST" and form.is_valid():
         try:
@@ -241,7 +242,9 @@ def _item_or_page(
 @require_http_methods(["GET", "POST"])
 def follow_up_reschedule_view(request, pk: int):
     follow_up = follow_up_get(actor=request.user, pk=pk)
-    form = FollowUpRescheduleForm(request.POST or None, initial={"due_on": follow_up.due_on})
+    form = FollowUpRescheduleForm(
+        request.POST if request.method == "POST" else None, initial={"due_on": follow_up.due_on}
+    )
     message = ""
     if request.method == "POST" and form.is_valid():
         try:
@@ -269,7 +272,10 @@ def follow_up_reassign_view(request, pk: int):
     if not request.user.is_admin:
         raise PermissionDenied("Only an admin reassigns a follow-up.")
     follow_up = follow_up_get(actor=request.user, pk=pk)
-    form = FollowUpReassignForm(request.POST or None, initial={"assignee": follow_up.assignee_id})
+    form = FollowUpReassignForm(
+        request.POST if request.method == "POST" else None,
+        initial={"assignee": follow_up.assignee_id},
+    )
     message = ""
     if request.method == "POST" and form.is_valid():
         try:
@@ -295,7 +301,7 @@ def follow_up_reassign_view(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def follow_up_done(request, pk: int):
     follow_up = follow_up_get(actor=request.user, pk=pk)
-    form = FollowUpDoneForm(request.POST or None)
+    form = FollowUpDoneForm(request.POST if request.method == "POST" else None)
     message = ""
     if request.method == "POST" and form.is_valid():
         try:

@@ -117,4 +117,3 @@ def test_customer_role_cannot_log(client, customer_user, customer_a):
         client.post(reverse("interaction-log", args=[customer_a.pk]), log_data()).status_code == 403
     )
     assert not Interaction.objects.exists()
-
