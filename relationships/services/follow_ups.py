@@ -12,6 +12,7 @@ from django.utils import timezone
 from customers.errors import Conflict, NotAllowed, ValidationFailed
 from customers.models import Customer, Role, User
 from customers.selectors import customers_visible_to
+from customers.templatetags.keep_format import day
 
 from ..models import FollowUp
 
@@ -25,15 +26,18 @@ def check_due_on(due_on: dt.date | None, *, field: str = "due_on", earliest: dt.
     """A due date from `earliest` to two years from today."""
     if due_on is None:
         raise ValidationFailed("Say by which day it is due.", field=field)
+    today = timezone.localdate()
     if due_on < earliest:
         raise ValidationFailed(
-            f"A follow-up cannot be due before {earliest.isoformat()}; choose that day or later.",
+            "A follow-up cannot be due in the past; choose today or a later day."
+            if earliest == today
+            else f"A follow-up cannot be due before {day(earliest)}; choose that day or later.",
             field=field,
         )
-    latest = timezone.localdate() + dt.timedelta(days=MAX_DAYS_AHEAD)
+    latest = today + dt.timedelta(days=MAX_DAYS_AHEAD)
     if due_on > latest:
         raise ValidationFailed(
-            f"Choose a day up to two years ahead (by {latest.isoformat()}).", field=field
+            f"Choose a day up to two years ahead (by {day(latest)}).", field=field
         )
     return due_on
 

@@ -267,7 +267,7 @@ def test_add_without_javascript_redirects_with_a_message(client, manager_a, cust
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"what": "x", "due_on": "2020-01-01"}, "cannot be due before"),
+        ({"what": "x", "due_on": "2020-01-01"}, "cannot be due in the past"),
         ({"what": "x", "due_on": "9999-12-31"}, "up to two years ahead"),
         ({"what": "x", "due_on": "99999-01-01"}, "Enter a valid date"),
         ({"what": "", "due_on": ""}, "This field is required"),
@@ -324,7 +324,7 @@ def test_reschedule_over_htmx_and_without(client, manager_a, customer_a):
     assert follow_up.due_on == days(5)
     bad = client.post(url, {"due_on": "2001-01-01"}, HTTP_HX_REQUEST="true").content.decode()
     assert 'role="alert"' in bad
-    assert "cannot be due before" in bad
+    assert "cannot be due in the past" in bad
     page = client.post(url, {"due_on": "nonsense"})
     assert page.status_code == 200
     assert "Enter a valid date" in page.content.decode()
