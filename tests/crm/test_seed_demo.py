@@ -31,6 +31,7 @@ def seed(*args: str) -> str:
 
 def wipe() -> None:
     Defection.objects.all().delete()
+    FollowUp.objects.all().delete()
     Interaction.objects.all().delete()
     Purchase.objects.all().delete()
     Customer.objects.all().delete()
