@@ -25,13 +25,16 @@ from customers.selectors import (
 )
 from customers.web import wants_fragment
 from loyalty.selectors import customer_loyalty_panel
-from relationships.forms import InteractionForm
+from relationships.forms import FollowUpForm, InteractionForm
 from relationships.selectors import (
     TimelineCursor,
     customer_defection_panel,
+    customer_follow_ups,
     customer_risk_panel,
     customer_timeline,
+    staff_users,
     timeline_row,
+    today,
 )
 
 # The first screen of the timeline; older entries come through the "Load more" cursor.
@@ -122,6 +125,12 @@ def customer_detail(request, pk: int):
         "defection": defection,
         "older_page": before is not None,
         **_timeline_context(customer, before),
+        "follow_ups": customer_follow_ups(customer=customer),
+        "follow_up_form": FollowUpForm(actor=request.user),
+        "staff": list(staff_users()) if request.user.is_admin else [],
+        "today": today(),
+        "here": reverse("customer-detail", args=[customer.pk]),
+        "place": "customer",
     }
     return render(request, "crm/customer_detail.html", context)
 

@@ -119,6 +119,46 @@ def customer_page(
     return rows
 
 
-def capped_count(qs: QuerySet[Customer], cap: int) -> int:
+def capped_count(qs: QuerySet, cap: int) -> int:
     """COUNT over a LIMITed subquery: cheap on a million rows, exact up to the cap."""
     return qs.order_by().values("pk")[: cap + 1].count()
+
+
+# --- The same keyset walk for other lists (follow-ups, ladder suggestions) ----------------
+# Ordered by one non-null column and the id; the cursor is (list name, value, id).
+
+
+def keyset_token(name: str, value: Any, pk: int) -> str:
+    if value is not None and not isinstance(value, str | int):
+        value = value.isoformat()
+    raw = json.dumps([name, value, pk]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def keyset_position(name: str, token: str, field: Field) -> tuple[Any, int]:
+    """(value, id) of a `keyset_token` for the list `name`, or BadCursor."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        token_name, value, last_id = json.loads(raw)
+        if token_name != name or not isinstance(last_id, int) or value is None:
+            raise BadCursor
+        value = field.to_python(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, ValidationError) as exc:
+        raise BadCursor from exc
+    return value, last_id
+
+
+def keyset_page(
+    qs: QuerySet, field: str, *, descending: bool, position: tuple[Any, int] | None, limit: int
+) -> list:
+    """Up to `limit` rows after `position` in the order (field, id), both ascending or both
+    descending: an index range scan however deep the page."""
+    op = "lt" if descending else "gt"
+    qs = qs.order_by(f"-{field}", "-id") if descending else qs.order_by(field, "id")
+    if position is not None:
+        value, last_id = position
+        qs = qs.filter(
+            Q(**{f"{field}__{op}e": value})
+            & (Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": last_id}))
+        )
+    return list(qs[:limit])

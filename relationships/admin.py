@@ -12,6 +12,7 @@ from .models import (
     CustomerMetrics,
     Defection,
     DefectionReason,
+    FollowUp,
     Interaction,
     LadderSuggestion,
     ModelFit,
@@ -37,21 +38,25 @@ class InteractionAdmin(admin.ModelAdmin):
         "author",
         "sentiment",
         "follow_up_on",
-        "follow_up_done_at",
         "root_cause",
     )
-    list_filter = (
-        "kind",
-        "channel",
-        "sentiment",
-        "root_cause",
-        ("follow_up_done_at", admin.EmptyFieldListFilter),
-    )
+    list_filter = ("kind", "channel", "sentiment", "root_cause")
     search_fields = ("subject", "notes", "customer__name", "customer__email", "author__username")
     date_hierarchy = "occurred_at"
     raw_id_fields = ("customer",)
     autocomplete_fields = ("root_cause",)
     list_select_related = ("customer", "author", "root_cause")
+    show_full_result_count = False
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    list_display = ("due_on", "customer", "what", "assignee", "done_at")
+    list_filter = (("done_at", admin.EmptyFieldListFilter), "assignee")
+    search_fields = ("what", "customer__name", "assignee__username")
+    date_hierarchy = "due_on"
+    raw_id_fields = ("customer", "interaction")
+    list_select_related = ("customer", "assignee")
     show_full_result_count = False
 
 

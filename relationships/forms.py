@@ -60,6 +60,57 @@ class InteractionForm(forms.Form):
     )
 
 
+UNKNOWN_ASSIGNEE = "Choose an active account manager or admin; that one is unknown or inactive."
+
+
+def assignee_field(*, required: bool) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        queryset=staff_users(),
+        label="Assigned to",
+        required=required,
+        empty_label="The customer's manager" if not required else "—",
+        error_messages={"invalid_choice": UNKNOWN_ASSIGNEE},
+    )
+
+
+class FollowUpForm(forms.Form):
+    """A follow-up on its own. Only an admin sees the assignee: for a manager it is
+    always the customer's manager (themselves)."""
+
+    what = forms.CharField(label="What to do", max_length=200)
+    due_on = forms.DateField(label="Due on", widget=DATE)
+    assignee = assignee_field(required=False)
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        if actor.is_admin:
+            model_choice_field(self, "assignee").queryset = staff_users()
+        else:
+            del self.fields["assignee"]
+
+
+class FollowUpRescheduleForm(forms.Form):
+    due_on = forms.DateField(label="New due date", widget=DATE)
+
+
+class FollowUpReassignForm(forms.Form):
+    assignee = assignee_field(required=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        model_choice_field(self, "assignee").queryset = staff_users()
+
+
+class FollowUpDoneForm(forms.Form):
+    note = forms.CharField(
+        label="What came of it",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional; kept with the follow-up on the customer page.",
+    )
+
+
 class RiskFlagHandleForm(forms.Form):
     # Required, trimmed and length-checked by the service, so form and API say the same.
     note = forms.CharField(

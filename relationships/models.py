@@ -50,8 +50,9 @@ class Interaction(models.Model):
     subject = models.CharField(max_length=200)
     notes = models.TextField(blank=True)
     sentiment = models.SmallIntegerField(choices=Sentiment.choices, default=Sentiment.NEUTRAL)
+    # The day a follow-up was asked for when this was logged; the follow-up itself (its
+    # current due date, assignee and whether it is done) is a FollowUp.
     follow_up_on = models.DateField(null=True, blank=True)
-    follow_up_done_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     root_cause = models.ForeignKey(
         "DefectionReason",
@@ -69,11 +70,6 @@ class Interaction(models.Model):
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(fields=["customer", "-occurred_at"], name="interaction_customer_time"),
-            models.Index(
-                fields=["follow_up_on"],
-                condition=Q(follow_up_on__isnull=False, follow_up_done_at__isnull=True),
-                name="interaction_open_follow_up",
-            ),
             models.Index(fields=["occurred_at"], name="interaction_time"),
         ]
         constraints = [
@@ -97,8 +93,78 @@ class Interaction(models.Model):
         return f"{self.get_kind_display()} with {self.customer}: {self.subject}"
 
     @property
+    def follow_up_or_none(self) -> "FollowUp | None":
+        try:
+            return self.follow_up
+        except FollowUp.DoesNotExist:
+            return None
+
+    @property
+    def follow_up_done_at(self):
+        follow_up = self.follow_up_or_none
+        return follow_up.done_at if follow_up else None
+
+    @property
     def follow_up_open(self) -> bool:
-        return self.follow_up_on is not None and self.follow_up_done_at is None
+        follow_up = self.follow_up_or_none
+        return follow_up is not None and follow_up.done_at is None
+
+
+class FollowUp(models.Model):
+    """Something to do for a customer by a day: asked for when an interaction was logged,
+    or added on its own. It is on the assignee's list until it is done."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="follow_ups")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    due_on = models.DateField()
+    what = models.CharField(max_length=200)
+    interaction = models.OneToOneField(
+        Interaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_up",
+        help_text="The interaction that asked for it; empty for a follow-up added on its own.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    done_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [
+            # The follow-up list: one assignee's open ones by due date (the keyset order).
+            models.Index(
+                fields=["assignee", "due_on", "id"],
+                condition=Q(done_at__isnull=True),
+                name="follow_up_open_by_assignee",
+            ),
+            models.Index(
+                fields=["due_on", "id"],
+                condition=Q(done_at__isnull=True),
+                name="follow_up_open_by_due",
+            ),
+            models.Index(fields=["customer", "due_on"], name="follow_up_customer"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True, done_by__isnull=True)
+                | Q(done_at__isnull=False, done_by__isnull=False),
+                name="follow_up_done_with_who",
+                violation_error_message="A done follow-up says who did it.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.what} ({self.customer}, {self.due_on})"
 
 
 # --- Relationship strategies, retention analytics and risk -------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import defections, interactions, ladder, plans, risk, segments
+from .views import defections, follow_ups, interactions, ladder, plans, risk, segments
 
 urlpatterns = [
     path(
@@ -18,8 +18,20 @@ urlpatterns = [
         defections.customer_mark_defected_view,
         name="customer-mark-defected",
     ),
-    path("follow-ups/", interactions.follow_up_list, name="follow-up-list"),
-    path("follow-ups/<int:pk>/done/", interactions.follow_up_done, name="follow-up-done"),
+    path("follow-ups/", follow_ups.follow_up_list, name="follow-up-list"),
+    path("follow-ups/new/", follow_ups.follow_up_pick_customer, name="follow-up-pick-customer"),
+    path("customers/<int:pk>/follow-ups/new/", follow_ups.follow_up_add_view, name="follow-up-add"),
+    path("follow-ups/<int:pk>/done/", follow_ups.follow_up_done, name="follow-up-done"),
+    path(
+        "follow-ups/<int:pk>/reschedule/",
+        follow_ups.follow_up_reschedule_view,
+        name="follow-up-reschedule",
+    ),
+    path(
+        "follow-ups/<int:pk>/reassign/",
+        follow_ups.follow_up_reassign_view,
+        name="follow-up-reassign",
+    ),
     path("risk-flags/<int:pk>/handle/", risk.risk_flag_handle_view, name="risk-flag-handle"),
     path("ladder/", ladder.ladder, name="ladder"),
     path(

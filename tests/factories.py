@@ -5,7 +5,7 @@ import factory
 from django.utils import timezone
 
 from customers.models import AccountManagerAssignment, Customer, Purchase, Segment, User
-from relationships.models import Interaction
+from relationships.models import FollowUp, Interaction
 
 PASSWORD = "correct-horse-battery"
 
@@ -74,6 +74,7 @@ class PurchaseFactory(factory.django.DjangoModelFactory):
 class InteractionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Interaction
+        skip_postgeneration_save = True
 
     customer = factory.SubFactory(CustomerFactory)
     author = factory.SubFactory(UserFactory)
@@ -81,6 +82,36 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     kind = "check_in"
     subject = factory.Sequence(lambda n: f"Call number {n}")
     occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
+
+    @factory.post_generation
+    def follow_up(obj, create, extracted, **kwargs):
+        """An interaction that asks for a follow-up has its FollowUp, as interaction_log
+        makes it: assigned to the customer's manager (else the author). Pass
+        `follow_up__done_at=...` for a done one."""
+        if not create or obj.follow_up_on is None:
+            return
+        done_at = kwargs.get("done_at")
+        FollowUp.objects.create(
+            customer=obj.customer,
+            assignee=kwargs.get("assignee") or obj.customer.account_manager or obj.author,
+            due_on=obj.follow_up_on,
+            what=obj.subject,
+            interaction=obj,
+            created_by=obj.author,
+            done_at=done_at,
+            done_by=obj.author if done_at else None,
+        )
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FollowUp
+
+    customer = factory.SubFactory(CustomerFactory)
+    assignee = factory.LazyAttribute(lambda o: o.customer.account_manager)
+    created_by = factory.LazyAttribute(lambda o: o.assignee)
+    due_on = factory.LazyFunction(timezone.localdate)
+    what = factory.Sequence(lambda n: f"Call back {n}")
 
 
 # --- Loyalty --------------------------------------------------------------------------

@@ -63,7 +63,6 @@ INTERACTION_COLUMNS = (
     "notes",
     "sentiment",
     "follow_up_on",
-    "follow_up_done_at",
     "created_at",
 )
 
@@ -472,20 +471,16 @@ def _interaction_content(
     return kind, sentiment, subjects
 
 
-def _follow_ups(ctx: Context, occurred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Some interactions ask for a follow-up; the past ones are mostly done."""
+def _follow_ups(ctx: Context, occurred: np.ndarray) -> np.ndarray:
+    """Some interactions ask for a follow-up (run.py makes their FollowUp rows, and marks
+    most past ones done)."""
     rng, m = ctx.rng, len(occurred)
-    today_d = np.datetime64(ctx.today, "D")
     wants = rng.random(m) < 0.10
     follow_up = occurred.astype("datetime64[s]").astype("datetime64[D]") + rng.integers(
         3, 22, m
     ).astype("timedelta64[D]")
     follow_up[~wants] = np.datetime64("NaT")
-    past = wants & (follow_up < today_d - np.timedelta64(2, "D"))
-    done = past & (rng.random(m) < 0.95)
-    done_s = np.full(m, np.datetime64("NaT"), dtype="datetime64[s]")
-    done_s[done] = follow_up[done].astype("datetime64[s]") + np.timedelta64(10 * 3600, "s")
-    return follow_up, done_s
+    return follow_up
 
 
 def _interaction_columns(ctx: Context, b: Batch) -> dict:
@@ -499,7 +494,7 @@ def _interaction_columns(ctx: Context, b: Batch) -> dict:
         ctx.manager_ids[b.manager[i_cust]],
         ctx.manager_ids[rng.integers(0, len(ctx.manager_ids), m)],
     )
-    follow_up, done_s = _follow_ups(ctx, occurred)
+    follow_up = _follow_ups(ctx, occurred)
     cols = {
         "customer_id": b.ids[i_cust],
         "author_id": author,
@@ -510,7 +505,6 @@ def _interaction_columns(ctx: Context, b: Batch) -> dict:
         "notes": np.array(NOTES, dtype=object)[rng.integers(0, len(NOTES), m)],
         "sentiment": sentiment,
         "follow_up_on": follow_up,
-        "follow_up_done_at": done_s,
         "created_at": occurred.astype("datetime64[s]"),
     }
     if b.ordinal == 0:  # every manager opens the demo with follow-ups due around today
@@ -547,7 +541,6 @@ def _due_follow_ups(ctx: Context, b: Batch) -> dict[str, list]:
             rows["follow_up_on"].append(
                 np.datetime64(ctx.today + dt.timedelta(days=offsets[j]), "D")
             )
-            rows["follow_up_done_at"].append(np.datetime64("NaT"))
             rows["created_at"].append(when_s)
     return rows
 

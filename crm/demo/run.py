@@ -24,7 +24,7 @@ from customers.models import (
     Tag,
     User,
 )
-from relationships.models import Defection, DefectionReason, Interaction
+from relationships.models import Defection, DefectionReason, FollowUp, Interaction
 
 from .catalogue import (
     ADMIN_PASSWORD,
@@ -117,6 +117,8 @@ def seed(
             rebuild.drop()
             clock.step("drop secondary indexes and foreign keys")
         _write_batches(ctx, writer, clock, first_id, customers, batch_size, progress)
+        writer.rows[FollowUp._meta.db_table] = _follow_ups_from_interactions(first_id, ctx.today)
+        clock.step("follow-ups")
         if rebuild is not None:
             rebuild.restore()
             clock.step("rebuild indexes and foreign keys")
@@ -186,6 +188,34 @@ def _write_batches(
         label = f"write {table} ({writer.rows.get(table, 0):,} rows)"
         clock.record(label, writer.seconds.get(table, 0.0))
     clock.restart()
+
+
+def _follow_ups_from_interactions(first_id: int, today: dt.date) -> int:
+    """One FollowUp per interaction of this run that asked for one, set-based: assigned to
+    the customer's manager (else the author); nineteen in twenty of those due more than
+    four days ago are done, at ten in the morning of the day (the week of open ones around
+    today that every manager starts with begins three days ago)."""
+    if connection.vendor == "postgresql":
+        done_at = "(i.follow_up_on + interval '10 hours')"
+    else:
+        done_at = "datetime(i.follow_up_on, '+10 hours')"
+    done = "i.follow_up_on < %s AND i.id %% 20 <> 0"
+    sql = f"""
+        INSERT INTO {FollowUp._meta.db_table}
+            (customer_id, assignee_id, due_on, what, interaction_id, created_by_id,
+             created_at, done_at, done_by_id, done_note)
+        SELECT i.customer_id, COALESCE(c.account_manager_id, i.author_id), i.follow_up_on,
+               i.subject, i.id, i.author_id, i.created_at,
+               CASE WHEN {done} THEN {done_at} END,
+               CASE WHEN {done} THEN i.author_id END, ''
+        FROM {Interaction._meta.db_table} i
+        JOIN {Customer._meta.db_table} c ON c.id = i.customer_id
+        WHERE i.follow_up_on IS NOT NULL AND i.customer_id >= %s
+    """  # noqa: S608  (table names from the models, values as parameters)
+    cutoff = today - dt.timedelta(days=4)
+    with connection.cursor() as c:
+        c.execute(sql, [cutoff, cutoff, first_id])
+        return c.rowcount
 
 
 def _analyze() -> None:

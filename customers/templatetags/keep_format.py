@@ -4,7 +4,12 @@ humanize's intcomma or floatformat's "g" suffix."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import template
+from django.utils import dateformat, timezone
+
+from customers.dates import add_months
 
 register = template.Library()
 
@@ -54,3 +59,17 @@ def counted(value: int | None, words: str) -> str:
     n = int(value or 0)
     word, _, many = words.partition(",")
     return plural(n, word, many or None)
+
+
+@register.filter
+def day(value: dt.date | dt.datetime | None, today: dt.date | None = None) -> str:
+    """A day as people read it on a list: 'Tue 12 Nov', with the year when it is in
+    another year or more than six months from today ('Tue 12 Nov 2024'). A datetime is
+    read in the current time zone. `today` is for tests."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    today = today or timezone.localdate()
+    far = value < add_months(today, -6) or value > add_months(today, 6)
+    return dateformat.format(value, "D j M Y" if far or value.year != today.year else "D j M")

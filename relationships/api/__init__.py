@@ -10,6 +10,7 @@ from .analytics import (
     RelationshipStrategyViewSet,
     RetentionSnapshotViewSet,
 )
+from .follow_ups import FollowUpViewSet
 from .interactions import InteractionViewSet
 from .ladder import LadderMoveViewSet, LadderSuggestionViewSet
 from .plans import CorrectiveActionViewSet, CorrectivePlanViewSet, DefectionReportViewSet
@@ -20,6 +21,7 @@ from .segments import SegmentOverviewViewSet
 def register(router) -> None:
     """Add this app's viewsets to the /api/v1/ router."""
     router.register("interactions", InteractionViewSet, basename="api-interaction")
+    router.register("follow-ups", FollowUpViewSet, basename="api-follow-up")
     # Retention analytics and risk
     router.register("risk-flags", RiskFlagViewSet, basename="api-risk-flag")
     router.register("customer-metrics", CustomerMetricsViewSet, basename="api-customer-metrics")

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from customers.api import AwareDateTimeField, PersonSerializer, VisibleCustomerField
+from customers.errors import ValidationFailed
 from customers.permissions import actor_of
 
 from .. import selectors, services
@@ -35,6 +36,16 @@ class RootCauseField(serializers.SlugRelatedField):
 
 class InteractionSerializer(serializers.ModelSerializer):
     author = PersonSerializer(read_only=True)
+    follow_up_on = serializers.DateField(
+        source="follow_up.due_on",
+        read_only=True,
+        default=None,
+        help_text="When its follow-up is due now (it may have been rescheduled).",
+    )
+    follow_up_done_at = serializers.DateTimeField(
+        source="follow_up.done_at", read_only=True, default=None
+    )
+    follow_up_id = serializers.IntegerField(source="follow_up.id", read_only=True, default=None)
     follow_up_open = serializers.BooleanField(read_only=True)
     root_cause: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="code", read_only=True
@@ -56,6 +67,7 @@ class InteractionSerializer(serializers.ModelSerializer):
             "follow_up_on",
             "follow_up_done_at",
             "follow_up_open",
+            "follow_up_id",
             "root_cause",
             "root_cause_name",
             "created_at",
@@ -108,7 +120,7 @@ class InteractionFilter(django_filters.FilterSet):
         fields = ["customer", "kind", "channel", "follow_up_open", "root_cause", "unclassified"]
 
     def filter_follow_up_open(self, queryset, name, value):
-        open_ = {"follow_up_on__isnull": False, "follow_up_done_at__isnull": True}
+        open_ = {"follow_up__isnull": False, "follow_up__done_at__isnull": True}
         return queryset.filter(**open_) if value else queryset.exclude(**open_)
 
 
@@ -137,7 +149,7 @@ class InteractionViewSet(
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Interaction.objects.none()
         return selectors.interactions_visible_to(actor_of(self.request)).select_related(
-            "author", "root_cause"
+            "author", "root_cause", "follow_up"
         )
 
     def create(self, request, *args, **kwargs):
@@ -149,15 +161,18 @@ class InteractionViewSet(
         return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Mark the interaction's follow-up as done",
+        summary="Mark the interaction's follow-up as done (see also /api/v1/follow-ups/)",
         request=None,
         responses=InteractionSerializer,
     )
     @action(detail=True, methods=["post"], url_path="complete-follow-up")
     def complete_follow_up(self, request, pk=None):
         interaction = self.get_object()
-        done = services.follow_up_complete(actor=request.user, interaction=interaction)
-        return Response(InteractionSerializer(done).data)
+        follow_up = interaction.follow_up_or_none
+        if follow_up is None:
+            raise ValidationFailed("This interaction has no follow-up.")
+        services.follow_up_complete(actor=request.user, follow_up=follow_up)
+        return Response(InteractionSerializer(self.get_object()).data)
 
     @extend_schema(
         summary="Classify a complaint: set (or change) its root cause",

@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 from customers.models import Customer, Purchase, User
 from customers.selectors import customers_visible_to
+from customers.templatetags.keep_format import day
 
 from ..community.models import Idea, Post, PostStatus, Review, TopicKind
 from ..community.selectors import customer_ideas, customer_posts, customer_reviews
@@ -32,19 +33,6 @@ def interaction_get(*, actor: User, pk: int) -> Interaction:
         return interactions_visible_to(actor).select_related("customer", "author").get(pk=pk)
     except (Interaction.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such interaction.") from exc
-
-
-def follow_ups_due(*, actor: User, until: dt.date | None = None) -> QuerySet[Interaction]:
-    """Open follow-ups on the actor's book, overdue first. For an account manager, the book
-    is their customers; an admin sees the follow-ups they themselves wrote."""
-    qs = interactions_visible_to(actor).filter(
-        follow_up_on__isnull=False, follow_up_done_at__isnull=True
-    )
-    if actor.is_admin:
-        qs = qs.filter(author=actor)
-    if until is not None:
-        qs = qs.filter(follow_up_on__lte=until)
-    return qs.select_related("customer", "author").order_by("follow_up_on", "id")
 
 
 # At equal times an interaction sorts before a purchase, then the higher id first. The
@@ -117,7 +105,9 @@ def customer_timeline(
     to continue from, or None at the end."""
     interactions = list(
         _after_cursor(
-            customer.interactions.select_related("author", "root_cause"), "interaction", before
+            customer.interactions.select_related("author", "root_cause", "follow_up"),
+            "interaction",
+            before,
         ).order_by("-occurred_at", "-id")[: limit + 1]
     )
     purchases = list(
@@ -159,10 +149,11 @@ _KINDS = dict(InteractionKind.choices)
 _SENTIMENTS = dict(Sentiment.choices)
 
 
-def _when(value: dt.datetime) -> tuple[str, str]:
-    """(ISO 8601, "Y-m-d H:i") in the current time zone, as the `date` filter shows them."""
+def _when(value: dt.datetime, today: dt.date | None = None) -> tuple[str, str]:
+    """(ISO 8601, "Tue 12 Nov 14:05") in the current time zone, as the `day` filter shows
+    days (with the year when it is another year or more than six months away)."""
     local = timezone.template_localtime(value)  # type: ignore[attr-defined]  # not in django-stubs
-    return local.isoformat(), dateformat.format(local, "Y-m-d H:i")
+    return local.isoformat(), f"{day(local.date(), today)} {dateformat.format(local, 'H:i')}"
 
 
 def timeline_row(entry: TimelineEntry) -> dict[str, Any]:
@@ -186,6 +177,7 @@ def timeline_row(entry: TimelineEntry) -> dict[str, Any]:
             "category": obj.category,
         }
     interaction = obj
+    follow_up = obj.follow_up_or_none
     return {
         "is_purchase": False,
         "pk": obj.pk,
@@ -199,8 +191,8 @@ def timeline_row(entry: TimelineEntry) -> dict[str, Any]:
         "sentiment_label": _SENTIMENTS.get(obj.sentiment, obj.sentiment),
         "channel_label": _CHANNELS.get(obj.channel, obj.channel),
         "author": str(obj.author),
-        "follow_up_on": obj.follow_up_on.isoformat() if obj.follow_up_on else "",
-        "follow_up_done": obj.follow_up_done_at is not None,
+        "follow_up_on": follow_up.due_on if follow_up else None,
+        "follow_up_done": follow_up is not None and follow_up.done_at is not None,
         "notes": obj.notes,
         "is_complaint": interaction.kind == InteractionKind.COMPLAINT,
         "root_cause": interaction.root_cause.name if interaction.root_cause else "",

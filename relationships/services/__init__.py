@@ -8,7 +8,13 @@ from .defections import (
     defection_clean,
     defection_record,
 )
-from .interactions import complaint_root_cause_set, follow_up_complete, interaction_log
+from .follow_ups import (
+    follow_up_add,
+    follow_up_complete,
+    follow_up_reassign,
+    follow_up_reschedule,
+)
+from .interactions import complaint_root_cause_set, interaction_log
 from .ladder import ladder_move, ladder_suggestion_decide
 from .ladder_rules import ladder_suggestions_refresh
 from .plans import action_add, action_mark_done, plan_save
@@ -26,7 +32,10 @@ __all__ = [
     "complaint_root_cause_set",
     "defection_clean",
     "defection_record",
+    "follow_up_add",
     "follow_up_complete",
+    "follow_up_reassign",
+    "follow_up_reschedule",
     "interaction_log",
     "ladder_move",
     "ladder_suggestion_decide",

@@ -1,5 +1,5 @@
-"""Writes on interactions: logging one, classifying a complaint's root cause, and closing
-a follow-up."""
+"""Writes on interactions: logging one (with the follow-up it asks for) and classifying a
+complaint's root cause."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from customers.models import Customer, User
 from customers.selectors import customers_visible_to
 
 from ..models import Channel, DefectionReason, Interaction, InteractionKind, Sentiment
+from .follow_ups import follow_up_add
 
 
 def check_root_cause(*, kind: str, root_cause: DefectionReason | None) -> None:
@@ -77,7 +78,7 @@ def interaction_log(
         raise ValidationFailed(
             "The follow-up must be on or after the interaction.", field="follow_up_on"
         )
-    return Interaction.objects.create(
+    interaction = Interaction.objects.create(
         customer=customer,
         author=author,
         channel=channel,
@@ -89,6 +90,19 @@ def interaction_log(
         follow_up_on=follow_up_on,
         root_cause=root_cause,
     )
+    if follow_up_on is not None:
+        try:
+            follow_up_add(
+                actor=author,
+                customer=customer,
+                due_on=follow_up_on,
+                what=interaction.subject,
+                interaction=interaction,
+                earliest=occurred_at.date(),
+            )
+        except ValidationFailed as exc:
+            raise ValidationFailed(exc.message, field="follow_up_on") from exc
+    return interaction
 
 
 @transaction.atomic
@@ -108,17 +122,4 @@ def complaint_root_cause_set(
     check_root_cause(kind=locked.kind, root_cause=root_cause)
     locked.root_cause = root_cause
     locked.save(update_fields=["root_cause"])
-    return locked
-
-
-@transaction.atomic
-def follow_up_complete(*, actor: User, interaction: Interaction) -> Interaction:
-    if not customers_visible_to(actor).filter(pk=interaction.customer_id).exists():
-        raise NotAllowed("This customer is not in your book.")
-    locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
-    if locked.follow_up_on is None:
-        raise ValidationFailed("This interaction has no follow-up.")
-    if locked.follow_up_done_at is None:
-        locked.follow_up_done_at = timezone.now()
-        locked.save(update_fields=["follow_up_done_at"])
     return locked

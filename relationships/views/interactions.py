@@ -1,13 +1,9 @@
-"""Staff pages on relationships: logging interactions, classifying complaints and working
-through follow-ups."""
-
-import datetime as dt
+"""Staff pages on relationships: logging interactions and classifying complaints."""
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from customers.errors import ApplicationError
 from customers.permissions import staff_required
@@ -15,10 +11,8 @@ from customers.selectors import customer_get
 from customers.web import add_application_error, safe_next, wants_fragment
 
 from ..forms import InteractionForm, RootCauseForm
-from ..selectors import TimelineEntry, follow_ups_due, interaction_get, timeline_row, today
-from ..services import complaint_root_cause_set, follow_up_complete, interaction_log
-
-UPCOMING_DAYS = 30
+from ..selectors import TimelineEntry, interaction_get, timeline_row
+from ..services import complaint_root_cause_set, interaction_log
 
 
 @staff_required
@@ -87,43 +81,3 @@ def complaint_root_cause_view(request, pk: int):
         "relationships/root_cause_form.html",
         {"nav": "customers", "interaction": interaction, "form": form, "back": back},
     )
-
-
-@staff_required
-def follow_up_list(request):
-    day = today()
-    until = day + dt.timedelta(days=UPCOMING_DAYS)
-    due = list(follow_ups_due(actor=request.user, until=until))
-    later = follow_ups_due(actor=request.user).filter(follow_up_on__gt=until).count()
-    groups = [
-        # follow_ups_due returns only interactions with a follow-up date
-        ("overdue", "Overdue", [i for i in due if i.follow_up_on and i.follow_up_on < day]),
-        ("today", "Today", [i for i in due if i.follow_up_on == day]),
-        (
-            "upcoming",
-            f"Next {UPCOMING_DAYS} days",
-            [i for i in due if i.follow_up_on and i.follow_up_on > day],
-        ),
-    ]
-    return render(
-        request,
-        "relationships/follow_up_list.html",
-        {"nav": "follow-ups", "groups": groups, "later": later, "today": day, "total": len(due)},
-    )
-
-
-@staff_required
-@require_POST
-def follow_up_done(request, pk: int):
-    interaction = interaction_get(actor=request.user, pk=pk)
-    try:
-        follow_up_complete(actor=request.user, interaction=interaction)
-    except ApplicationError as exc:
-        if wants_fragment(request):
-            return HttpResponse(exc.message, status=exc.status_code)
-        messages.error(request, exc.message)
-        return redirect("follow-up-list")
-    if wants_fragment(request):
-        return HttpResponse("")  # the row is swapped for nothing
-    messages.success(request, f"Done: {interaction.subject}")
-    return redirect("follow-up-list")

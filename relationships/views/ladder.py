@@ -6,10 +6,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.errors import ApplicationError
 from customers.models import Stage
+from customers.pagination import (
+    BadCursor,
+    capped_count,
+    keyset_page,
+    keyset_position,
+    keyset_token,
+)
 from customers.permissions import staff_required
 from customers.selectors import customer_get
 from customers.web import add_application_error, wants_fragment
@@ -26,7 +34,8 @@ from ..selectors import (
 )
 from ..services import ladder_move, ladder_suggestion_decide
 
-SUGGESTION_LIMIT = 50  # a morning's worth; the API pages through the rest
+PAGE_SIZE = 50
+COUNT_CAP = 10_000  # as the customer list: "10,000+" says enough
 
 
 @staff_required
@@ -39,9 +48,30 @@ def ladder(request):
         for v, label, n in counts
     ]
     qs = open_suggestions(actor=actor)
-    suggestions = list(qs[:SUGGESTION_LIMIT])
-    total = len(suggestions) if len(suggestions) < SUGGESTION_LIMIT else qs.count()
+    cursor = request.GET.get("cursor", "")
+    position, cursor_error = None, ""
+    if cursor:
+        try:
+            position = keyset_position(
+                "suggestions", cursor, LadderSuggestion._meta.get_field("created_on")
+            )
+        except BadCursor:
+            cursor_error = "That page link is not valid any more; showing the newest suggestions."
+            cursor = ""
+    suggestions = keyset_page(
+        qs, "created_on", descending=True, position=position, limit=PAGE_SIZE + 1
+    )
+    has_next = len(suggestions) > PAGE_SIZE
+    suggestions = suggestions[:PAGE_SIZE]
+    # A first page that is not full is the whole answer: no count needed.
+    total = len(suggestions) if not cursor and not has_next else capped_count(qs, COUNT_CAP)
     rung = request.GET.get("stage")
+    keep = [("stage", rung)] if rung in Stage.values else []
+    next_url = ""
+    if has_next:
+        last = suggestions[-1]
+        token = keyset_token("suggestions", last.created_on, last.pk)
+        next_url = f"?{urlencode([*keep, ('cursor', token)])}#suggestions"
     on_rung, on_rung_total = (
         customers_on_rung(actor=actor, stage=rung) if rung in Stage.values else ([], 0)
     )
@@ -55,6 +85,13 @@ def ladder(request):
             "moves": stage_moves_this_month(actor=actor),
             "suggestions": suggestions,
             "total": total,
+            "total_capped": total > COUNT_CAP,
+            "count_cap": COUNT_CAP,
+            "page_size": PAGE_SIZE,
+            "next_url": next_url,
+            "first_url": f"?{urlencode(keep)}#suggestions" if keep else "?#suggestions",
+            "is_first_page": not cursor,
+            "cursor_error": cursor_error,
             "rung": Stage(rung) if rung in Stage.values else None,
             "on_rung": on_rung,
             "on_rung_total": on_rung_total,

@@ -18,7 +18,7 @@ from customers.models import (
     StageChange,
     User,
 )
-from relationships.models import Defection, DefectionReason, Interaction
+from relationships.models import Defection, DefectionReason, FollowUp, Interaction
 from relationships.selectors import defection_report
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +32,7 @@ def seed(*args: str) -> str:
 
 def wipe() -> None:
     Defection.objects.all().delete()
+    FollowUp.objects.all().delete()
     Interaction.objects.all().delete()
     Purchase.objects.all().delete()
     Customer.objects.all().delete()
@@ -139,12 +140,16 @@ def test_a_retired_reason_is_not_used_by_the_seeder():
 def test_every_manager_has_follow_ups_due_around_today():
     seed("--customers", "300")
     today = timezone.localdate()
-    due = Interaction.objects.filter(
-        follow_up_done_at=None,
-        follow_up_on__range=(today - dt.timedelta(days=3), today + dt.timedelta(days=4)),
+    due = FollowUp.objects.filter(
+        done_at=None,
+        due_on__range=(today - dt.timedelta(days=3), today + dt.timedelta(days=4)),
     )
     for username in ("alice", "bob", "chris"):
-        assert due.filter(author__username=username).count() >= 3
+        assert due.filter(assignee__username=username).count() >= 3
+    # Most of the follow-ups asked for long ago are done, by their author.
+    old = FollowUp.objects.filter(due_on__lt=today - dt.timedelta(days=30))
+    assert old.filter(done_at__isnull=False).count() > 0.8 * old.count() > 0
+    assert not old.filter(done_at__isnull=False, done_by__isnull=True).exists()
 
 
 def test_demo_logins_work(client):

@@ -83,6 +83,7 @@ def test_logging_on_another_managers_customer_is_no_such_customer(manager_a, cus
         ({"occurred_at": "2999-01-01T10:00:00Z"}, "occurred_at"),
         ({"follow_up_on": "someday"}, "follow_up_on"),
         ({"follow_up_on": "2000-01-01"}, "follow_up_on"),
+        ({"follow_up_on": "2999-01-01"}, "follow_up_on"),
         ({"customer": 10**30}, "customer"),
         ({"customer": {"id": 1}}, "customer"),
     ],
@@ -115,7 +116,7 @@ def test_filters_by_kind_channel_and_open_follow_up(manager_a, customer_a):
         customer=customer_a,
         author=manager_a,
         follow_up_on=today,
-        follow_up_done_at=timezone.now(),
+        follow_up__done_at=timezone.now(),
     )
     plain = InteractionFactory(customer=customer_a, author=manager_a)
     api = client_for(manager_a)

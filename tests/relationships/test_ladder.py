@@ -2,6 +2,7 @@
 the Ladder page, the customer's ladder page and the API."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -547,3 +548,37 @@ def test_the_nightly_run_suggests_what_the_rules_suggest_on_their_own(manager_a)
 
     assert by_night == on_their_own
     assert {c for c, _, _ in by_night} == {two_buys.pk, one_buy_then_one_today.pk, praised_today.pk}
+
+
+def test_suggested_moves_are_paged_without_losing_or_repeating_any(client, manager_a):
+    customers = CustomerFactory.create_batch(123, account_manager=manager_a, stage="customer")
+    today = timezone.localdate()
+    LadderSuggestion.objects.bulk_create(
+        LadderSuggestion(
+            customer=c,
+            from_stage="customer",
+            to_stage="client",
+            rule="repeat_purchases",
+            reason="2 purchases",
+            created_on=today - dt.timedelta(days=i % 4),  # ties on each day
+        )
+        for i, c in enumerate(customers)
+    )
+    client.force_login(manager_a)
+    seen, url, counts = [], reverse("ladder"), []
+    while url:
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(url).content.decode()
+        counts.append(len(captured))
+        seen += [int(pk) for pk in re.findall(r'<tr id="suggestion-(\d+)"', page)]
+        assert 'id="suggestion-total">123<' in page
+        found = re.search(r'id="next-page" href="([^"]+)"', page)
+        url = reverse("ladder") + found.group(1).replace("&amp;", "&") if found else ""
+    expected = list(
+        LadderSuggestion.objects.order_by("-created_on", "-id").values_list("pk", flat=True)
+    )
+    assert seen == expected
+    assert len(counts) == 3
+    assert counts[0] == counts[1] == counts[2]
+    bad = client.get(reverse("ladder") + "?cursor=bm9wZQ").content.decode()
+    assert "That page link is not valid any more" in bad

@@ -50,12 +50,26 @@ def test_htmx_log_returns_fresh_form_and_entry_for_the_top_of_the_timeline(
 
 def test_plain_post_logs_and_redirects_back(client, manager_a, customer_a):
     client.force_login(manager_a)
+    due = timezone.localdate() + dt.timedelta(days=40)
     response = client.post(
-        reverse("interaction-log", args=[customer_a.pk]), log_data(follow_up_on="2099-01-01")
+        reverse("interaction-log", args=[customer_a.pk]), log_data(follow_up_on=due.isoformat())
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("customer-detail", args=[customer_a.pk])
-    assert Interaction.objects.get().follow_up_on == dt.date(2099, 1, 1)
+    interaction = Interaction.objects.get()
+    assert interaction.follow_up_on == due
+    # The follow-up it asked for is on the manager's list, however far out.
+    assert (interaction.follow_up.due_on, interaction.follow_up.assignee) == (due, manager_a)
+
+
+def test_a_follow_up_years_ahead_is_a_field_error(client, manager_a, customer_a):
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("interaction-log", args=[customer_a.pk]), log_data(follow_up_on="2099-01-01")
+    )
+    assert response.status_code == 200
+    assert "Choose a day up to two years ahead" in response.content.decode()
+    assert not Interaction.objects.exists()
 
 
 def test_bad_input_rerenders_the_form_with_errors_and_writes_nothing(client, manager_a, customer_a):
@@ -103,86 +117,3 @@ def test_customer_role_cannot_log(client, customer_user, customer_a):
         client.post(reverse("interaction-log", args=[customer_a.pk]), log_data()).status_code == 403
     )
     assert not Interaction.objects.exists()
-
-
-def test_follow_ups_are_grouped_and_scoped(client, manager_a, manager_b, customer_a, customer_b):
-    today = timezone.localdate()
-    InteractionFactory(
-        customer=customer_a,
-        author=manager_a,
-        subject="Overdue thing",
-        occurred_at=timezone.now() - dt.timedelta(days=9),
-        follow_up_on=today - dt.timedelta(days=3),
-    )
-    InteractionFactory(
-        customer=customer_a,
-        author=manager_a,
-        subject="Today thing",
-        occurred_at=timezone.now() - dt.timedelta(days=2),
-        follow_up_on=today,
-    )
-    InteractionFactory(
-        customer=customer_a,
-        author=manager_a,
-        subject="Soon thing",
-        follow_up_on=today + dt.timedelta(days=4),
-    )
-    InteractionFactory(
-        customer=customer_a,
-        author=manager_a,
-        subject="Done thing",
-        follow_up_on=today,
-        follow_up_done_at=timezone.now(),
-    )
-    InteractionFactory(
-        customer=customer_b, author=manager_b, subject="Bob's thing", follow_up_on=today
-    )
-    client.force_login(manager_a)
-    html = client.get(reverse("follow-up-list")).content.decode()
-    sections = dict(re.findall(r'id="group-(\w+)">(.*?)</section>', html, flags=re.S))
-    assert "Overdue thing" in sections["overdue"]
-    assert "Today thing" in sections["today"]
-    assert "Soon thing" in sections["upcoming"]
-    assert "Done thing" not in html
-    assert "Bob&#x27;s thing" not in html
-    assert reverse("customer-detail", args=[customer_a.pk]) in sections["today"]
-
-
-def test_mark_done_over_htmx_removes_the_row(client, manager_a, customer_a):
-    item = InteractionFactory(
-        customer=customer_a, author=manager_a, follow_up_on=timezone.localdate()
-    )
-    client.force_login(manager_a)
-    response = client.post(reverse("follow-up-done", args=[item.pk]), HTTP_HX_REQUEST="true")
-    assert response.status_code == 200
-    assert response.content == b""
-    item.refresh_from_db()
-    assert item.follow_up_done_at is not None
-    assert "Call number" not in client.get(reverse("follow-up-list")).content.decode()
-
-
-def test_mark_done_without_htmx_redirects(client, manager_a, customer_a):
-    item = InteractionFactory(
-        customer=customer_a, author=manager_a, follow_up_on=timezone.localdate()
-    )
-    client.force_login(manager_a)
-    response = client.post(reverse("follow-up-done", args=[item.pk]))
-    assert response.status_code == 302
-    assert client.get(reverse("follow-up-done", args=[item.pk])).status_code == 405
-
-
-def test_mark_done_on_another_book_is_404(client, manager_a, manager_b, customer_b):
-    item = InteractionFactory(
-        customer=customer_b, author=manager_b, follow_up_on=timezone.localdate()
-    )
-    client.force_login(manager_a)
-    assert client.post(reverse("follow-up-done", args=[item.pk])).status_code == 404
-    item.refresh_from_db()
-    assert item.follow_up_done_at is None
-
-
-def test_mark_done_without_follow_up_is_a_message_not_a_500(client, manager_a, customer_a):
-    item = InteractionFactory(customer=customer_a, author=manager_a)
-    client.force_login(manager_a)
-    response = client.post(reverse("follow-up-done", args=[item.pk]), follow=True)
-    assert "This interaction has no follow-up." in response.content.decode()

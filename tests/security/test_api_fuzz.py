@@ -20,7 +20,12 @@ from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from tests.factories import CustomerFactory, InteractionFactory, PurchaseFactory
+from tests.factories import (
+    CustomerFactory,
+    FollowUpFactory,
+    InteractionFactory,
+    PurchaseFactory,
+)
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
 
@@ -42,6 +47,7 @@ def admin_token(admin_user, manager_a, keep_test_connection):
     customer = CustomerFactory(account_manager=manager_a)
     PurchaseFactory(customer=customer)
     InteractionFactory(customer=customer, author=manager_a)
+    FollowUpFactory(customer=customer)
     return Token.objects.create(user=admin_user).key
 
 

@@ -60,6 +60,7 @@ from tests.factories import (
     CorrectiveActionFactory,
     CorrectivePlanFactory,
     EarningRuleFactory,
+    FollowUpFactory,
     InteractionFactory,
     LadderSuggestionFactory,
     MembershipFactory,
@@ -314,8 +315,22 @@ MATRIX: dict[str, list[Case]] = {
         Case("post", scoped_page(200), obj="customer", data={}),
     ],
     "follow-up-list": [Case("get", staff_page())],
+    "follow-up-pick-customer": [Case("get", staff_page())],
+    "follow-up-add": [
+        Case("get", scoped_page(), obj="customer"),
+        Case("post", scoped_page(200), obj="customer", data={}),
+    ],
     "follow-up-done": [
-        Case("post", scoped_page(Redirect("/follow-ups/")), obj="interaction", data={}),
+        Case("get", scoped_page(), obj="follow-up"),
+        Case("post", scoped_page(Redirect("/follow-ups/")), obj="follow-up", data={}),
+    ],
+    "follow-up-reschedule": [
+        Case("get", scoped_page(), obj="follow-up"),
+        Case("post", scoped_page(200), obj="follow-up", data={}),
+    ],
+    "follow-up-reassign": [
+        Case("get", shared_page(admin_page()), obj="follow-up"),
+        Case("post", shared_page(admin_page(200)), obj="follow-up", data={}),
     ],
     # --- Imports: admins only ---
     "import-list": [Case("get", admin_page())],
@@ -422,6 +437,22 @@ MATRIX: dict[str, list[Case]] = {
     "api-interaction-complete-follow-up": [
         Case("post", scoped_api(), obj="interaction", data={}, api=True)
     ],
+    "api-follow-up-list": [
+        Case("get", staff_api()),
+        Case("post", staff_api(400), data={}, api=True),
+    ],
+    "api-follow-up-detail": [Case("get", scoped_api(), obj="follow-up")],
+    "api-follow-up-reschedule": [Case("post", scoped_api(400), obj="follow-up", data={}, api=True)],
+    "api-follow-up-reassign": [
+        Case(
+            "post",
+            {role: (value, value) for role, value in admin_api(400).items()},
+            obj="follow-up",
+            data={},
+            api=True,
+        )
+    ],
+    "api-follow-up-complete": [Case("post", scoped_api(), obj="follow-up", data={}, api=True)],
     "api-interaction-root-cause": [
         Case("post", scoped_api(400), obj="interaction", data={}, api=True)
     ],
@@ -1085,6 +1116,7 @@ def _reviews(w):
 BUILDERS = {
     "customer": lambda w: w.customers,
     "interaction": _follow_ups,
+    "follow-up": lambda w: tuple(FollowUpFactory(customer=c) for c in w.customers),
     "purchase": lambda w: tuple(PurchaseFactory(customer=c) for c in w.customers),
     "assignment": lambda w: tuple(c.assignments.get() for c in w.customers),
     "segment": lambda w: tuple(c.segment for c in w.customers),
