@@ -85,7 +85,9 @@ class RequestSerializer(serializers.ModelSerializer):
 
 
 class StaffRequestSerializer(RequestSerializer):
-    root_cause = serializers.PrimaryKeyRelatedField(source="interaction.root_cause", read_only=True)
+    root_cause = serializers.IntegerField(
+        source="interaction.root_cause_id", read_only=True, allow_null=True
+    )
 
     class Meta(RequestSerializer.Meta):
         fields = [*RequestSerializer.Meta.fields, "customer", "assigned_to", "root_cause"]
