@@ -164,10 +164,11 @@ class MySupportRequestViewSet(
 
     @extend_schema(request=OpenInput, responses={201: RequestSerializer})
     def create(self, request: Request) -> Response:
+        customer = self.customer()  # a login with no customer record: 404 before input
         data = OpenInput(data=request.data)
         data.is_valid(raise_exception=True)
         created = services.support_request_open(
-            customer=self.customer(), author=actor_of(request), **data.validated_data
+            customer=customer, author=actor_of(request), **data.validated_data
         )
         return self._answer(created, status.HTTP_201_CREATED)
 

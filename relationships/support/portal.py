@@ -37,7 +37,8 @@ def serve_attachment(message: SupportMessage) -> FileResponse:
 
 @customer_portal
 def request_list(request, customer: Customer) -> HttpResponse:
-    form = RequestForm(request.POST or None, request.FILES or None)
+    # Bound on every POST, even an empty one, so missing fields are named.
+    form = RequestForm(request.POST, request.FILES) if request.method == "POST" else RequestForm()
     status = 200
     if request.method == "POST":
         if form.is_valid():
