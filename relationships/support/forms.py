@@ -23,15 +23,29 @@ def _attachment() -> forms.FileField:
 
 class RequestForm(forms.Form):
     category = forms.ChoiceField(
-        label="What is it about?", choices=[("", "Choose…"), *Category.choices]
+        label="What is it about?",
+        choices=[("", "Choose…"), *Category.choices],
+        error_messages={"required": "Choose what your request is about."},
     )
-    subject = forms.CharField(label="Subject", max_length=200)
-    body = forms.CharField(label="Your message", widget=forms.Textarea(attrs={"rows": 6}))
+    subject = forms.CharField(
+        label="Subject",
+        max_length=200,
+        error_messages={"required": "Say in a few words what it is about."},
+    )
+    body = forms.CharField(
+        label="Your message",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": "Write your message: what happened, and what you need."},
+    )
     attachment = _attachment()
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(label="Your reply", widget=forms.Textarea(attrs={"rows": 4}))
+    body = forms.CharField(
+        label="Your reply",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Write your reply before sending it."},
+    )
     attachment = _attachment()
 
 
@@ -58,6 +72,7 @@ class RateForm(forms.Form):
             ]
         ],
         widget=forms.RadioSelect,
+        error_messages={"required": "Choose a rating from 1 to 5."},
     )
     comment = forms.CharField(
         label="Anything to add? (optional)",
@@ -67,7 +82,11 @@ class RateForm(forms.Form):
 
 
 class StaffReplyForm(forms.Form):
-    body = forms.CharField(label="Reply", widget=forms.Textarea(attrs={"rows": 5}))
+    body = forms.CharField(
+        label="Message",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Write the reply (or the note) before sending it."},
+    )
     internal = forms.BooleanField(
         label="Internal note (the customer does not see it)", required=False
     )

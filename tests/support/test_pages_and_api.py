@@ -72,7 +72,10 @@ def test_a_wrong_file_type_is_a_field_error_and_nothing_is_sent(xena):
 def test_an_empty_form_names_each_field(xena):
     response = login(xena.user).post(reverse("portal-support"), {})
     assert response.status_code == 400
-    assert response.content.decode().count("This field is required.") == 3
+    body = response.content.decode()
+    assert "Choose what your request is about." in body
+    assert "Say in a few words what it is about." in body
+    assert "Write your message: what happened" in body
 
 
 def test_reply_reopen_and_rate_on_the_page(xena, xenas, manager_a):
@@ -86,7 +89,7 @@ def test_reply_reopen_and_rate_on_the_page(xena, xenas, manager_a):
     assert "Waiting on customer" in page
     response = client.post(reverse("portal-support-reply", args=[xenas.pk]), {"body": ""})
     assert response.status_code == 400
-    assert "This field is required." in response.content.decode()
+    assert "Write your reply before sending it." in response.content.decode()
     services.support_status_set(request=xenas, actor=manager_a, status="resolved")
     response = client.post(
         reverse("portal-support-rate", args=[xenas.pk]), {"rating": "5"}, follow=True
