@@ -233,6 +233,8 @@ SPECTACULAR_SETTINGS = {
         "IdeaStatusEnum": "relationships.community.models.IdeaStatus",
         "IdeaStaffStatusEnum": "relationships.community.models.STAFF_STATUS_CHOICES",
         "ReviewStatusEnum": "relationships.community.models.ReviewStatus",
+        "SupportStatusEnum": "relationships.support.models.Status",
+        "SupportCategoryEnum": "relationships.support.models.Category",
     },
 }
 
