@@ -9,6 +9,8 @@ Same services as the pages; files go up as multipart/form-data."""
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -24,10 +26,13 @@ from customers.selectors import portal_customer
 
 from . import services
 from .models import Category, Status, SupportMessage, SupportRequest
+from .portal import serve_attachment
 from .selectors import (
     QUEUES,
     SCOPES,
+    portal_attachment,
     portal_support_requests,
+    staff_attachment,
     support_queue,
     support_requests_visible_to,
 )
@@ -172,6 +177,17 @@ class MySupportRequestViewSet(
         )
         return self._answer(created, status.HTTP_201_CREATED)
 
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        description="Download a file of the thread (as the id in `messages`).",
+    )
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<message_pk>[0-9]+)")
+    def attachment(self, request: Request, pk=None, message_pk=None) -> FileResponse:
+        message = portal_attachment(
+            customer=self.customer(), request_pk=int(pk or 0), pk=int(message_pk or 0)
+        )
+        return serve_attachment(message)
+
     @extend_schema(request=ReplyInput, responses=RequestSerializer)
     @action(detail=True, methods=["post"])
     def reply(self, request: Request, pk=None) -> Response:
@@ -237,6 +253,17 @@ class SupportRequestViewSet(
     def _answer(self, req: SupportRequest) -> Response:
         fresh = _with_thread(support_requests_visible_to(actor_of(self.request)), internal=True)
         return Response(StaffRequestSerializer(fresh.get(pk=req.pk)).data)
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        description="Download a file of the thread (internal notes' files included).",
+    )
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<message_pk>[0-9]+)")
+    def attachment(self, request: Request, pk=None, message_pk=None) -> FileResponse:
+        message = staff_attachment(
+            actor=actor_of(request), request_pk=int(pk or 0), pk=int(message_pk or 0)
+        )
+        return serve_attachment(message)
 
     @extend_schema(request=StaffReplyInput, responses=StaffRequestSerializer)
     @action(detail=True, methods=["post"])

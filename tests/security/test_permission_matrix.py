@@ -299,6 +299,22 @@ MATRIX: dict[str, list[Case]] = {
         ]
         for verb in ("reply", "reopen", "rate")
     },
+    "api-my-support-request-attachment": [
+        Case(
+            "get",
+            shared_page({**staff_api(403), "customer": 404}),
+            obj="support-request",
+            kwargs={"message_pk": 999999},
+        )
+    ],
+    "api-support-request-attachment": [
+        Case(
+            "get",
+            {**shared_page(staff_api(404)), "customer": (403, 403)},
+            obj="support-request",
+            kwargs={"message_pk": 999999},
+        )
+    ],
     "api-support-request-list": [Case("get", staff_api())],
     "api-support-request-detail": [Case("get", scoped_api(), obj="support-request")],
     "api-support-request-reply": [

@@ -220,3 +220,16 @@ def test_the_schema_documents_support(admin_user):
     schema = login(admin_user).get(reverse("api-schema") + "?format=json").json()
     assert "/api/v1/my/support-requests/{id}/rate/" in schema["paths"]
     assert "/api/v1/support-requests/{id}/reply/" in schema["paths"]
+
+
+def test_attachments_through_the_api(xena, yuri, xenas, manager_a, manager_b):
+    message = xenas.messages.get()
+    mine = reverse("api-my-support-request-attachment", args=[xenas.pk, message.pk])
+    staff = reverse("api-support-request-attachment", args=[xenas.pk, message.pk])
+    response = token(xena.user).get(mine)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PNG
+    assert token(yuri.user).get(mine).status_code == 404
+    assert token(manager_a).get(staff).status_code == 200
+    assert token(manager_b).get(staff).status_code == 404
+    assert token(xena.user).get(staff).status_code == 403
