@@ -159,6 +159,7 @@ def test_staff_queue_reply_status_and_root_cause(xena, manager_a, manager_b, adm
     # On the customer's timeline, as the interaction it is.
     page = client.get(reverse("customer-detail", args=[xena.pk])).content.decode()
     assert "Rude driver" in page
+    assert reverse("support-detail", args=[complaint.pk]) in page
 
 
 def test_the_customer_api(xena, yuri):
