@@ -8,9 +8,10 @@ from customers import api as customers_api
 from loyalty import api as loyalty_api
 from relationships import api as relationships_api
 from relationships.community import api as community_api
+from relationships.support import api as support_api
 
 router = DefaultRouter()
-for module in (customers_api, relationships_api, loyalty_api, community_api):
+for module in (customers_api, relationships_api, loyalty_api, community_api, support_api):
     module.register(router)
 
 urlpatterns = [

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "loyalty",
     "relationships",
     "relationships.community",
+    "relationships.support",
     "crm",
 ]
 
@@ -187,6 +188,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Support request attachments: outside MEDIA_ROOT, served only through a checked view.
+SUPPORT_ATTACHMENTS_ROOT = env_str("SUPPORT_ATTACHMENTS_ROOT", str(VAR_DIR / "support"))
+SUPPORT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -230,6 +234,8 @@ SPECTACULAR_SETTINGS = {
         "IdeaStaffStatusEnum": "relationships.community.models.STAFF_STATUS_CHOICES",
         "ReviewStatusEnum": "relationships.community.models.ReviewStatus",
         "OfferKindEnum": "loyalty.models.OfferKind",
+        "SupportStatusEnum": "relationships.support.models.Status",
+        "SupportCategoryEnum": "relationships.support.models.Category",
     },
 }
 

@@ -1,5 +1,7 @@
 """Tests: PostgreSQL when DATABASE_URL is set, SQLite otherwise."""
 
+import tempfile
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -26,3 +28,6 @@ AXES_ENABLED = False
 # allauth's own rate limits (sign-ups, mails, resets per address and minute) count in the
 # shared cache across tests, which sign in and up from one address again and again.
 ACCOUNT_RATE_LIMITS = False
+
+# Support attachments written by tests land in a throwaway directory, not var/.
+SUPPORT_ATTACHMENTS_ROOT = tempfile.mkdtemp(prefix="keepcrm-support-")

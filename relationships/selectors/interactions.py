@@ -105,7 +105,10 @@ def customer_timeline(
     to continue from, or None at the end."""
     interactions = list(
         _after_cursor(
-            customer.interactions.select_related("author", "root_cause", "follow_up"),
+            # support_request: a request opened in the portal links to its thread.
+            customer.interactions.select_related(
+                "author", "root_cause", "follow_up", "support_request"
+            ),
             "interaction",
             before,
         ).order_by("-occurred_at", "-id")[: limit + 1]
@@ -196,6 +199,8 @@ def timeline_row(entry: TimelineEntry) -> dict[str, Any]:
         "notes": obj.notes,
         "is_complaint": interaction.kind == InteractionKind.COMPLAINT,
         "root_cause": interaction.root_cause.name if interaction.root_cause else "",
+        # hasattr: the reverse one-to-one raises (an AttributeError) when there is none.
+        "support_request": obj.support_request.pk if hasattr(obj, "support_request") else None,
     }
 
 

@@ -1,5 +1,5 @@
 """A customer walks through the portal in chromium: signs in, edits their profile, redeems
-a reward and gets its code. And at 390 px (a phone) no page of the portal or of the staff
+a reward and gets its code, asks support a question that their account manager answers. And at 390 px (a phone) no page of the portal or of the staff
 side scrolls sideways."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from loyalty.models import Redemption
 from loyalty.services import points_adjust
+from relationships.support.services import support_request_open
 from tests.factories import (
     PASSWORD,
     CustomerFactory,
@@ -19,9 +20,12 @@ from tests.factories import (
     RelationshipStrategyFactory,
     RewardFactory,
     SegmentFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.browser
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
 
 
 @pytest.fixture
@@ -67,6 +71,32 @@ def test_a_customer_signs_in_edits_their_profile_and_redeems_a_reward(page, live
     expect(page.get_by_role("status")).to_contain_text(f"Your code is {code}")
     expect(page.locator("#reward-code")).to_have_text(code)
 
+    # A support request, answered by the account manager in another browser.
+    page.get_by_role("link", name="Support", exact=True).first.click()
+    page.get_by_label("What is it about?").select_option("order")
+    page.get_by_label("Subject").fill("Where is my parcel?")
+    page.get_by_label("Your message").fill("Ordered ten days ago.")
+    page.get_by_label("Attachment").set_input_files(
+        files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    page.get_by_role("button", name="Send my request").click()
+    expect(page.get_by_role("status")).to_contain_text("is with our team")
+    expect(page.locator("#support-status")).to_have_text("Open")
+
+    staff = page.context.browser.new_page()
+    sign_in(staff, live_server, "alice")
+    staff.get_by_role("link", name="Support", exact=True).first.click()
+    staff.get_by_role("link", name="Where is my parcel?").click()
+    expect(staff.get_by_text("receipt.png")).to_be_visible()
+    staff.get_by_label("Message").fill("It leaves the warehouse today.")
+    staff.get_by_role("button", name="Send").click()
+    expect(staff.get_by_role("status")).to_contain_text("sees your reply")
+    staff.close()
+
+    page.reload()
+    expect(page.get_by_text("It leaves the warehouse today.")).to_be_visible()
+    expect(page.locator("#support-status")).to_have_text("Waiting on customer")
+
 
 def scrolls_sideways(page, live_server, paths) -> list[str]:
     wide = []
@@ -78,7 +108,15 @@ def scrolls_sideways(page, live_server, paths) -> list[str]:
     return wide
 
 
-PORTAL_PAGES = ["/", "/my/profile/", "/my/purchases/", "/my/loyalty/", "/my/delete/", "/my/nope/"]
+PORTAL_PAGES = [
+    "/",
+    "/my/profile/",
+    "/my/purchases/",
+    "/my/loyalty/",
+    "/my/delete/",
+    "/my/support/",
+    "/my/nope/",
+]
 STAFF_PAGES = [
     "/customers/",
     "/customers/{pk}/",
@@ -91,6 +129,8 @@ STAFF_PAGES = [
     "/analytics/defections/",
     "/customers/{pk}/purchases/new/",
     "/community/",
+    "/support/",
+    "/support/{request}/",
 ]
 
 
@@ -99,7 +139,17 @@ def test_no_portal_page_scrolls_sideways_on_a_phone(browser, live_server, member
     page = context.new_page()
     sign_in(page, live_server, "carol")
     redemption_pages = [f"/my/loyalty/{member.memberships.get().pk}/movements/"]
-    assert scrolls_sideways(page, live_server, PORTAL_PAGES + redemption_pages) == []
+    request = support_request_open(
+        customer=member,
+        author=member.user,
+        category="complaint",
+        subject="A-very-long-subject-without-spaces-that-must-wrap-on-a-phone",
+        body="x" * 300,
+    )
+    support_pages = [f"/my/support/{request.pk}/"]
+    assert (
+        scrolls_sideways(page, live_server, PORTAL_PAGES + redemption_pages + support_pages) == []
+    )
     context.close()
 
 
@@ -134,7 +184,16 @@ def test_no_staff_page_scrolls_sideways_on_a_phone(browser, live_server, manager
         PurchaseFactory(customer=customer_a, reference=f"INV-LONG-REFERENCE-{n:04d}")
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
+    customer_a.user = UserFactory(username="ann", role="customer")
+    customer_a.save(update_fields=["user"])
+    request = support_request_open(
+        customer=customer_a,
+        author=customer_a.user,
+        category="complaint",
+        subject="A-very-long-subject-without-spaces-that-must-wrap-on-a-phone",
+        body="x" * 300,
+    )
     sign_in(page, live_server, "alice")
-    paths = [p.format(pk=customer_a.pk) for p in STAFF_PAGES]
+    paths = [p.format(pk=customer_a.pk, request=request.pk) for p in STAFF_PAGES]
     assert scrolls_sideways(page, live_server, paths) == []
     context.close()

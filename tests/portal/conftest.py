@@ -6,11 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from customers.models import Customer, User
 from loyalty.models import Membership, Offer, OfferGrant, Redemption, Reward
 from loyalty.services import offer_grant, points_adjust, points_redeem
 from relationships.community.models import Idea, Review
+from relationships.support.models import SupportRequest
+from relationships.support.services import support_request_open
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,
@@ -32,6 +35,7 @@ class Side:
     redemption: Redemption
     offer: Offer  # targeted at this side's segment only
     grant: OfferGrant  # the offer, handed to this side by their account manager
+    support_request: SupportRequest  # with an attachment
     markers: tuple[str, ...]  # strings that appear only in this side's data
 
 
@@ -60,6 +64,14 @@ def _side(*, username, name, email, ref, coupon, manager, program) -> Side:
     Review.objects.create(
         customer=customer, author=user, product=f"Product of {name}", rating=4, body="y"
     )
+    support_request = support_request_open(
+        customer=customer,
+        author=user,
+        category="order",
+        subject=f"Parcel of {name}",
+        body=f"Where is the parcel of {name}?",
+        attachment=SimpleUploadedFile("receipt.txt", f"Receipt of {name}".encode()),
+    )
     membership.refresh_from_db()
     return Side(
         user=user,
@@ -69,7 +81,16 @@ def _side(*, username, name, email, ref, coupon, manager, program) -> Side:
         redemption=redemption,
         offer=offer,
         grant=grant,
-        markers=(name, email, ref, coupon, redemption.code, f"Reward of {name}"),
+        support_request=support_request,
+        markers=(
+            name,
+            email,
+            ref,
+            coupon,
+            redemption.code,
+            f"Reward of {name}",
+            f"Parcel of {name}",
+        ),
     )
 
 

@@ -27,6 +27,10 @@ OWN_PAGES = {
     "portal-movements": lambda x: reverse("portal-movements", args=[x.membership.pk]),
     "portal-redemption": lambda x: reverse("portal-redemption", args=[x.redemption.pk]),
     "portal-reward-redeem": lambda x: reverse("portal-reward-redeem", args=[x.reward.pk]),
+    "portal-support": lambda x: reverse("portal-support"),
+    "portal-support-detail": lambda x: reverse(
+        "portal-support-detail", args=[x.support_request.pk]
+    ),
 }
 # URLs that take an id: with Y's id, X gets a 404.
 OTHERS_IDS = {
@@ -34,6 +38,14 @@ OTHERS_IDS = {
     "portal-redemption": ("get", lambda y: [y.redemption.pk]),
     "portal-reward-redeem": ("get", lambda y: [y.reward.pk]),
     "portal-redemption-cancel": ("post", lambda y: [y.redemption.pk]),
+    "portal-support-detail": ("get", lambda y: [y.support_request.pk]),
+    "portal-support-reply": ("post", lambda y: [y.support_request.pk]),
+    "portal-support-reopen": ("post", lambda y: [y.support_request.pk]),
+    "portal-support-rate": ("post", lambda y: [y.support_request.pk]),
+    "portal-support-attachment": (
+        "get",
+        lambda y: [y.support_request.pk, y.support_request.messages.get().pk],
+    ),
 }
 # Writes without an id in the URL: they act on the customer of the request (tested below).
 WRITES = {
@@ -175,6 +187,7 @@ CUSTOMER_LISTS = [
     "api-loyalty-offer-list",
     "api-loyalty-offer-grant-list",
     "api-community-notification-list",
+    "api-my-support-request-list",
 ]
 
 
@@ -203,6 +216,7 @@ def _ys(y, kind):
         "redemption": y.redemption.pk,
         "offer": y.offer.pk,
         "grant": y.grant.pk,
+        "support": y.support_request.pk,
     }[kind]
 
 
@@ -219,6 +233,10 @@ API_OTHERS_IDS = [
     ("get", "api-loyalty-offer-detail", "offer", None),
     ("post", "api-loyalty-offer-redeem", "offer", {}),
     ("get", "api-loyalty-offer-grant-detail", "grant", None),
+    ("get", "api-my-support-request-detail", "support", None),
+    ("post", "api-my-support-request-reply", "support", {"body": "hi"}),
+    ("post", "api-my-support-request-reopen", "support", {}),
+    ("post", "api-my-support-request-rate", "support", {"rating": 5}),
 ]
 
 
@@ -298,6 +316,7 @@ STAFF_ENDPOINTS = [
     "api-loyalty-program-list",
     "api-loyalty-reward-list",
     "api-community-queue-list",
+    "api-support-request-list",
 ]
 
 

@@ -56,6 +56,7 @@ from relationships.models import (
     RetentionSnapshot,
     RiskFlag,
 )
+from relationships.support.models import SupportMessage, SupportRequest
 from tests.factories import (
     CorrectiveActionFactory,
     CorrectivePlanFactory,
@@ -244,6 +245,87 @@ MATRIX: dict[str, list[Case]] = {
     "portal-redemption": [Case("get", shared_page(portal_page()), obj="loyalty-redemption")],
     "portal-redemption-cancel": [
         Case("post", shared_page(portal_page()), obj="loyalty-redemption", data={})
+    ],
+    # Support requests (relationships.support; tests/support/ checks a linked customer)
+    "portal-support": [Case("get", portal_page()), Case("post", portal_page(), data={})],
+    "portal-support-detail": [Case("get", shared_page(portal_page()), obj="support-request")],
+    "portal-support-reply": [
+        Case("post", shared_page(portal_page()), obj="support-request", data={})
+    ],
+    "portal-support-reopen": [
+        Case("post", shared_page(portal_page()), obj="support-request", data={})
+    ],
+    "portal-support-rate": [
+        Case("post", shared_page(portal_page()), obj="support-request", data={})
+    ],
+    "portal-support-attachment": [
+        Case(
+            "get", shared_page(portal_page()), obj="support-request", kwargs={"message_pk": 999999}
+        )
+    ],
+    "support-queue": [Case("get", staff_page())],
+    "support-detail": [Case("get", scoped_page(), obj="support-request")],
+    "support-reply": [Case("post", scoped_page(400), obj="support-request", data={})],
+    "support-status": [Case("post", scoped_page(400), obj="support-request", data={})],
+    "support-root-cause": [Case("post", scoped_page(400), obj="support-request", data={})],
+    "support-take": [
+        Case("post", scoped_page(Redirect("/support/")), obj="support-request", data={}, fresh=True)
+    ],
+    "support-attachment": [
+        # No such message on either request: the wall is the point here, tests/support/
+        # serves real files.
+        Case(
+            "get",
+            {**shared_page(staff_page(404)), "customer": (403, 403)},
+            obj="support-request",
+            kwargs={"message_pk": 999999},
+        )
+    ],
+    "api-my-support-request-list": [
+        Case("get", {**staff_api(403), "customer": 404}),
+        Case("post", {**staff_api(403), "customer": 404}, data={}, api=True),
+    ],
+    "api-my-support-request-detail": [
+        Case("get", shared_page({**staff_api(403), "customer": 404}), obj="support-request")
+    ],
+    **{
+        f"api-my-support-request-{verb}": [
+            Case(
+                "post",
+                shared_page({**staff_api(403), "customer": 404}),
+                obj="support-request",
+                data={},
+                api=True,
+            )
+        ]
+        for verb in ("reply", "reopen", "rate")
+    },
+    "api-my-support-request-attachment": [
+        Case(
+            "get",
+            shared_page({**staff_api(403), "customer": 404}),
+            obj="support-request",
+            kwargs={"message_pk": 999999},
+        )
+    ],
+    "api-support-request-attachment": [
+        Case(
+            "get",
+            {**shared_page(staff_api(404)), "customer": (403, 403)},
+            obj="support-request",
+            kwargs={"message_pk": 999999},
+        )
+    ],
+    "api-support-request-list": [Case("get", staff_api())],
+    "api-support-request-detail": [Case("get", scoped_api(), obj="support-request")],
+    "api-support-request-reply": [
+        Case("post", scoped_api(400), obj="support-request", data={}, api=True)
+    ],
+    "api-support-request-status": [
+        Case("post", scoped_api(400), obj="support-request", data={}, api=True)
+    ],
+    "api-support-request-take": [
+        Case("post", scoped_api(), obj="support-request", data={}, api=True, fresh=True)
     ],
     "customer-list": [Case("get", staff_page())],
     "customer-export": [Case("get", staff_page())],
@@ -1098,6 +1180,24 @@ def _idea_comments(w):
 _REVIEW_SERIAL = itertools.count()  # fresh reviews for each role: one per product
 
 
+def _support_requests(w):
+    # Made directly: the service opens requests only for a customer's own login, and the
+    # matrix's customers have none.
+    pairs = []
+    for c in w.customers:
+        interaction = InteractionFactory(customer=c, author=c.account_manager, kind="support")
+        req = SupportRequest.objects.create(
+            customer=c,
+            interaction=interaction,
+            category="question",
+            subject="Matrix",
+            assigned_to=c.account_manager,
+        )
+        SupportMessage.objects.create(request=req, author=c.account_manager, body="Hello")
+        pairs.append(req)
+    return tuple(pairs)
+
+
 def _reviews(w):
     return tuple(
         Review.objects.create(
@@ -1186,6 +1286,7 @@ BUILDERS = {
     "idea": _ideas,
     "idea-comment": _idea_comments,
     "review": _reviews,
+    "support-request": _support_requests,
 }
 
 
