@@ -28,9 +28,11 @@ from .defections import (
     report_window,
 )
 from .interactions import (
+    FollowUpCounts,
     TimelineCursor,
     TimelineEntry,
     customer_timeline,
+    follow_up_counts,
     follow_ups_due,
     interaction_get,
     interactions_visible_to,
@@ -99,6 +101,7 @@ __all__ = [
     "RELATIONSHIP_TYPE_HELP",
     "UNCLASSIFIED",
     "CustomersBehind",
+    "FollowUpCounts",
     "LiveSince",
     "QueuePosition",
     "ReportScope",
@@ -126,6 +129,7 @@ __all__ = [
     "defections_visible_to",
     "effect_sentence",
     "figures_as_dict",
+    "follow_up_counts",
     "follow_ups_due",
     "interaction_get",
     "interactions_visible_to",

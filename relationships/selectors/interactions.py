@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.template.defaultfilters import floatformat
 from django.utils import dateformat, timezone
@@ -45,6 +45,40 @@ def follow_ups_due(*, actor: User, until: dt.date | None = None) -> QuerySet[Int
     if until is not None:
         qs = qs.filter(follow_up_on__lte=until)
     return qs.select_related("customer", "author").order_by("follow_up_on", "id")
+
+
+@dataclass(frozen=True)
+class FollowUpCounts:
+    """The open follow-ups of `follow_ups_due` up to a day, by when they are due."""
+
+    overdue: int
+    today: int
+    upcoming: int
+
+    @property
+    def total(self) -> int:
+        return self.overdue + self.today + self.upcoming
+
+    @property
+    def due_now(self) -> int:
+        """Overdue or due today: the number on the menu's Follow-ups badge."""
+        return self.overdue + self.today
+
+
+def follow_up_counts(*, actor: User, until: dt.date | None = None) -> FollowUpCounts:
+    """One statement for every count a follow-up page shows, so a quick action can send
+    them all back with its answer."""
+    day = today()
+    counts = (
+        follow_ups_due(actor=actor, until=until or day)
+        .order_by()
+        .aggregate(
+            overdue=Count("pk", filter=Q(follow_up_on__lt=day)),
+            today=Count("pk", filter=Q(follow_up_on=day)),
+            upcoming=Count("pk", filter=Q(follow_up_on__gt=day)),
+        )
+    )
+    return FollowUpCounts(**counts)
 
 
 # At equal times an interaction sorts before a purchase, then the higher id first. The

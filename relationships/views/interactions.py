@@ -15,7 +15,14 @@ from customers.selectors import customer_get
 from customers.web import add_application_error, safe_next, wants_fragment
 
 from ..forms import InteractionForm, RootCauseForm
-from ..selectors import TimelineEntry, follow_ups_due, interaction_get, timeline_row, today
+from ..selectors import (
+    TimelineEntry,
+    follow_up_counts,
+    follow_ups_due,
+    interaction_get,
+    timeline_row,
+    today,
+)
 from ..services import complaint_root_cause_set, follow_up_complete, interaction_log
 
 UPCOMING_DAYS = 30
@@ -123,7 +130,17 @@ def follow_up_done(request, pk: int):
             return HttpResponse(exc.message, status=exc.status_code)
         messages.error(request, exc.message)
         return redirect("follow-up-list")
+    message = f"Done: {interaction.subject}"
     if wants_fragment(request):
-        return HttpResponse("")  # the row is swapped for nothing
-    messages.success(request, f"Done: {interaction.subject}")
+        # The row is swapped for nothing; the page's counts and the menu badge come along
+        # out of band, so none of them is stale until a reload.
+        counts = follow_up_counts(
+            actor=request.user, until=today() + dt.timedelta(days=UPCOMING_DAYS)
+        )
+        return render(
+            request,
+            "relationships/_follow_up_counts.html",
+            {"counts": counts, "message": message},
+        )
+    messages.success(request, message)
     return redirect("follow-up-list")
