@@ -1,7 +1,8 @@
 from allauth.account import views as account_views
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crm.views import AdminLoginRedirect, FaviconRedirect
 
@@ -29,5 +30,12 @@ urlpatterns = [
     path("", include("loyalty.urls")),
     path("api/v1/", include("crm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="swagger-ui"),
+    # Swagger UI draws its icons as data: images (crm/csp.py); its script is a file.
+    path(
+        "api/docs/",
+        csp_update({"img-src": ["data:"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+        ),
+        name="swagger-ui",
+    ),
 ]

@@ -4,9 +4,13 @@ page. Every form works without JavaScript; over HTMX the answer is the changed i
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -42,13 +46,14 @@ PAGE_SIZE = 50
 WHEN_VALUES = {value for value, _ in WHEN_CHOICES}
 
 
-def _assignee_choice(request) -> tuple[str, User | None]:
+def _assignee_choice(request, params=None) -> tuple[str, User | None]:
     """(the `assignee` parameter, the user it names or None for everyone). Managers always
-    see their own list; an admin's defaults to their own too."""
+    see their own list; an admin's defaults to their own too. `params`: the list's query
+    when it is not this request's (a quick action answering for the list it came from)."""
     actor = request.user
     if not actor.is_admin:
         return "me", actor
-    value = request.GET.get("assignee", "me")
+    value = (request.GET if params is None else params).get("assignee", "me")
     if value == "all":
         return "all", None
     if value != "me":
@@ -199,6 +204,18 @@ def follow_up_add_view(request, pk: int):
     )
 
 
+def _counts_after(request, back: str, place: str) -> dict:
+    mine = follow_up_counts(actor=request.user, assignee=request.user)
+    counts: dict[str, Any] = {"oob": True, "due_now": mine["overdue"] + mine["today"]}
+    if place == "list":
+        params = QueryDict(urlsplit(back).query)
+        _, assignee = _assignee_choice(request, params)
+        listed = follow_up_counts(actor=request.user, assignee=assignee)
+        when = params.get("when", "all")
+        counts.update(list_counts=listed, list_total=listed.get(when, listed["all"]))
+    return counts
+
+
 def _item_or_page(
     request, follow_up: FollowUp, form, *, title: str, action: str, submit: str, message: str = ""
 ):
@@ -206,19 +223,21 @@ def _item_or_page(
     form's errors in it), else the form's own page (refused) or a redirect back (done)."""
     back = safe_next(request, reverse("follow-up-list"))
     if wants_fragment(request):
-        return render(
-            request,
-            "relationships/_follow_up_item.html",
-            {
-                "f": follow_up,
-                "place": request.POST.get("place", "list"),
-                "here": back,
-                "message": message,
-                "error_form": form if form is not None and form.errors else None,
-                "staff": list(staff_users()) if request.user.is_admin else [],
-                "today": today(),
-            },
-        )
+        place = request.POST.get("place", "list")
+        context = {
+            "f": follow_up,
+            "place": place,
+            "here": back,
+            "message": message,
+            "error_form": form if form is not None and form.errors else None,
+            "staff": list(staff_users()) if request.user.is_admin else [],
+            "today": today(),
+        }
+        if message:
+            # The list's tab counts and total and the menu badge come along out of band,
+            # so none of them is stale until a reload (only those on the page it came from).
+            context.update(_counts_after(request, back, place))
+        return render(request, "relationships/_follow_up_item.html", context)
     if message:
         messages.success(request, message)
         return redirect(back)

@@ -10,7 +10,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.errors import ApplicationError
-from customers.models import Stage
+from customers.models import Stage, User
 from customers.pagination import (
     BadCursor,
     capped_count,
@@ -38,15 +38,19 @@ PAGE_SIZE = 50
 COUNT_CAP = 10_000  # as the customer list: "10,000+" says enough
 
 
-@staff_required
-def ladder(request):
-    actor = request.user
+def _funnel(actor: User) -> list[dict]:
     counts = ladder_counts(actor=actor)
     top = max((n for _, _, n in counts), default=0) or 1
-    funnel = [
+    return [
         {"value": v, "label": label, "count": n, "width": round(max(n / top * 100, 0.5), 1)}
         for v, label, n in counts
     ]
+
+
+@staff_required
+def ladder(request):
+    actor = request.user
+    funnel = _funnel(actor)
     qs = open_suggestions(actor=actor)
     cursor = request.GET.get("cursor", "")
     position, cursor_error = None, ""
@@ -118,14 +122,26 @@ def ladder_suggestion_decide_view(request, pk: int):
             return HttpResponse(exc.message, status=exc.status_code)
         messages.error(request, exc.message)
         return redirect("ladder")
-    if wants_fragment(request):
-        return HttpResponse("")  # the row is swapped for nothing
     if decided.status == SuggestionStatus.ACCEPTED:
-        messages.success(
-            request, f"{suggestion.customer} is now a {decided.get_to_stage_display().lower()}."
-        )
+        message = f"{suggestion.customer} is now a {decided.get_to_stage_display().lower()}."
     else:
-        messages.success(request, f"Dismissed the suggestion for {suggestion.customer}.")
+        message = f"Dismissed the suggestion for {suggestion.customer}."
+    if wants_fragment(request):
+        # The row is swapped for nothing; the waiting count, this month's moves and the
+        # funnel come along out of band, so none of them is stale until a reload.
+        return render(
+            request,
+            "relationships/_ladder_counts.html",
+            {
+                "total": (total := capped_count(open_suggestions(actor=request.user), COUNT_CAP)),
+                "total_capped": total > COUNT_CAP,
+                "count_cap": COUNT_CAP,
+                "moves": stage_moves_this_month(actor=request.user),
+                "funnel": _funnel(request.user),
+                "message": message,
+            },
+        )
+    messages.success(request, message)
     return redirect("ladder")
 
 
