@@ -69,7 +69,7 @@ def follow_ups(manager_a, manager_b, customer_a, customer_b):
         for key, days in due.items()
     }
     # Not counted: already done, someone else's.
-    FollowUpFactory(customer=customer_a, due_on=day, done_at=timezone.now())
+    FollowUpFactory(customer=customer_a, due_on=day, done_at=timezone.now(), done_by=manager_a)
     FollowUpFactory(customer=customer_b, due_on=day)
     return items
 
