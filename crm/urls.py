@@ -23,3 +23,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="swagger-ui"),
 ]
+
+handler404 = "crm.api_errors.not_found"
+handler500 = "crm.api_errors.server_error"

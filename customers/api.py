@@ -77,6 +77,15 @@ class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
         return selectors.customers_visible_to(request.user)
 
 
+@extend_schema_field({"type": "string", "format": "email", "nullable": True})
+class OptionalEmailField(serializers.EmailField):
+    """An e-mail address that may be missing: null, never "" (which is not an address, and
+    which the schema's `format: email` refuses)."""
+
+    def to_representation(self, value):
+        return value or None
+
+
 class ManagerField(serializers.PrimaryKeyRelatedField):
     default_error_messages = {
         "does_not_exist": "No active account manager has id {pk_value}.",
@@ -102,8 +111,9 @@ class PersonSerializer(serializers.ModelSerializer):
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    account_manager = PersonSerializer(read_only=True)
+    account_manager = PersonSerializer(read_only=True, allow_null=True)
     segment_name = serializers.CharField(source="segment.name", read_only=True, default=None)
+    email = OptionalEmailField(read_only=True)
     # Typed as its child field, as the stubs type every many=True field.
     tags: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="name"
@@ -477,6 +487,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
 
 class StaffSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
+    email = OptionalEmailField(read_only=True)
     state = serializers.SerializerMethodField()
     book_size = serializers.IntegerField(read_only=True)
 

@@ -149,9 +149,11 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 
 REST_FRAMEWORK = {
+    # Token first: a call without credentials is a 401 with `WWW-Authenticate: Token`
+    # (DRF takes that header from the first class; session cookies still work).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["customers.permissions.IsStaffMember"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -161,7 +163,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "crm.api.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "crm.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "crm.api_errors.exception_handler",
     # The same count as crm.client_address, for any DRF throttle that uses get_ident().
     "NUM_PROXIES": CRM_TRUSTED_PROXIES,

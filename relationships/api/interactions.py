@@ -37,7 +37,7 @@ class InteractionSerializer(serializers.ModelSerializer):
     author = PersonSerializer(read_only=True)
     follow_up_open = serializers.BooleanField(read_only=True)
     root_cause: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
+        slug_field="code", read_only=True, allow_null=True
     )
     root_cause_name = serializers.CharField(source="root_cause.name", read_only=True, default=None)
 
