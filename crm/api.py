@@ -49,6 +49,7 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
     ordering = "-id"
+    count_cap = COUNT_CAP
     invalid_cursor_message = "Invalid cursor: use the next/previous links as given."
 
     def decode_cursor(self, request):
@@ -65,6 +66,8 @@ class CursorPagination(pagination.CursorPagination):
             page = super().paginate_queryset(queryset, request, view)
         except (ValueError, TypeError, OverflowError, DjangoValidationError) as exc:
             raise exceptions.ValidationError({"cursor": [self.invalid_cursor_message]}) from exc
+        if page is None:  # no page size: DRF does not paginate
+            return None
         if self.cursor is None and not self.has_next:
             self.total = len(page)  # the first page is the whole answer: no COUNT needed
         else:
@@ -74,10 +77,10 @@ class CursorPagination(pagination.CursorPagination):
     # Apps' own paginators (relationships' risk queue) count through these, since no app
     # may import crm: they reach this class through api_settings.DEFAULT_PAGINATION_CLASS.
     def count(self, queryset) -> int:
-        return capped_count(queryset)
+        return capped_count(queryset, self.count_cap)
 
     def count_fields(self, total: int) -> dict:
-        return count_fields(total)
+        return count_fields(total, self.count_cap)
 
     def get_paginated_response(self, data):
         return Response(
@@ -91,7 +94,7 @@ class CursorPagination(pagination.CursorPagination):
 
     def get_paginated_response_schema(self, schema):
         paged = super().get_paginated_response_schema(schema)
-        paged["properties"] = {**count_schema(), **paged["properties"]}
+        paged["properties"] = {**count_schema(self.count_cap), **paged["properties"]}
         paged["required"] = ["count", "count_capped", "next", "previous", "results"]
         return paged
 

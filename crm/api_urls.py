@@ -11,10 +11,10 @@ from relationships import api as relationships_api
 from relationships.community import api as community_api
 
 
+# Mixed into every viewset the router serves: once the caller is authenticated and allowed,
+# a query parameter the schema does not document is a 400 naming it. (No docstring: the
+# schema would describe a viewset that has none with this class's.)
 class DocumentedQueryOnly:
-    """Mixed into every viewset the router serves: once the caller is authenticated and
-    allowed, a query parameter the schema does not document is a 400 naming it."""
-
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         reject_undocumented_query_parameters(request)
@@ -23,7 +23,7 @@ class DocumentedQueryOnly:
 class ApiRouter(DefaultRouter):
     """One place for what every endpoint must do, so a new viewset gets it by registering."""
 
-    def register(self, prefix, viewset, basename=None):
+    def register(self, prefix, viewset, basename=None, *args, **kwargs):
         guarded = type(
             viewset.__name__,
             (DocumentedQueryOnly, viewset),
@@ -33,7 +33,7 @@ class ApiRouter(DefaultRouter):
                 "__doc__": viewset.__doc__,  # the schema describes the endpoint with it
             },
         )
-        super().register(prefix, guarded, basename)
+        super().register(prefix, guarded, basename, *args, **kwargs)
 
 
 router = ApiRouter()

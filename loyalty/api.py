@@ -438,7 +438,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         like every list."""
         membership = self.get_object()
         page = self.paginate_queryset(selectors.rewards_open_to(membership=membership))
-        rows = selectors.reward_standing(membership=membership, rewards=page)
+        rows = selectors.reward_standing(membership=membership, rewards=page or [])
         data = [
             {
                 **RewardSerializer(r["reward"]).data,

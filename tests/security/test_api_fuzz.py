@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
-from schemathesis.core.failures import FailureGroup
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -29,7 +28,9 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.core.failures import FailureGroup
 
+from relationships.models import DefectionReason
 from tests.factories import (
     CorrectiveActionFactory,
     CustomerFactory,
@@ -79,6 +80,8 @@ def book(admin_user, manager_a, keep_test_connection):
     MembershipFactory(program=program, customer=customer)
     RiskFlagFactory(customer=customer)
     LadderSuggestionFactory(customer=CustomerFactory(account_manager=manager_a, stage="customer"))
+    # Seeded by a migration, but a transactional test elsewhere in the run may have flushed it.
+    DefectionReason.objects.get_or_create(code="price", defaults={"name": "Price"})
     DefectionFactory(customer=CustomerFactory(account_manager=manager_a))
     CorrectiveActionFactory(owner=manager_a)
     return {"admin": admin_user, "account_manager": manager_a}
