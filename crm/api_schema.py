@@ -25,6 +25,7 @@ ERROR_SCHEMA = {
 }
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+BODIES = {"POST", "PUT", "PATCH"}
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -40,6 +41,8 @@ class AutoSchema(openapi.AutoSchema):
         codes["404"] = "No such object, or not one you may see (in the path or the body)."
         if self.method in WRITES:
             codes["409"] = "The change conflicts with the current state; the body says why."
+        if self.method in BODIES:
+            codes["415"] = "The body's Content-Type is not one the API reads (JSON, form data)."
         if view.throttle_classes:
             codes["429"] = "Too many attempts: wait for the seconds in Retry-After."
         return codes
