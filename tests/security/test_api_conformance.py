@@ -157,6 +157,18 @@ def test_unknown_parameters_are_refused_on_detail_and_action_endpoints_too(manag
     assert api.get(ledger).status_code == 200
 
 
+def test_parameters_another_app_registers_on_the_customer_list_are_documented(admin_user):
+    # relationships adds ?retention=&period=&period_start=&cut= to the customer list at
+    # start; the schema lists them, so they are taken, not refused as unknown.
+    documented = schema()["paths"]["/api/v1/customers/"]["get"]["parameters"]
+    names = {p["name"] for p in documented if p["in"] == "query"}
+    assert {"retention", "period", "period_start", "cut"} <= names
+    params = {"retention": "lost", "period": "week", "period_start": "2026-05-01"}
+    response = client_for(admin_user).get("/api/v1/customers/", params)
+    assert response.status_code == 400
+    assert "Unknown period kind 'week'" in response.json()["period"][0]  # the app's own check
+
+
 def test_the_check_runs_after_authentication(db):
     response = APIClient().get("/api/v1/risk-flags/", {"customer": 1})
     assert response.status_code == 401
