@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench
 
-.PHONY: run install test lint bench bench-nightly bench-loyalty bench-community worker beat clean
+.PHONY: run install test test-production lint bench bench-nightly bench-loyalty bench-community worker beat clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,21 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run --settings=crm.settings.test
 	$(PY) -m pytest
+
+# The whole suite once more under the production settings (crm/settings/production_test.py):
+# static files collected into whitenoise's manifest, the Redis cache, secure cookies. CI runs
+# it after `make test`; it needs PostgreSQL (DATABASE_URL) and Redis (PRODUCTION_TEST_CACHE_URL).
+PRODUCTION_TEST_CACHE_URL ?= redis://127.0.0.1:6379/14
+PRODUCTION_TEST_ENV = DJANGO_SETTINGS_MODULE=crm.settings.production_test \
+	SECRET_KEY=ci-only-production-test-key-never-used-in-production-0123456789 \
+	ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
+	DATABASE_URL=$(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/postgres) \
+	CACHE_URL=$(PRODUCTION_TEST_CACHE_URL) \
+	SECURE_SSL_REDIRECT=false
+
+test-production: $(STAMP)
+	$(PRODUCTION_TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	$(PRODUCTION_TEST_ENV) $(PY) -m pytest --ds=crm.settings.production_test
 
 # ruff (lint and format check) and mypy with django-stubs; the mypy scope is [tool.mypy] in pyproject.toml
 lint: $(STAMP)

@@ -39,3 +39,6 @@ urlpatterns = [
         name="swagger-ui",
     ),
 ]
+
+handler404 = "crm.api_errors.not_found"
+handler500 = "crm.api_errors.server_error"

@@ -8,6 +8,7 @@ Thin: serializers validate and never write; viewsets read through customers.sele
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import django_filters
 from django.db.models import DateField, Value
@@ -26,7 +27,7 @@ from rest_framework.response import Response
 
 from . import access, selectors, services
 from .dates import storable_moment
-from .filters import CustomerFilter, IsoDateTimeFilter
+from .filters import CustomerFilter, ExtensionParam, IsoDateTimeFilter, list_extension_params
 from .merging import api as merging_api
 from .models import (
     AccountManagerAssignment,
@@ -78,6 +79,15 @@ class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
         return selectors.customers_visible_to(request.user)
 
 
+@extend_schema_field({"type": "string", "format": "email", "nullable": True})
+class OptionalEmailField(serializers.EmailField):
+    """An e-mail address that may be missing: null, never "" (which is not an address, and
+    which the schema's `format: email` refuses)."""
+
+    def to_representation(self, value):
+        return value or None
+
+
 class ManagerField(serializers.PrimaryKeyRelatedField):
     default_error_messages = {
         "does_not_exist": "No active account manager has id {pk_value}.",
@@ -103,8 +113,9 @@ class PersonSerializer(serializers.ModelSerializer):
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    account_manager = PersonSerializer(read_only=True)
+    account_manager = PersonSerializer(read_only=True, allow_null=True)
     segment_name = serializers.CharField(source="segment.name", read_only=True, default=None)
+    email = OptionalEmailField(read_only=True)
     # Typed as its child field, as the stubs type every many=True field.
     tags: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="name"
@@ -200,6 +211,28 @@ class CustomerApiFilter(CustomerFilter):
         super().__init__(*args, request=request, **kwargs)
 
 
+class CustomerFilterBackend(django_filters.rest_framework.DjangoFilterBackend):
+    """The filter backend of the customer list, whose filterset also lists the parameters
+    other apps register at start (relationships: ?retention=&period=&period_start=&cut=):
+    CustomerFilter adds them per instance, the schema reads the class, and a parameter the
+    schema does not list is refused (crm.api)."""
+
+    def get_filterset_class(self, view, queryset=None):
+        return _with_extension_params(super().get_filterset_class(view, queryset))
+
+
+@functools.cache
+def _with_extension_params(filterset_class):
+    extra = {
+        name: ExtensionParam(field_name=name, label=name)
+        for name in list_extension_params()
+        if name not in filterset_class.base_filters
+    }
+    if not extra:
+        return filterset_class
+    return type(filterset_class.__name__, (filterset_class,), extra)
+
+
 class CustomerOrdering(filters.OrderingFilter):
     """Orderings with a tie-breaker, and acquired_on read through a never-null key,
     because a cursor cannot point at a null position."""
@@ -237,11 +270,7 @@ class CustomerViewSet(
 ):
     serializer_class = CustomerSerializer
     filterset_class = CustomerApiFilter
-    filter_backends = [
-        django_filters.rest_framework.DjangoFilterBackend,
-        filters.SearchFilter,
-        CustomerOrdering,
-    ]
+    filter_backends = [CustomerFilterBackend, filters.SearchFilter, CustomerOrdering]
     search_fields = ["name", "email", "company"]
     ordering_fields = ["name", "acquired_on", "created_at", "id"]
     ordering = ["name"]
@@ -513,6 +542,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
 
 class StaffSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
+    email = OptionalEmailField(read_only=True)
     state = serializers.SerializerMethodField()
     book_size = serializers.IntegerField(read_only=True)
 

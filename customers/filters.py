@@ -89,7 +89,7 @@ def list_extension_params() -> tuple[str, ...]:
     return tuple(p for ext in _extensions for p in ext.params)
 
 
-class _ExtensionParam(django_filters.CharFilter):
+class ExtensionParam(django_filters.CharFilter):
     """A parameter a ListExtension reads: on the form (so errors name it), filtering
     nothing itself."""
 
@@ -140,7 +140,7 @@ class CustomerFilter(django_filters.FilterSet):
             self.filters.pop("account_manager", None)
         self.actor = actor
         for name in list_extension_params():
-            self.filters[name] = _ExtensionParam(field_name=name, label=name)
+            self.filters[name] = ExtensionParam(field_name=name, label=name)
 
     def get_form_class(self):
         return type("CustomerFilterForm", (super().get_form_class(),), {"actor": self.actor})

@@ -241,9 +241,11 @@ SUPPORT_ATTACHMENTS_ROOT = env_str("SUPPORT_ATTACHMENTS_ROOT", str(VAR_DIR / "su
 SUPPORT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {
+    # Token first: a call without credentials is a 401 with `WWW-Authenticate: Token`
+    # (DRF takes that header from the first class; session cookies still work).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["customers.permissions.IsStaffMember"],
     # The browsable API with the style attributes its templates need (crm/csp.py).
@@ -258,7 +260,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "crm.api.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "crm.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "crm.api_errors.exception_handler",
     # The same count as crm.client_address, for any DRF throttle that uses get_ident().
     "NUM_PROXIES": CRM_TRUSTED_PROXIES,

@@ -102,6 +102,18 @@ class RewardSerializer(serializers.ModelSerializer):
         ]
 
 
+class MemberRewardSerializer(RewardSerializer):
+    """A reward as one member sees it (GET .../memberships/{id}/rewards/)."""
+
+    can_redeem = serializers.BooleanField(read_only=True)
+    reason = serializers.CharField(
+        read_only=True, help_text="What stops this member redeeming it; empty when nothing."
+    )
+
+    class Meta(RewardSerializer.Meta):
+        fields = [*RewardSerializer.Meta.fields, "can_redeem", "reason"]
+
+
 class MembershipSerializer(serializers.ModelSerializer):
     program_name = serializers.CharField(source="program.name", read_only=True)
     points_name = serializers.CharField(source="program.points_name", read_only=True)
@@ -268,7 +280,8 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=LedgerEntrySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    # The membership's filters and orderings are not this list's: it takes only a cursor.
+    @action(detail=True, methods=["get"], filter_backends=[])
     def ledger(self, request, pk=None):
         membership = self.get_object()
         page = self.paginate_queryset(membership.entries.order_by("-id"))
@@ -306,22 +319,24 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         )
         return Response(RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=RewardSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=MemberRewardSerializer(many=True))
+    # The membership's filters and orderings are not this list's: it takes only a cursor.
+    @action(detail=True, methods=["get"], filter_backends=[])
     def rewards(self, request, pk=None):
-        """The catalogue as this member sees it, with what stops each redemption."""
+        """The catalogue as this member sees it, with what stops each redemption; paged
+        like every list."""
         membership = self.get_object()
-        rows = selectors.rewards_for_membership(membership=membership)
-        return Response(
-            [
-                {
-                    **RewardSerializer(r["reward"]).data,
-                    "can_redeem": r["can_redeem"],
-                    "reason": r["reason"],
-                }
-                for r in rows
-            ]
-        )
+        page = self.paginate_queryset(selectors.rewards_open_to(membership=membership))
+        rows = selectors.reward_standing(membership=membership, rewards=page or [])
+        data = [
+            {
+                **RewardSerializer(r["reward"]).data,
+                "can_redeem": r["can_redeem"],
+                "reason": r["reason"],
+            }
+            for r in rows
+        ]
+        return self.get_paginated_response(data)
 
 
 class LedgerViewSet(viewsets.ReadOnlyModelViewSet):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -285,9 +286,20 @@ def bar_chart(data: list[dict], *, width: int = 560, height: int = 180) -> dict:
 # ---------------------------------------------------------------- portal
 
 
-def rewards_for_membership(*, membership: Membership) -> list[dict]:
-    """The catalogue as this member sees it: what they can afford and what stops them."""
+def rewards_open_to(*, membership: Membership) -> QuerySet[Reward]:
+    """The program's rewards on offer today (active, within their dates)."""
     today = timezone.localdate()
+    return (
+        Reward.objects.filter(program=membership.program, is_active=True)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .prefetch_related("tiers")
+    )
+
+
+def reward_standing(*, membership: Membership, rewards: Iterable[Reward]) -> list[dict]:
+    """For each reward (a page of rewards_open_to), whether this member can redeem it and,
+    if not, what stops them."""
     used = dict(
         Redemption.objects.filter(membership=membership)
         .exclude(status=RedemptionStatus.CANCELLED)
@@ -295,12 +307,6 @@ def rewards_for_membership(*, membership: Membership) -> list[dict]:
         .annotate(n=Count("id"))
     )
     rows = []
-    rewards = (
-        Reward.objects.filter(program=membership.program, is_active=True)
-        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-        .prefetch_related("tiers")
-    )
     for reward in rewards:
         tiers = list(reward.tiers.all())
         reason = ""
@@ -319,6 +325,11 @@ def rewards_for_membership(*, membership: Membership) -> list[dict]:
             )
         rows.append({"reward": reward, "can_redeem": not reason, "reason": reason})
     return rows
+
+
+def rewards_for_membership(*, membership: Membership) -> list[dict]:
+    """The catalogue as this member sees it: what they can afford and what stops them."""
+    return reward_standing(membership=membership, rewards=rewards_open_to(membership=membership))
 
 
 class Qualifying(TypedDict):

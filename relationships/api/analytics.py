@@ -361,6 +361,12 @@ class DefectionReasonSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description="The reasons a defection can be recorded with. Not paged and not "
+        "counted: a short list admins keep."
+    )
+)
 class DefectionReasonViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DefectionReasonSerializer
     queryset = DefectionReason.objects.all()

@@ -48,7 +48,7 @@ class InteractionSerializer(serializers.ModelSerializer):
     follow_up_id = serializers.IntegerField(source="follow_up.id", read_only=True, default=None)
     follow_up_open = serializers.BooleanField(read_only=True)
     root_cause: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
+        slug_field="code", read_only=True, allow_null=True
     )
     root_cause_name = serializers.CharField(source="root_cause.name", read_only=True, default=None)
 

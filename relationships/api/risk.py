@@ -10,9 +10,9 @@ import base64
 import binascii
 import json
 from decimal import Decimal, InvalidOperation
-from typing import cast
+from typing import Any, cast
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -131,9 +131,11 @@ class RiskQueuePagination(BasePagination):
     def __init__(self) -> None:
         # The API's own pagination (crm.api, named in settings: relationships may not
         # import crm).
-        self._default = cast("type[CursorPagination]", api_settings.DEFAULT_PAGINATION_CLASS)()
+        # Typed loosely: count() and count_fields() are crm.api's, not DRF's.
+        self._default: Any = cast("type[CursorPagination]", api_settings.DEFAULT_PAGINATION_CLASS)()
         self._queue = False
         self._next: str | None = None
+        self._total = 0
 
     def paginate_queryset(self, queryset, request, view=None):
         self._queue = bool(view is not None and view.lists_queue())
@@ -144,6 +146,10 @@ class RiskQueuePagination(BasePagination):
         after = _decode(token) if token else None
         rows = selectors.risk_queue_page(queryset, after=after, limit=size + 1)
         page = rows[:size]
+        # Counted as the API's other lists count (crm.api.CursorPagination), up to its cap.
+        self._total = (
+            len(rows) if after is None and len(rows) <= size else self._default.count(queryset)
+        )
         self._next = None
         if len(rows) > size:
             url = request.build_absolute_uri()
@@ -155,7 +161,8 @@ class RiskQueuePagination(BasePagination):
     def get_paginated_response(self, data):
         if not self._queue:
             return self._default.get_paginated_response(data)
-        return Response({"next": self._next, "previous": None, "results": data})
+        counted = self._default.count_fields(self._total)
+        return Response({**counted, "next": self._next, "previous": None, "results": data})
 
     def get_paginated_response_schema(self, schema):
         return self._default.get_paginated_response_schema(schema)
@@ -164,6 +171,18 @@ class RiskQueuePagination(BasePagination):
         return self._default.get_schema_operation_parameters(view)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "open",
+                bool,
+                description="true: the at-risk queue (open flags, unhandled first, then the "
+                "most value at risk, unless `ordering` is given); false: cleared flags only.",
+            )
+        ]
+    )
+)
 class RiskFlagViewSet(viewsets.ReadOnlyModelViewSet):
     """Flags on the caller's book. `?open=true` is the at-risk queue, in the page's order
     unless `ordering` is given: unhandled flags first, then the most value at risk.

@@ -34,8 +34,9 @@ class SegmentOverviewViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary="Segments with strategy and figures",
+        description="Not paged and not counted: one row per segment, and admins define a handful.",
         operation_id="v1_segment_overviews_list",
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: {"type": "object"}},  # a list view: the schema makes it an array
     )
     def list(self, request):
         rows = selectors.segment_overview(actor=actor_of(request))

@@ -173,7 +173,7 @@ def test_customer_sees_only_own_and_redeems(customer_user, funded, program, cust
     api = client_for(customer_user)
     assert [m["id"] for m in api.get(f"{API}/memberships/").json()["results"]] == [funded.pk]
     assert api.get(f"{API}/memberships/{other.pk}/").status_code == 404
-    catalogue = api.get(f"{API}/memberships/{funded.pk}/rewards/").json()
+    catalogue = api.get(f"{API}/memberships/{funded.pk}/rewards/").json()["results"]
     assert catalogue[0]["can_redeem"] is True
     r = api.post(
         f"{API}/memberships/{funded.pk}/redeem/",
@@ -310,7 +310,7 @@ def test_offers_targeting_and_limits(admin_user, customer_user, program):
 
 
 def test_anonymous_is_refused(db):
-    assert APIClient().get(f"{API}/memberships/").status_code in (401, 403)
+    assert APIClient().get(f"{API}/memberships/").status_code == 401
     assert LedgerEntry.objects.count() == 0
 
 

@@ -103,7 +103,8 @@ def test_api(world, template, method, data, expected):
             else getattr(api, method)(url)
         )
         if want == 401:
-            assert response.status_code in (401, 403), (template, role)
+            assert response.status_code == 401, (template, role)
+            assert response["WWW-Authenticate"] == "Token", (template, role)
         else:
             assert response.status_code == want, (
                 template,

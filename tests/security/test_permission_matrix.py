@@ -15,7 +15,7 @@ Adding a row, in short:
    with a `pk` take `obj="<kind>"` (a key of BUILDERS, which makes A's and B's object; add
    BUILDERS when your object is new); other URL arguments go in `kwargs`.
 3. Expectations: an int status, LOGIN (302 to the login page), ADMIN_LOGIN, DENIED (the
-   API without credentials: 401 or 403), or Redirect("/path/prefix").
+   API without credentials: 401 with `WWW-Authenticate: Token`), or Redirect("/path/prefix").
 Write cases that do not depend on each other's side effects: every role runs in turn on
 the same data (anonymous, customer, manager B, manager A, admin).
 """
@@ -83,7 +83,7 @@ class Redirect:
 
 LOGIN = Redirect("/accounts/login/")
 ADMIN_LOGIN = Redirect("/admin/login/")
-DENIED = "401 or 403"
+DENIED = "401 with WWW-Authenticate"
 
 
 @dataclass(frozen=True)
@@ -1324,7 +1324,11 @@ def _check(response, expected) -> str | None:
             return None
         return f"expected 302 to {expected.prefix}, got {status} {location}"
     if expected == DENIED:
-        return None if status in (401, 403) else f"expected 401/403, got {status}"
+        # Not 403: a client without credentials is told to authenticate, and how.
+        challenge = response.get("WWW-Authenticate", "")
+        if status == 401 and challenge.startswith("Token"):
+            return None
+        return f"expected 401 with WWW-Authenticate: Token, got {status} {challenge!r}"
     return None if status == expected else f"expected {expected}, got {status}"
 
 

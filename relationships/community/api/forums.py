@@ -404,7 +404,12 @@ class ModerationQueueViewSet(viewsets.ViewSet):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses=ModerationPostSerializer(many=True))
+    @extend_schema(
+        responses=ModerationPostSerializer(many=True),
+        description="Held posts and reported posts in the categories the caller moderates, "
+        "oldest first. Not paged and not counted: the 200 oldest waiting posts; once handled, "
+        "the next ones appear.",
+    )
     def list(self, request: Request) -> Response:
         if not selectors.is_moderator(request.user):
             return Response(
