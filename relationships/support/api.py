@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -184,7 +184,7 @@ class MySupportRequestViewSet(
     @action(detail=True, methods=["get"], url_path=r"attachments/(?P<message_pk>[0-9]+)")
     def attachment(self, request: Request, pk=None, message_pk=None) -> FileResponse:
         message = portal_attachment(
-            customer=self.customer(), request_pk=int(pk or 0), pk=int(message_pk or 0)
+            customer=self.customer(), request_pk=_id(pk), pk=_id(message_pk)
         )
         return serve_attachment(message)
 
@@ -260,9 +260,7 @@ class SupportRequestViewSet(
     )
     @action(detail=True, methods=["get"], url_path=r"attachments/(?P<message_pk>[0-9]+)")
     def attachment(self, request: Request, pk=None, message_pk=None) -> FileResponse:
-        message = staff_attachment(
-            actor=actor_of(request), request_pk=int(pk or 0), pk=int(message_pk or 0)
-        )
+        message = staff_attachment(actor=actor_of(request), request_pk=_id(pk), pk=_id(message_pk))
         return serve_attachment(message)
 
     @extend_schema(request=StaffReplyInput, responses=StaffRequestSerializer)
@@ -298,3 +296,10 @@ def register(router: BaseRouter) -> None:
         "my/support-requests", MySupportRequestViewSet, basename="api-my-support-request"
     )
     router.register("support-requests", SupportRequestViewSet, basename="api-support-request")
+
+
+def _id(value: str | None) -> int:
+    """An id from the URL; anything but a plain number that fits is no such thing (404)."""
+    if not value or not value.isdigit() or len(value) > 18:
+        raise NotFound("Not found.")
+    return int(value)
