@@ -25,6 +25,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from customers.dates import add_months
+from customers.formatting import number, unit_for
 from customers.models import Customer, Purchase, User
 from customers.selectors import customer_is_visible_to, customer_of_user, customers_visible_to
 
@@ -266,9 +267,9 @@ def rewards_for_membership(*, membership: Membership) -> list[dict]:
         ):
             reason = "Limit reached"
         elif membership.balance < reward.cost:
-            reason = (
-                f"{reward.cost - membership.balance} more {membership.program.points_name} needed"
-            )
+            missing = reward.cost - membership.balance
+            name = unit_for(membership.program.points_name, missing)
+            reason = f"{number(missing)} more {name} needed"
         rows.append({"reward": reward, "can_redeem": not reason, "reason": reason})
     return rows
 

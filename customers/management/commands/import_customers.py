@@ -78,7 +78,7 @@ class ImportCommand(BaseCommand):
             self.stderr.write(f"{where}{column}: {error['message']}")
         if job.status == ImportStatus.DONE:
             self.stdout.write(
-                f"Imported {job.imported_rows} of {job.total_rows} rows (import #{job.pk})."
+                f"Imported {job.imported_rows:,} of {job.total_rows:,} rows (import #{job.pk})."
             )
         if job.status == ImportStatus.REJECTED:
             raise CommandError(
