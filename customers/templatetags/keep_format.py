@@ -35,7 +35,7 @@ register.filter("months", formatting.months)
 @register.filter
 def num(value: object, decimals: int | str | None = None) -> str:
     """1234567 -> '1,234,567'; with an argument, that many decimals."""
-    return formatting.number(value, None if decimals in (None, "") else int(decimals))
+    return formatting.number(value, None if decimals is None or decimals == "" else int(decimals))
 
 
 @register.filter
