@@ -220,7 +220,7 @@ class Reasons(Sequence[list[str]]):
                 )
             ],
         )
-        add(p.alive, lambda r: [f"P(alive) {a:.2f}" for a in p.p_alive[r].tolist()])
+        add(p.alive, lambda r: [f"P(alive) {a:.0%}" for a in p.p_alive[r].tolist()])
         add(
             p.complaints,
             lambda r: [
