@@ -34,6 +34,8 @@ def big_book(manager_a):
     rich.save(update_fields=["user"])
     MembershipFactory(program=one, customer=rich, balance=1234567)
     Reward.objects.create(program=one, name="Tote bag", cost=1, stock=2500)
+    Reward.objects.create(program=one, name="Moon trip", cost=1234568)
+    Reward.objects.create(program=one, name="Mars trip", cost=2234567)
     return {"manager": manager_a, "program": one, "customer_user": user}
 
 
@@ -80,3 +82,5 @@ def test_the_portal_balance_carries_separators(client, big_book):
     assert "1,234,567" in html
     assert "1 star</span>" in html  # the tote bag's cost
     assert "Collect stars on every purchase: 2 stars per EUR." in html
+    assert "1 more star needed" in html  # the moon trip
+    assert "1,000,000 more stars needed" in html  # the Mars trip
