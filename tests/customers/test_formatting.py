@@ -142,3 +142,19 @@ def test_the_filters_render_in_templates():
         "1,234,567|1,234,567.00|99.90 EUR|2 stars per EUR|1 star per EUR|"
         "24 months after earning|1 day|—|star"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "word"),
+    [(0, "stars"), (1, "star"), (2, "stars"), (1000, "stars"), (-1, "star"), (None, "stars")],
+)
+def test_a_unit_shown_apart_from_its_number_agrees_with_it(value, word):
+    assert formatting.unit_for("stars", value) == word
+
+
+def test_a_points_name_with_markup_is_escaped_by_the_filters():
+    html = Template("{% load keep_format %}{{ n|points:name }}").render(
+        Context({"n": 2, "name": "<b>stars</b>"})
+    )
+    assert "<b>" not in html
+    assert "&lt;b&gt;" in html
