@@ -156,7 +156,7 @@ def _lifetime(snapshot) -> str:
     if snapshot.lifetime_periods is None:
         return NO_FIGURE
     unit = PERIOD_UNITS[snapshot.period_kind]
-    return f"{snapshot.lifetime_periods:.1f} {unit}s"
+    return f"{snapshot.lifetime_periods:,.1f} {unit}s"
 
 
 def _row(snapshot, *, cut: str | None = None) -> dict:

@@ -22,6 +22,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from .errors import Conflict, DuplicateEmail, NotAllowed, ValidationFailed
+from .formatting import counted
 from .hooks import notify_purchase_recorded
 from .models import (
     AccountManagerAssignment,
@@ -398,7 +399,8 @@ def segment_delete(*, actor: User, segment: Segment) -> None:
     count = Customer.objects.filter(segment=segment).count()
     if count:
         raise Conflict(
-            f"{count} customer(s) are still in {segment}; move them to another segment first."
+            f"{counted(count, 'customer')} {'is' if count == 1 else 'are'} still in {segment}; "
+            "move them to another segment first."
         )
     try:
         # Other apps may point at a segment too (a loyalty offer aimed at it): say so.

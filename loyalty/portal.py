@@ -18,6 +18,7 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from customers.errors import ApplicationError
+from customers.formatting import points
 from customers.models import Customer
 from customers.permissions import customer_portal
 
@@ -86,8 +87,9 @@ def reward_redeem(request, customer: Customer, pk: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Done: {reward.name} is yours for {redemption.points} "
-                    f"{membership.program.points_name}. Your code is {redemption.code}.",
+                    f"Done: {reward.name} is yours for "
+                    f"{points(redemption.points, membership.program.points_name)}. "
+                    f"Your code is {redemption.code}.",
                 )
                 return redirect("portal-redemption", pk=redemption.pk)
         else:
@@ -125,8 +127,8 @@ def redemption_cancel_view(request, customer: Customer, pk: int) -> HttpResponse
     else:
         messages.success(
             request,
-            f"Cancelled: {done.points} {redemption.membership.program.points_name} are back "
-            "on your balance.",
+            f"Cancelled: {points(done.points, redemption.membership.program.points_name)} "
+            f"{'is' if done.points == 1 else 'are'} back on your balance.",
         )
     return redirect("portal-redemption", pk=redemption.pk)
 

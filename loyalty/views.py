@@ -7,6 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from customers.errors import ApplicationError
+from customers.formatting import points
 from customers.permissions import admin_required, staff_required
 from customers.selectors import customer_get
 
@@ -44,7 +45,8 @@ def membership_adjust(request, pk: int):
     else:
         messages.success(
             request,
-            f"{entry.points:+d} {membership.program.points_name} for {membership.customer} "
+            f"{'+' if entry.points > 0 else ''}{points(entry.points, membership.program.points_name)} "
+            f"for {membership.customer} "
             f"({entry.reason}).",
         )
     return redirect(_customer_page(membership.customer_id))

@@ -24,6 +24,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from customers.dates import add_months
+from customers.formatting import number, unit_for
 from customers.models import Customer, Purchase, User
 from customers.selectors import customer_is_visible_to
 
@@ -320,9 +321,9 @@ def reward_standing(*, membership: Membership, rewards: Iterable[Reward]) -> lis
         ):
             reason = "Limit reached"
         elif membership.balance < reward.cost:
-            reason = (
-                f"{reward.cost - membership.balance} more {membership.program.points_name} needed"
-            )
+            missing = reward.cost - membership.balance
+            name = unit_for(membership.program.points_name, missing)
+            reason = f"{number(missing)} more {name} needed"
         rows.append({"reward": reward, "can_redeem": not reason, "reason": reason})
     return rows
 

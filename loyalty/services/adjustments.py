@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F
 
 from customers.errors import Conflict, ValidationFailed
+from customers.formatting import number
 from customers.models import Purchase, User
 
 from ..models import EntryKind, LedgerEntry, Membership
@@ -120,7 +121,9 @@ def points_reverse_for_purchase(
         if amount == 0:
             continue
         if spent:
-            text += f" {spent} of its points were already spent."
+            text += (
+                f" {number(spent)} of its points {'was' if spent == 1 else 'were'} already spent."
+            )
         LedgerEntry.objects.filter(pk=lot.pk).update(remaining=0)
         entry = LedgerEntry(
             membership=membership,

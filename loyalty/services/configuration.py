@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from customers.errors import Conflict, NotAllowed, ValidationFailed
+from customers.formatting import months, number, points
 from customers.models import User
 
 from ..models import EarningRule, ExpiryPolicy, Program, Reward, RuleKind, Tier
@@ -91,8 +92,9 @@ def reward_problems(
             ceiling = sum(caps) * (program.expiry_months or 0)
             if cost > ceiling:
                 problems.append(
-                    f"Nobody can afford {cost} {program.points_name}: with the monthly caps and expiry "
-                    f"after {program.expiry_months} months a member holds at most {ceiling}."
+                    f"Nobody can afford {points(cost, program.points_name)}: with the monthly caps and "
+                    f"expiry after {months(program.expiry_months)} a member holds at most "
+                    f"{number(ceiling)}."
                 )
     return problems
 

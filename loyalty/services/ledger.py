@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from customers.dates import add_months
+from customers.formatting import number
 
 from ..errors import InsufficientPoints
 from ..models import ExpiryPolicy, LedgerEntry, Membership, Program
@@ -159,8 +160,8 @@ def debit(
 ) -> LedgerEntry:
     if membership.balance < points:
         raise InsufficientPoints(
-            f"Not enough {membership.program.points_name}: {membership.balance} available, "
-            f"{points} needed.",
+            f"Not enough {membership.program.points_name}: {number(membership.balance)} available, "
+            f"{number(points)} needed.",
             field="points",
         )
     _consume(membership, points)

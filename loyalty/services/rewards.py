@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from customers.errors import Conflict, NotAllowed, ValidationFailed
+from customers.formatting import number
 from customers.models import User
 
 from ..errors import InsufficientPoints, OutOfStock
@@ -78,7 +79,8 @@ def points_redeem(
             )
     if locked.balance < reward.cost:
         raise InsufficientPoints(
-            f"Not enough {locked.program.points_name}: {locked.balance} available, {reward.cost} needed.",
+            f"Not enough {locked.program.points_name}: {number(locked.balance)} available, "
+            f"{number(reward.cost)} needed.",
             field="reward",
         )
     if reward.stock is not None and not Reward.objects.filter(pk=reward.pk, stock__gt=0).update(

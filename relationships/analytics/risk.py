@@ -214,37 +214,38 @@ class Reasons(Sequence[list[str]]):
         add(
             p.gap,
             lambda r: [
-                f"no purchase for {a:.1f}\u00d7 their usual gap ({b:.0f} days; usually {c:.0f})"
+                f"no purchase for {a:,.1f}\u00d7 their usual gap ({b:,.0f} days; usually {c:,.0f})"
                 for a, b, c in zip(
                     p.ratio[r].tolist(), p.since[r].tolist(), p.usual[r].tolist(), strict=True
                 )
             ],
         )
-        add(p.alive, lambda r: [f"P(alive) {a:.2f}" for a in p.p_alive[r].tolist()])
+        add(p.alive, lambda r: [f"P(alive) {a:.0%}" for a in p.p_alive[r].tolist()])
         add(
             p.complaints,
             lambda r: [
-                f"{n} complaint{'s' if n != 1 else ''} in 30 days"
+                f"{n:,} complaint{'s' if n != 1 else ''} in 30 days"
                 for n in p.complaint_count[r].astype(int).tolist()
             ],
         )
         add(
             p.contact,
             lambda r: [
-                f"no contact from their manager in {a:.0f} days" for a in p.contact_days[r].tolist()
+                f"no contact from their manager in {a:,.0f} day{'s' if round(a) != 1 else ''}"
+                for a in p.contact_days[r].tolist()
             ],
         )
         add(
             p.unused,
             lambda r: [
-                f"points unused for {a / DAYS_PER_MONTH:.0f} months"
-                for a in p.unused_days[r].tolist()
+                f"points unused for {m:,.0f} month{'s' if round(m) != 1 else ''}"
+                for m in (p.unused_days[r] / DAYS_PER_MONTH).tolist()
             ],
         )
         add(
             -p.community,
             lambda r: [
-                f"active in the community: {n} contribution{'s' if n != 1 else ''} in 90 days "
+                f"active in the community: {n:,} contribution{'s' if n != 1 else ''} in 90 days "
                 f"(\u2212{pts:.0f})"
                 for n, pts in zip(
                     p.community_count[r].astype(int).tolist(),

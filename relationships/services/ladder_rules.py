@@ -148,20 +148,20 @@ def _why(row: dict) -> tuple[str, str]:
         n = row["n_advocacy"]
         return (
             "advocacy",
-            f"{n} referral{'s' if n != 1 else ''} or review{'s' if n != 1 else ''} recorded in loyalty",
+            f"{n:,} referral{'s' if n != 1 else ''} or review{'s' if n != 1 else ''} recorded in loyalty",
         )
     if target == Stage.SUPPORTER and "n_cocreation" in row:
         n = row["n_cocreation"]
         return (
             "co_creation",
-            f"{n} helpful contribution{'s' if n != 1 else ''} in the community "
+            f"{n:,} helpful contribution{'s' if n != 1 else ''} in the community "
             "(shipped ideas, approved reviews, accepted answers)",
         )
     if target == Stage.SUPPORTER:
         n = row["n_praise"]
-        return "praise", f"{n} positive feedback interaction{'s' if n != 1 else ''}"
+        return "praise", f"{n:,} positive feedback interaction{'s' if n != 1 else ''}"
     n = row["n_purchases"]
-    return "repeat_purchases", f"{n} purchases (a client buys again)"
+    return "repeat_purchases", f"{n:,} purchases (a client buys again)"
 
 
 @transaction.atomic

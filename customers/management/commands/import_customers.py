@@ -109,7 +109,7 @@ class ImportCommand(BaseCommand):
                 else ""
             )
             self.stdout.write(
-                f"Imported {job.imported_rows} of {job.total_rows} rows{changes} "
+                f"Imported {job.imported_rows:,} of {job.total_rows:,} rows{changes} "
                 f"(import #{job.pk})."
             )
         if job.status == ImportStatus.REJECTED:

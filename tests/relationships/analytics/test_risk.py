@@ -42,7 +42,7 @@ def test_every_signal_adds_its_points_and_a_reason_with_numbers():
     assert value == pytest.approx(77.9)
     assert reasons == [
         "no purchase for 2.4\u00d7 their usual gap (120 days; usually 50)",
-        "P(alive) 0.31",
+        "P(alive) 31%",
         "2 complaints in 30 days",
         "no contact from their manager in 90 days",
         "points unused for 6 months",
@@ -105,7 +105,7 @@ def test_unavailable_signals_add_nothing():
 
     # P(alive) 0.5: 30 * (0.7 - 0.5) / 0.5 = 12
     assert value == pytest.approx(12.0)
-    assert reasons == ["P(alive) 0.50"]
+    assert reasons == ["P(alive) 50%"]
 
 
 def test_scores_are_computed_for_many_customers_at_once():
