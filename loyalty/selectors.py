@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 from .models import (
+    ChangeStatus,
+    ConfigChange,
     EntryKind,
     LedgerEntry,
     LoyaltyRun,
@@ -591,3 +593,21 @@ def ledger_drift() -> QuerySet[WithAnnotations[Membership, LedgerTotals]]:
         )
         .select_related("program", "customer")
     )
+
+
+def offers_configured() -> QuerySet[Offer]:
+    """Every offer (offers belong to no program), for the builder's list."""
+    return Offer.objects.select_related("segment", "tier").order_by("-is_active", "name")
+
+
+def config_changes(
+    *, program: Program, scheduled: bool = False, limit: int = 30
+) -> list[ConfigChange]:
+    """The program's recorded changes (and the offers'), newest first; or the changes
+    waiting for their date."""
+    rows = ConfigChange.objects.filter(Q(program=program) | Q(program__isnull=True))
+    if scheduled:
+        rows = rows.filter(status=ChangeStatus.SCHEDULED).order_by("effective_on", "id")
+    else:
+        rows = rows.exclude(status=ChangeStatus.SCHEDULED)
+    return list(rows.select_related("actor")[:limit])

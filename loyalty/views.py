@@ -70,5 +70,8 @@ def program_detail(request, pk: int):
             "rules": data["rules"],
             "tiers": data["tiers"],
             "rewards": data["rewards"],
+            "offers": selectors.offers_configured(),
+            "changes": selectors.config_changes(program=program),
+            "scheduled": selectors.config_changes(program=program, scheduled=True),
         },
     )

@@ -189,6 +189,8 @@ SPECTACULAR_SETTINGS = {
         "IdeaStatusEnum": "relationships.community.models.IdeaStatus",
         "IdeaStaffStatusEnum": "relationships.community.models.STAFF_STATUS_CHOICES",
         "ReviewStatusEnum": "relationships.community.models.ReviewStatus",
+        "ConfigKindEnum": "loyalty.models.ConfigKind",
+        "ChangeStatusEnum": "loyalty.models.ChangeStatus",
     },
 }
 

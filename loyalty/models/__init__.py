@@ -8,6 +8,7 @@ For every membership: balance == sum(released entries) == sum(remaining of relea
 lots), pending_points == sum(entries still pending); `loyalty_audit` checks both.
 """
 
+from .changes import ChangeStatus, ConfigChange, ConfigKind
 from .earning import KNOWN_EVENTS, EarningRule, RuleKind
 from .ledger import AppendOnly, EntryKind, LedgerEntry
 from .programs import (
@@ -34,6 +35,9 @@ from .runs import LoyaltyRun, RunStatus
 __all__ = [
     "KNOWN_EVENTS",
     "AppendOnly",
+    "ChangeStatus",
+    "ConfigChange",
+    "ConfigKind",
     "DowngradePolicy",
     "EarningRule",
     "EntryKind",

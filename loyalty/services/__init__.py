@@ -10,7 +10,16 @@ tiers, nightly. The refusals they raise are in loyalty.errors.
 """
 
 from .adjustments import MAX_ADJUSTMENT, points_adjust, points_reverse_for_purchase
-from .configuration import check_program_consistency, config_save, reward_problems, tier_problems
+from .configuration import (
+    check_program_consistency,
+    config_change_cancel,
+    config_changes_apply,
+    config_save,
+    config_schedule,
+    reward_problems,
+    snapshot,
+    tier_problems,
+)
 from .earning import (
     points_backfill,
     points_earn_for_event,
@@ -28,7 +37,10 @@ __all__ = [
     "MAX_ADJUSTMENT",
     "STEPS",
     "check_program_consistency",
+    "config_change_cancel",
+    "config_changes_apply",
     "config_save",
+    "config_schedule",
     "earn_missing_for_purchases",
     "lot_dates",
     "membership_join",
@@ -48,6 +60,7 @@ __all__ = [
     "redemption_cancel",
     "redemption_fulfil",
     "reward_problems",
+    "snapshot",
     "tier_problems",
     "tiers_recompute",
 ]

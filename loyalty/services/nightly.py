@@ -13,6 +13,7 @@ from django.utils import timezone
 from customers.errors import ValidationFailed
 
 from ..models import LedgerEntry, LoyaltyRun, Membership, RunStatus
+from .configuration import config_changes_apply
 from .tiers import tiers_recompute
 
 
@@ -79,6 +80,8 @@ def _try_lock(step: str) -> bool:
 
 
 STEPS: dict[str, Callable[..., int]] = {
+    # Scheduled configuration changes first, so the night's expiry and tiers use them.
+    "config": config_changes_apply,
     "expire": points_release_and_expire,
     "tiers": tiers_recompute,
 }
