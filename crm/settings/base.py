@@ -291,6 +291,8 @@ SPECTACULAR_SETTINGS = {
         "OfferKindEnum": "loyalty.models.OfferKind",
         "SupportStatusEnum": "relationships.support.models.Status",
         "SupportCategoryEnum": "relationships.support.models.Category",
+        "ConfigKindEnum": "loyalty.models.ConfigKind",
+        "ChangeStatusEnum": "loyalty.models.ChangeStatus",
     },
 }
 

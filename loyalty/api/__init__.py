@@ -420,6 +420,9 @@ class PurchaseReversalViewSet(viewsets.ViewSet):
 
 
 def register(router) -> None:
+    from . import builder
+
+    builder.register(router)
     """Add this app's viewsets to the /api/v1/ router."""
     router.register("loyalty/programs", ProgramViewSet, basename="api-loyalty-program")
     router.register("loyalty/tiers", TierViewSet, basename="api-loyalty-tier")

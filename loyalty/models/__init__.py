@@ -9,6 +9,7 @@ lots), pending_points == sum(entries still pending); `loyalty_audit` checks both
 """
 
 from .affinity import CategoryAffinity, CategoryReach
+from .changes import ChangeStatus, ConfigChange, ConfigKind
 from .earning import KNOWN_EVENTS, EarningRule, RuleKind
 from .ledger import AppendOnly, EntryKind, LedgerEntry
 from .programs import (
@@ -39,6 +40,9 @@ __all__ = [
     "AppendOnly",
     "CategoryAffinity",
     "CategoryReach",
+    "ChangeStatus",
+    "ConfigChange",
+    "ConfigKind",
     "DowngradePolicy",
     "EarningRule",
     "EntryKind",

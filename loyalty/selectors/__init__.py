@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from django.db.models import (
     Count,
     DecimalField,
-    F,
     OuterRef,
     Q,
     QuerySet,
@@ -44,6 +43,8 @@ from ..models import (
     TierBasis,
 )
 from .access import customers_in_reach
+from .builder import config_changes
+from .ledger import LedgerTotals, ledger_drift
 from .offers import (
     customer_offers,
     offer_audience,
@@ -62,6 +63,7 @@ __all__ = [
     "LedgerTotals",
     "Qualifying",
     "bar_chart",
+    "config_changes",
     "customer_loyalty_panel",
     "customer_offers",
     "customers_in_reach",
@@ -568,39 +570,3 @@ def loyalty_export(*, customer: Customer) -> list[dict[str, Any]]:
         }
         for m in memberships
     ]
-
-
-class LedgerTotals(TypedDict):
-    ledger_balance: int
-    ledger_pending: int
-    lots: int
-
-
-def ledger_drift() -> QuerySet[WithAnnotations[Membership, LedgerTotals]]:
-    """Memberships whose cached figures disagree with their ledger (set-based)."""
-
-    def total(field: str, **filters):
-        return Coalesce(
-            Subquery(
-                LedgerEntry.objects.filter(membership=OuterRef("pk"), **filters)
-                .order_by()
-                .values("membership")
-                .annotate(s=Sum(field))
-                .values("s")
-            ),
-            Value(0),
-        )
-
-    return (
-        Membership.objects.annotate(
-            ledger_balance=total("points", pending_until__isnull=True),
-            ledger_pending=total("points", pending_until__isnull=False),
-            lots=total("remaining", pending_until__isnull=True),
-        )
-        .filter(
-            ~Q(balance=F("ledger_balance"))
-            | ~Q(pending_points=F("ledger_pending"))
-            | ~Q(balance=F("lots"))
-        )
-        .select_related("program", "customer")
-    )

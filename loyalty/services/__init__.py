@@ -11,7 +11,16 @@ nightly, affinity (categories bought together). The refusals they raise are in l
 
 from .adjustments import MAX_ADJUSTMENT, points_adjust, points_reverse_for_purchase
 from .affinity import category_affinity_refresh
-from .configuration import check_program_consistency, config_save, reward_problems, tier_problems
+from .configuration import (
+    check_program_consistency,
+    config_change_cancel,
+    config_changes_apply,
+    config_save,
+    config_schedule,
+    reward_problems,
+    snapshot,
+    tier_problems,
+)
 from .earning import (
     points_backfill,
     points_earn_for_event,
@@ -31,7 +40,10 @@ __all__ = [
     "STEPS",
     "category_affinity_refresh",
     "check_program_consistency",
+    "config_change_cancel",
+    "config_changes_apply",
     "config_save",
+    "config_schedule",
     "earn_missing_for_purchases",
     "lot_dates",
     "membership_join",
@@ -53,6 +65,7 @@ __all__ = [
     "redemption_cancel",
     "redemption_fulfil",
     "reward_problems",
+    "snapshot",
     "tier_problems",
     "tiers_recompute",
 ]

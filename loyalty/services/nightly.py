@@ -14,6 +14,7 @@ from customers.errors import ValidationFailed
 
 from ..models import LedgerEntry, LoyaltyRun, Membership, RunStatus
 from .affinity import category_affinity_refresh
+from .configuration import config_changes_apply
 from .offers import offer_reach_refresh
 from .tiers import tiers_recompute
 
@@ -81,6 +82,8 @@ def _try_lock(step: str) -> bool:
 
 
 STEPS: dict[str, Callable[..., int]] = {
+    # Scheduled configuration changes first, so the night's expiry and tiers use them.
+    "config": config_changes_apply,
     "expire": points_release_and_expire,
     "tiers": tiers_recompute,
     "affinity": category_affinity_refresh,

@@ -14,6 +14,7 @@ from .follow_ups import FollowUpViewSet
 from .interactions import InteractionViewSet
 from .ladder import LadderMoveViewSet, LadderSuggestionViewSet
 from .plans import CorrectiveActionViewSet, CorrectivePlanViewSet, DefectionReportViewSet
+from .points_forecast import PointsForecastViewSet
 from .risk import RiskFlagViewSet
 from .segments import SegmentOverviewViewSet
 
@@ -36,6 +37,9 @@ def register(router) -> None:
     router.register("segment-overviews", SegmentOverviewViewSet, basename="api-segment-overview")
     router.register("defection-reasons", DefectionReasonViewSet, basename="api-defection-reason")
     router.register("defections", DefectionViewSet, basename="api-defection")
+    router.register(
+        "loyalty/points-forecasts", PointsForecastViewSet, basename="api-points-forecast"
+    )
     # The ladder of loyalty
     router.register("ladder-suggestions", LadderSuggestionViewSet, basename="api-ladder-suggestion")
     router.register("ladder-moves", LadderMoveViewSet, basename="api-ladder-move")

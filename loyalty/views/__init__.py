@@ -11,8 +11,8 @@ from customers.formatting import points
 from customers.permissions import admin_required, staff_required
 from customers.selectors import customer_get
 
-from . import selectors, services
-from .forms import AdjustmentForm, OfferGiveForm
+from .. import selectors, services
+from ..forms import AdjustmentForm, OfferGiveForm
 
 
 def _customer_page(customer_id: int) -> str:
@@ -109,5 +109,7 @@ def program_detail(request, pk: int):
             "tiers": data["tiers"],
             "rewards": data["rewards"],
             "offers": data["offers"],
+            "changes": selectors.config_changes(program=program),
+            "scheduled": selectors.config_changes(program=program, scheduled=True),
         },
     )
