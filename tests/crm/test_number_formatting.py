@@ -2,6 +2,7 @@
 thousands separators on the main pages, and a program's earning rate takes the singular
 or plural of its points name ("1 star per EUR", "2 stars per EUR")."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -68,7 +69,7 @@ def test_the_program_page_reads_rates_and_durations_in_words(client, admin_user,
     assert "24 months after earning" in html
     assert "over 1 day" in html
     assert "1,234,567" in html  # the points liability
-    assert "Tote bag: 1 star, 2,500 in stock" in html
+    assert re.search(r"<td>Tote bag</td><td>1 star</td><td>2,500</td>", html)
 
 
 def test_the_program_list_says_star_or_stars(client, admin_user, big_book):

@@ -103,7 +103,7 @@ def test_a_reward_nobody_can_afford_is_refused_on_its_cost(admin, club):
         url, {"name": "Trip", "cost": "5000", "per_customer_limit": "", "is_active": "on"}
     )
     assert response.status_code == 400
-    assert "Nobody can afford 5000" in response.context["form"].errors["cost"][0]
+    assert "Nobody can afford 5,000 stars" in response.context["form"].errors["cost"][0]
 
 
 def test_a_rule_change_today_applies_now_with_before_and_after(admin, admin_user, club):

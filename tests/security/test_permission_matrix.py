@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from customers.models import CustomerMerge, ImportJob, StageChange
 from loyalty import services as loyalty_services
-from loyalty.models import Offer, OfferGrant
+from loyalty.models import ConfigChange, Offer, OfferGrant
 from relationships.community import services as community_services
 from relationships.community.models import (
     Category,
@@ -643,6 +643,43 @@ MATRIX: dict[str, list[Case]] = {
     ],
     # --- Loyalty pages: programs are admin pages; adjustments by the customer's staff ---
     "loyalty-program-list": [Case("get", admin_page())],
+    # The program builder: admins only; managers read the program through the API.
+    "loyalty-program-create": [
+        Case("get", admin_page()),
+        Case("post", admin_page(400), data={}),
+    ],
+    "loyalty-program-edit": [
+        Case("get", shared_page(admin_page()), obj="loyalty-program"),
+        Case("post", shared_page(admin_page(400)), obj="loyalty-program", data={}),
+    ],
+    "loyalty-part-create": [
+        Case("get", shared_page(admin_page()), obj="loyalty-program", kwargs={"part": "tier"}),
+        Case(
+            "post",
+            shared_page(admin_page(400)),
+            obj="loyalty-program",
+            kwargs={"part": "reward"},
+            data={},
+        ),
+    ],
+    "loyalty-part-edit": [
+        Case(
+            "get",
+            shared_page(admin_page(404)),  # no tier 999999 in the program
+            obj="loyalty-program",
+            kwargs={"part": "tier", "item": 999999},
+        )
+    ],
+    "loyalty-program-preview": [Case("get", shared_page(admin_page()), obj="loyalty-program")],
+    "loyalty-change-cancel": [
+        Case(
+            "post",
+            shared_page(admin_page(404)),
+            obj="loyalty-program",
+            kwargs={"change": 999999},
+            data={},
+        )
+    ],
     "loyalty-program": [Case("get", shared_page(admin_page()), obj="loyalty-program")],
     "loyalty-offer-give": [
         Case("post", scoped_page(Redirect("/customers/")), obj="customer", data={})
@@ -698,6 +735,20 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "api-loyalty-offer-for-customer": [Case("get", staff_api(400))],
     "api-loyalty-offer-stats": [Case("get", shared_page(admin_api()), obj="loyalty-offer")],
+    # The builder's changes (staff read, admins schedule and cancel), preview and forecast.
+    "api-loyalty-change-list": [
+        Case("get", staff_api()),
+        Case("post", admin_api(400), data={}, api=True),
+    ],
+    "api-loyalty-change-detail": [Case("get", shared_page(staff_api()), obj="loyalty-change")],
+    "api-loyalty-change-cancel": [
+        # the pair's changes are applied ones: an admin is told so (409)
+        Case("post", shared_page(admin_api(409)), obj="loyalty-change", data={}, api=True)
+    ],
+    "api-loyalty-preview-detail": [
+        Case("get", shared_page(admin_api(400)), obj="loyalty-program")  # no customer given
+    ],
+    "api-points-forecast-detail": [Case("get", shared_page(admin_api()), obj="loyalty-program")],
     "api-loyalty-offer-grant-list": [Case("get", user_api())],
     "api-loyalty-offer-grant-detail": [Case("get", member_scoped_api(), obj="loyalty-offer-grant")],
     # Memberships, points and redemptions: the customer's staff, admins, and the customer.
@@ -1263,6 +1314,12 @@ BUILDERS = {
         for p, m in zip(_plans(w), ("manager_a", "manager_b"), strict=True)
     ),
     "loyalty-program": lambda w: (ProgramFactory(), ProgramFactory()),
+    "loyalty-change": lambda w: tuple(
+        ConfigChange.objects.create(
+            kind="tier", object_id=n, object_name=f"Tier {n}", effective_on=timezone.localdate()
+        )
+        for n in (1, 2)
+    ),
     "loyalty-tier": lambda w: (TierFactory(), TierFactory()),
     "loyalty-rule": lambda w: (EarningRuleFactory(), EarningRuleFactory()),
     "loyalty-reward": lambda w: (RewardFactory(), RewardFactory()),
