@@ -25,6 +25,7 @@ from loyalty.selectors import loyalty_export, portal_loyalty, recommendations_fo
 from relationships.community.selectors.portal import community_export, my_recent_activity
 from relationships.models import Interaction, RelationshipType
 from relationships.selectors import strategies
+from relationships.support.selectors import support_export
 
 
 def has_dedicated_assistance(customer: Customer) -> bool:
@@ -74,6 +75,7 @@ def export_data(customer: Customer) -> dict[str, Any]:
         "contacts_with_us": interactions_export(customer),
         "loyalty": loyalty_export(customer=customer),
         "community": community_export(customer=customer, user=customer.user),
+        "support_requests": support_export(customer=customer),
     }
 
 

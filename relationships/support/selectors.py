@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -109,3 +111,32 @@ def staff_attachment(*, actor: User, request_pk: int, pk: int) -> SupportMessage
 
 def open_requests_of(*, customer: Customer) -> QuerySet[SupportRequest]:
     return portal_support_requests(customer=customer).exclude(status=Status.RESOLVED)
+
+
+def support_export(*, customer: Customer) -> list[dict[str, Any]]:
+    """The customer's support requests for their data export: what they and staff wrote to
+    each other, with the files' names (staff's internal notes stay out, as on the pages)."""
+    requests = _thread(portal_support_requests(customer=customer), internal=False).order_by(
+        "created_at", "id"
+    )
+    return [
+        {
+            "subject": r.subject,
+            "category": r.category,
+            "status": r.status,
+            "opened_at": r.created_at,
+            "resolved_at": r.resolved_at,
+            "rating": r.rating,
+            "rating_comment": r.rating_comment,
+            "messages": [
+                {
+                    "at": m.created_at,
+                    "from": "staff" if m.from_staff else "you",
+                    "text": m.body,
+                    "attachment": m.attachment_name or None,
+                }
+                for m in r.messages.all()
+            ],
+        }
+        for r in requests
+    ]

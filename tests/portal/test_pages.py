@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from customers.models import Customer, DeletionRequest
 from loyalty.models import Membership, Redemption
+from relationships.support.services import support_staff_reply
 from tests.factories import PurchaseFactory
 
 
@@ -124,7 +125,11 @@ def test_the_deletion_request_needs_the_box_ticked_then_can_be_withdrawn(client_
     assert "withdrawn; your account stays open" in response.content.decode()
 
 
-def test_the_export_is_json_of_everything_theirs_without_staff_notes(client_x, x):
+def test_the_export_is_json_of_everything_theirs_without_staff_notes(client_x, x, manager_a):
+    support_staff_reply(
+        request=x.support_request, actor=manager_a, body="Internal: courier late", internal=True
+    )
+    support_staff_reply(request=x.support_request, actor=manager_a, body="It ships today.")
     response = client_x.get(reverse("portal-export"))
     assert response["Content-Type"].startswith("application/json")
     assert "attachment" in response["Content-Disposition"]
@@ -136,8 +141,16 @@ def test_the_export_is_json_of_everything_theirs_without_staff_notes(client_x, x
     assert data["community"]["ideas"][0]["title"] == "Idea of Xavier Xample"
     assert "communication_preferences" in data
     assert "consent_history" in data
+    (request,) = data["support_requests"]
+    assert request["subject"] == "Parcel of Xavier Xample"
+    assert request["messages"][0]["text"] == "Where is the parcel of Xavier Xample?"
+    assert request["messages"][0]["attachment"] == "receipt.txt"
+    assert [(m["from"], m["text"]) for m in request["messages"][1:]] == [
+        ("staff", "It ships today.")
+    ]
     body = response.content.decode()
     assert "Secret note" not in body  # staff's notes on interactions
+    assert "Internal: courier late" not in body  # and on support requests
     assert "sentiment" not in body
     assert "risk" not in body.lower()
 
