@@ -148,6 +148,13 @@ class OfferForm(forms.ModelForm):
         ]  # fmt: skip
         widgets = {"valid_from": _date(), "valid_until": _date()}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.program_id:
+            model_choice_field(self, "tier").queryset = self.instance.program.tiers.order_by(
+                "threshold"
+            )
+
 
 class TierEditForm(EffectiveOnMixin, TierForm):
     pass

@@ -43,7 +43,7 @@ def config_save(*, actor: User, obj, m2m: dict | None = None):
             program=program_of(obj),
             kind=kind_of(obj),
             object_id=obj.pk,
-            object_name=str(obj)[:200],
+            object_name=display_name(obj),
             created=created,
             before=before,
             after=_stored(obj),
@@ -78,6 +78,13 @@ KINDS: dict[type[models.Model], str] = {
 }
 # What a snapshot leaves out: the key, the owner and bookkeeping.
 _NOT_SNAPSHOT = {"id", "program", "created_at"}
+
+
+def display_name(obj) -> str:
+    """How the pages name the object in a change: its own name (a rule with its place)."""
+    if isinstance(obj, EarningRule):
+        return f"#{obj.priority} {obj.name}"[:200]
+    return str(getattr(obj, "name", obj))[:200]
 
 
 def kind_of(obj) -> str:
@@ -150,7 +157,7 @@ def config_schedule(
             program=program_of(current),
             kind=kind_of(current),
             object_id=current.pk,
-            object_name=str(current)[:200],
+            object_name=display_name(current),
             before={k: before.get(k) for k in after},
             after=after,
             effective_on=effective_on,

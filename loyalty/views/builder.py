@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -61,8 +62,8 @@ def _program_url(program: Program, anchor: str = "") -> str:
 
 def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
     context = {"nav": "loyalty", **context}
-    if wants_fragment(request):
-        return render(request, "loyalty/builder/_form.html", context, status=status)
+    if wants_fragment(request) and "check" in request.POST:
+        return render(request, "loyalty/builder/_check.html", context, status=status)
     return render(request, template, context, status=status)
 
 
@@ -166,11 +167,13 @@ def part_edit(request: HttpRequest, pk: int, part: str, item: int | None = None)
     if spec is None:
         raise Http404("No such part of a program.")
     if item is None:
-        instance = spec.model() if spec.model is Offer else spec.model(program=program)
+        instance = spec.model(program=program)  # an offer made here is this program's
         form_class = spec.new_form
     else:
         queryset = spec.model._default_manager.all()
-        if spec.model is not Offer:
+        if spec.model is Offer:  # this program's, or an offer tied to no program
+            queryset = queryset.filter(Q(program=program) | Q(program__isnull=True))
+        else:
             queryset = queryset.filter(program=program)
         instance = get_object_or_404(queryset, pk=item)
         form_class = spec.edit_form

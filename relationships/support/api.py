@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -219,6 +219,16 @@ class MySupportRequestViewSet(
 
 
 @extend_schema(tags=["support"])
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status", str, enum=list(QUEUES), description="The queue's tab (empty: all)."
+            ),
+            OpenApiParameter("scope", str, enum=list(SCOPES), description="Whose requests."),
+        ]
+    )
+)
 class SupportRequestViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):

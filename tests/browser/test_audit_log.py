@@ -13,7 +13,7 @@ SHOTS = os.environ.get("CRM_SCREENSHOTS", "")
 
 def sign_in(page, live_server, username):
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
+    page.fill("#id_login", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/customers/")

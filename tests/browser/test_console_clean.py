@@ -12,6 +12,7 @@ from customers.models import Customer, ImportJob, Segment, User
 from loyalty.models import Membership, Program, Reward
 from relationships.community.models import Category, CategoryAccess, Idea, Post, Topic
 from relationships.models import CorrectivePlan, Interaction
+from relationships.support.services import support_request_open
 from tests.browser.test_log_interaction import log_in
 from tests.factories import PASSWORD, CorrectivePlanFactory
 
@@ -165,6 +166,13 @@ def demo_pages() -> dict[str, list[str]]:
         status="done",
         created_by=User.objects.get(username="admin"),
     )
+    ticket = support_request_open(
+        customer=portal,
+        author=portal.user,
+        category="order",
+        subject="Where is my parcel?",
+        body="It left the warehouse a week ago.",
+    )
     assert None not in (mine, complaint, plan, segment, program, topic, post, idea, reward)
     community = [
         "/community/",
@@ -179,7 +187,10 @@ def demo_pages() -> dict[str, list[str]]:
         *community,
         "/community/notifications/",
         f"/community/c/{public.slug}/new/",
-        "/accounts/password_change/",
+        "/accounts/password/change/",
+        "/accounts/email/",
+        "/accounts/2fa/",
+        "/accounts/2fa/totp/activate/",
     ]
     staff = [
         *member,
@@ -194,6 +205,10 @@ def demo_pages() -> dict[str, list[str]]:
         f"/customers/{mine.pk}/ladder/",
         f"/interactions/{complaint.pk}/root-cause/",
         "/follow-ups/",
+        "/follow-ups/?when=overdue",
+        "/follow-ups/new/?q=a",
+        f"/customers/{mine.pk}/follow-ups/new/",
+        "/support/",
         "/at-risk/",
         "/analytics/",
         "/analytics/defections/",
@@ -219,9 +234,10 @@ def demo_pages() -> dict[str, list[str]]:
         "anonymous": [
             *community,
             "/accounts/login/",
-            "/accounts/password_reset/",
-            "/accounts/password_reset/done/",
-            "/accounts/reset/done/",
+            "/accounts/signup/",
+            "/accounts/password/reset/",
+            "/accounts/password/reset/done/",
+            "/accounts/confirm-email/",
             "/welcome/MQ/not-a-token/",
         ],
         "customer": [
@@ -235,6 +251,8 @@ def demo_pages() -> dict[str, list[str]]:
             f"/my/rewards/{reward.pk}/redeem/",
             "/community/ideas/new/",
             "/community/reviews/new/",
+            "/my/support/",
+            f"/my/support/{ticket.pk}/",
         ],
         "alice": staff,
         "admin": [
@@ -253,6 +271,16 @@ def demo_pages() -> dict[str, list[str]]:
             f"/settings/segments/{segment.pk}/edit/",
             "/loyalty/programs/",
             f"/loyalty/programs/{program.pk}/",
+            "/loyalty/programs/new/",
+            f"/loyalty/programs/{program.pk}/edit/",
+            f"/loyalty/programs/{program.pk}/rule/new/",
+            f"/loyalty/programs/{program.pk}/tier/{program.tiers.first().pk}/edit/",
+            f"/loyalty/programs/{program.pk}/reward/new/",
+            f"/loyalty/programs/{program.pk}/offer/new/",
+            f"/loyalty/programs/{program.pk}/preview/?customer={mine.pk}",
+            f"/customers/{mine.pk}/changes/",
+            f"/support/{ticket.pk}/",
+            f"/customers/{mine.pk}/merge/",
             # The admin pages the app sends admins to (the nightly schedule among them).
             "/admin/",
             "/admin/customers/customer/",
@@ -266,7 +294,7 @@ def demo_pages() -> dict[str, list[str]]:
 
 def log_in_as(page, live_server, username: str, password: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
+    page.fill("#id_login", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")

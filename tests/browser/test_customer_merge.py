@@ -18,8 +18,7 @@ SHOTS = os.environ.get("CRM_SCREENSHOTS", "")
 
 def _login(page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
-    # "#id_login" on the newer login page, "#id_username" on the older one.
-    page.fill("#id_login, #id_username", username)
+    page.fill("#id_login", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/customers/")

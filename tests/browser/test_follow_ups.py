@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 def log_in(page, live_server, username):
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
+    page.fill("#id_login", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/customers/")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.test_console_clean import watch
 from tests.browser.test_log_interaction import log_in
-from tests.factories import CustomerFactory, InteractionFactory, LadderSuggestionFactory
+from tests.factories import CustomerFactory, FollowUpFactory, LadderSuggestionFactory
 
 pytestmark = pytest.mark.browser
 
@@ -21,24 +21,22 @@ def test_mark_done_updates_the_open_count_and_the_menu_badge(
 ):
     day = timezone.localdate()
     for n, on in enumerate([day - dt.timedelta(days=2), day, day + dt.timedelta(days=5)]):
-        InteractionFactory(
-            customer=customer_a, author=manager_a, subject=f"Call back {n}", follow_up_on=on
-        )
+        FollowUpFactory(customer=customer_a, what=f"Call back {n}", due_on=on)
     page.set_viewport_size({"width": width, "height": 900})
     log_in(page, live_server, "alice")
     page.goto(f"{live_server.url}/follow-ups/")
     problems = watch(page)
     expect(page.locator("#follow-up-total")).to_have_text("3")
     expect(page.locator("#menu-follow-ups-due")).to_contain_text("2")
-    row = page.locator("tr", has_text="Call back 1")
+    item = page.locator("li.fu-item", has_text="Call back 1")
 
-    row.get_by_role("button", name="Mark done").click()
+    item.locator(".fu-actions > form").get_by_role("button", name="Mark done").click()
 
-    expect(row).to_have_count(0)
+    expect(item.locator(".fu-msg")).to_have_text("Done: Call back 1.")
     expect(page.locator("#follow-up-total")).to_have_text("2")
     expect(page.locator("#follow-up-count-today")).to_have_text("0")
+    expect(page.locator("#follow-up-count-all")).to_have_text("2")
     expect(page.locator("#menu-follow-ups-due")).to_contain_text("1")
-    expect(page.locator("#follow-up-status")).to_have_text("Done: Call back 1")
     assert problems == []
 
 

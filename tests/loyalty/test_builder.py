@@ -5,6 +5,7 @@ recorded and can wait for a date; managers read only."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -73,9 +74,10 @@ def test_a_contradiction_shows_on_its_field_and_nothing_is_saved(admin, club):
     checked = admin.post(url, {**clash, "check": "1"}, HTTP_HX_REQUEST="true")
     assert checked.status_code == 200
     html = checked.content.decode()
-    assert 'id="builder-form"' in html
-    assert "<html" not in html  # a fragment
-    assert "overlap: both start at 500" in html
+    assert "<html" not in html  # only the error lists, swapped in by id
+    threshold = re.search(r'id="errors-threshold"[^>]*>(.*?)</div>', html, re.S).group(1)
+    assert "overlap: both start at 500" in threshold
+    assert re.search(r'id="errors-name"[^>]*hx-swap-oob="true"></div>', html)  # name is fine
 
     # on save: refused with the same message, and nothing saved
     saved = admin.post(url, clash)
