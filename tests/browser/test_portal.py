@@ -20,6 +20,7 @@ from tests.factories import (
     RelationshipStrategyFactory,
     RewardFactory,
     SegmentFactory,
+    TierFactory,
     UserFactory,
 )
 
@@ -158,10 +159,17 @@ def test_no_admin_page_scrolls_sideways_on_a_phone(browser, live_server, admin_u
     page = context.new_page()
     sign_in(page, live_server, "ada")
     program = ProgramFactory(name="Club")
+    tier = TierFactory(program=program, name="Gold-tier-with-a-long-name")
     segment = RelationshipStrategyFactory(segment=SegmentFactory(name="Key accounts")).segment
     paths = [
         "/imports/",
         f"/loyalty/programs/{program.pk}/",
+        "/loyalty/programs/new/",
+        f"/loyalty/programs/{program.pk}/edit/",
+        f"/loyalty/programs/{program.pk}/rule/new/",
+        f"/loyalty/programs/{program.pk}/tier/{tier.pk}/edit/",
+        f"/loyalty/programs/{program.pk}/offer/new/",
+        f"/loyalty/programs/{program.pk}/preview/",
         "/settings/segments/",
         f"/settings/segments/{segment.pk}/",
         f"/settings/segments/{segment.pk}/edit/",
