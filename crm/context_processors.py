@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from relationships.selectors import follow_up_counts
+from relationships.selectors import follow_ups_due_now
 
 
 def menu_counts(request: HttpRequest) -> dict[str, Any]:
@@ -18,8 +18,7 @@ def menu_counts(request: HttpRequest) -> dict[str, Any]:
         return {}
 
     @cache
-    def follow_ups_due_now() -> int:
-        mine = follow_up_counts(actor=user, assignee=user)
-        return mine["overdue"] + mine["today"]
+    def due_now() -> int:
+        return follow_ups_due_now(user=user)
 
-    return {"menu_follow_ups_due": follow_ups_due_now}
+    return {"menu_follow_ups_due": due_now}

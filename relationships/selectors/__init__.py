@@ -32,6 +32,7 @@ from .follow_ups import (
     customer_follow_ups,
     follow_up_counts,
     follow_up_get,
+    follow_ups_due_now,
     follow_ups_visible_to,
     open_follow_ups,
 )
@@ -137,6 +138,7 @@ __all__ = [
     "figures_as_dict",
     "follow_up_counts",
     "follow_up_get",
+    "follow_ups_due_now",
     "follow_ups_visible_to",
     "interaction_get",
     "interactions_visible_to",

@@ -96,3 +96,13 @@ def customer_follow_ups(*, customer: Customer, done_limit: int = 5) -> dict:
         "open": list(qs.filter(done_at__isnull=True).order_by("due_on", "id")),
         "done": list(qs.filter(done_at__isnull=False).order_by("-done_at", "-id")[:done_limit]),
     }
+
+
+def follow_ups_due_now(*, user: User, today: dt.date | None = None) -> int:
+    """The menu badge: open follow-ups assigned to the user, overdue or due today. What is
+    assigned to someone is theirs to see, so no book filter: one probe of the open
+    follow-ups' (assignee, due_on) index (the windowed counts took 160 ms on every staff
+    page of the bench book)."""
+    return FollowUp.objects.filter(
+        assignee=user, done_at__isnull=True, due_on__lte=today or timezone.localdate()
+    ).count()

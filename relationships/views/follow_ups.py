@@ -31,6 +31,7 @@ from ..selectors import (
     customer_follow_ups,
     follow_up_counts,
     follow_up_get,
+    follow_ups_due_now,
     open_follow_ups,
     staff_users,
     today,
@@ -205,8 +206,7 @@ def follow_up_add_view(request, pk: int):
 
 
 def _counts_after(request, back: str, place: str) -> dict:
-    mine = follow_up_counts(actor=request.user, assignee=request.user)
-    counts: dict[str, Any] = {"oob": True, "due_now": mine["overdue"] + mine["today"]}
+    counts: dict[str, Any] = {"oob": True, "due_now": follow_ups_due_now(user=request.user)}
     if place == "list":
         params = QueryDict(urlsplit(back).query)
         _, assignee = _assignee_choice(request, params)
