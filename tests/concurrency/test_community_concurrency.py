@@ -1,14 +1,12 @@
 """Races on PostgreSQL: double clicks and two tabs never count a vote or a like twice, and
 the counters shown on the pages stay equal to the rows behind them."""
 
-import threading
-
 import pytest
-from django.db import connections
 
-from customers.errors import ApplicationError, Conflict
+from customers.errors import Conflict
 from relationships.community import services
 from relationships.community.models import Category, CategoryAccess, Idea, IdeaVote, Post, PostLike
+from tests.concurrency.together import run_together
 from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = [
@@ -17,30 +15,6 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def _run_together(works):
-    barrier = threading.Barrier(len(works))
-    results = []
-    lock = threading.Lock()
-
-    def runner(work):
-        try:
-            barrier.wait()
-            outcome = work()
-        except ApplicationError as exc:
-            outcome = exc
-        finally:
-            connections.close_all()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=runner, args=(w,)) for w in works]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def _member(name):
@@ -53,7 +27,7 @@ def test_one_vote_per_person_under_concurrent_clicks():
     author, voter = _member("author"), _member("voter")
     idea = services.idea_propose(user=author, title="Dark mode", body="Please.")
 
-    results = _run_together([lambda: services.idea_vote(user=voter, idea=idea)] * 8)
+    results = run_together([lambda: services.idea_vote(user=voter, idea=idea)] * 8)
 
     assert sum(isinstance(r, IdeaVote) for r in results) == 1
     assert all(isinstance(r, Conflict) for r in results if not isinstance(r, IdeaVote))
@@ -69,7 +43,7 @@ def test_votes_by_many_people_at_once_are_all_counted():
     def vote(user):
         return lambda: services.idea_vote(user=user, idea=idea)
 
-    results = _run_together([vote(v) for v in voters])
+    results = run_together([vote(v) for v in voters])
 
     assert all(isinstance(r, IdeaVote) for r in results)
     assert Idea.objects.get(pk=idea.pk).vote_count == 8 == IdeaVote.objects.count()
@@ -82,7 +56,7 @@ def test_one_like_per_person_under_concurrent_clicks(settings):
     topic = services.topic_create(actor=author, category=category, title="Hello", body="Hi all")
     post = topic.posts.get(number=1)
 
-    results = _run_together([lambda: services.post_like(actor=reader, post=post)] * 8)
+    results = run_together([lambda: services.post_like(actor=reader, post=post)] * 8)
 
     assert sum(isinstance(r, Post) for r in results) == 1
     assert PostLike.objects.filter(post=post).count() == 1

@@ -1,15 +1,14 @@
 """Races on PostgreSQL: row locks are what keep points from being double-spent."""
 
-import threading
 import uuid
 
 import pytest
-from django.db import connections
 
 from customers.errors import ApplicationError
 from loyalty.models import LedgerEntry, Membership, Offer, OfferGrant, Redemption
 from loyalty.selectors import ledger_drift
 from loyalty.services import offer_grant, points_adjust, points_redeem
+from tests.concurrency.together import run_n_together
 from tests.factories import (
     CustomerFactory,
     MembershipFactory,
@@ -24,30 +23,6 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def _run_together(n, work):
-    barrier = threading.Barrier(n)
-    results = []
-    lock = threading.Lock()
-
-    def runner(i):
-        try:
-            barrier.wait()
-            outcome = work(i)
-        except ApplicationError as exc:
-            outcome = exc
-        finally:
-            connections.close_all()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_fifty_concurrent_redemptions_against_a_balance_for_ten():
@@ -65,7 +40,7 @@ def test_fifty_concurrent_redemptions_against_a_balance_for_ten():
             membership=m, reward=reward, actor=manager, idempotency_key=f"race-{i}"
         )
 
-    results = _run_together(50, redeem)
+    results = run_n_together(50, redeem)
     won = [r for r in results if isinstance(r, Redemption)]
     lost = [r for r in results if isinstance(r, ApplicationError)]
     assert len(won) == 10
@@ -87,7 +62,7 @@ def test_same_request_retried_concurrently_redeems_once():
     reward = RewardFactory(program=program, cost=100)
     key = uuid.uuid4().hex
 
-    results = _run_together(
+    results = run_n_together(
         10,
         lambda i: points_redeem(
             membership=Membership.objects.get(pk=membership.pk),
@@ -111,7 +86,7 @@ def test_concurrent_limited_stock_never_oversold():
         points_adjust(membership=m, points=100, reason="Stake", actor=manager)
         memberships.append(m)
 
-    results = _run_together(
+    results = run_n_together(
         12,
         lambda i: points_redeem(
             membership=memberships[i], reward=reward, actor=manager, idempotency_key="s"
@@ -129,7 +104,7 @@ def test_first_purchases_recorded_concurrently_join_once_and_all_earn():
 
     program = ProgramFactory(name="Join race")
     customer = CustomerFactory()
-    results = _run_together(
+    results = run_n_together(
         8,
         lambda i: purchase_record(
             customer=customer, reference=f"RACE-{i}", amount="10", occurred_at=timezone.now()
@@ -147,7 +122,9 @@ def test_concurrent_hand_outs_of_one_offer_make_one_record():
     customer = CustomerFactory(account_manager=manager)
     offer = Offer.objects.create(name="Race offer", coupon_code="RACE")
 
-    results = _run_together(8, lambda i: offer_grant(offer=offer, customer=customer, actor=manager))
+    results = run_n_together(
+        8, lambda i: offer_grant(offer=offer, customer=customer, actor=manager)
+    )
 
     assert all(not isinstance(r, Exception) for r in results), results
     assert sorted(created for _grant, created in results) == [False] * 7 + [True]

@@ -2,44 +2,21 @@
 hand an import waiting since a broker outage to the broker once."""
 
 import datetime as dt
-import threading
 from unittest import mock
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from customers import outbox
 from customers.imports import import_job_create
 from customers.models import ImportJob
 from customers.tasks import import_send
+from tests.concurrency.together import run_together
 
 pytestmark = [
     pytest.mark.postgres(reason="row claims under concurrent transactions need PostgreSQL"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def _run_together(works):
-    barrier = threading.Barrier(len(works))
-    results = []
-    lock = threading.Lock()
-
-    def runner(work):
-        try:
-            barrier.wait()
-            outcome = work()
-        finally:
-            connections.close_all()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=runner, args=(w,)) for w in works]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_sweeps_and_the_button_at_once_send_a_waiting_import_once(admin_user):
@@ -57,7 +34,7 @@ def test_sweeps_and_the_button_at_once_send_a_waiting_import_once(admin_user):
     later = timezone.now()
 
     with mock.patch("customers.tasks.import_run.apply_async") as send:
-        results = _run_together(
+        results = run_together(
             [lambda: outbox.outbox_sweep(now=later)] * 4 + [lambda: import_send(jobs[0].pk)] * 2
         )
 

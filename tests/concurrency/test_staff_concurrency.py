@@ -1,14 +1,12 @@
 """Races on staff accounts (PostgreSQL): row locks keep an active admin and keep
 customers away from a manager being deactivated."""
 
-import threading
-
 import pytest
-from django.db import connections
 
 from customers import services
 from customers.errors import ApplicationError
 from customers.models import Customer, Role, User
+from tests.concurrency.together import run_together
 from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = [
@@ -19,35 +17,16 @@ pytestmark = [
 ]
 
 
-def run_together(*works):
-    barrier = threading.Barrier(len(works))
-    results: list = [None] * len(works)
-
-    def runner(i, work):
-        try:
-            barrier.wait()
-            results[i] = work()
-        except ApplicationError as exc:
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=runner, args=(i, w)) for i, w in enumerate(works)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 def test_two_admins_deactivating_each_other_at_once_leave_one_active_admin():
     for _ in range(5):
         User.objects.filter(username__in=["ann", "ben"]).delete()
         ann = UserFactory(username="ann", role="admin")
         ben = UserFactory(username="ben", role="admin")
         results = run_together(
-            lambda a=ann, b=ben: services.staff_deactivate(actor=a, user=b),
-            lambda a=ann, b=ben: services.staff_deactivate(actor=b, user=a),
+            [
+                lambda a=ann, b=ben: services.staff_deactivate(actor=a, user=b),
+                lambda a=ann, b=ben: services.staff_deactivate(actor=b, user=a),
+            ]
         )
         assert sum(isinstance(r, ApplicationError) for r in results) == 1, results
         assert User.objects.filter(role=Role.ADMIN, is_active=True).count() == 1
@@ -63,10 +42,12 @@ def test_a_customer_handed_to_a_manager_being_deactivated_is_never_left_with_the
         leaving.is_active = True
         leaving.save(update_fields=["is_active"])
         run_together(
-            lambda c=customer: services.customer_reassign(
-                actor=admin, customer=c, account_manager=leaving, reason="race"
-            ),
-            lambda: services.staff_deactivate(actor=admin, user=leaving),
+            [
+                lambda c=customer: services.customer_reassign(
+                    actor=admin, customer=c, account_manager=leaving, reason="race"
+                ),
+                lambda: services.staff_deactivate(actor=admin, user=leaving),
+            ]
         )
         leaving.refresh_from_db()
         holds = Customer.objects.filter(account_manager=leaving).exists()
