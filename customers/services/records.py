@@ -205,8 +205,9 @@ def customer_reassign(
         raise ValidationFailed("Say why the customer changes hands.", field="reason")
     if account_manager is not None:
         # The receiver's row locked before the customer's (as book_reassign does): a
-        # deactivation running meanwhile either waits for this or is seen by it.
-        account_manager = User.objects.select_for_update().get(pk=account_manager.pk)
+        # deactivation running meanwhile either waits for this or is seen by it. NO KEY:
+        # see customers/services/staff.py.
+        account_manager = User.objects.select_for_update(no_key=True).get(pk=account_manager.pk)
     check_account_manager(account_manager)
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
     if locked.account_manager_id == (account_manager.pk if account_manager else None):

@@ -1,4 +1,10 @@
-"""Staff accounts: invitations, deactivation, handing a book over."""
+"""Staff accounts: invitations, deactivation, handing a book over.
+
+People's rows are locked FOR NO KEY UPDATE: every write that names a person (an
+assignment's manager and changed_by, a staff event, an audit entry's actor) takes a KEY
+SHARE lock on their row for its foreign key, which FOR UPDATE blocks. A reassignment by an
+admin and a deactivation by the same admin, each holding one person's row, deadlocked that
+way (tests/concurrency/test_staff_concurrency.py)."""
 
 from __future__ import annotations
 
@@ -143,7 +149,7 @@ def _send_invitation(*, user: User, actor: User, base_url: str) -> bool:
 @transaction.atomic
 def staff_invite_accept(*, user: User, password: str) -> User:
     """The invited person chose a password: the account becomes active."""
-    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     if not staff_invite_is_open(locked):
         raise Conflict("This invitation is no longer open; ask an admin for a new one.")
     locked.set_password(password)
@@ -174,14 +180,14 @@ def staff_deactivate(*, actor: User, user: User) -> User:
     # Every active admin is locked, in pk order: two admins deactivating each other at the
     # same moment are served one after the other, and the second finds the last admin.
     admins = list(
-        User.objects.select_for_update()
+        User.objects.select_for_update(no_key=True)
         .filter(role=Role.ADMIN, is_active=True)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
     if actor.pk not in admins:
         raise NotAllowed("Only an admin can deactivate staff.")
-    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     if locked.role not in STAFF_ROLES:
         raise ValidationFailed(f"{locked} is not a staff member.", field="user")
     invited = staff_invite_is_open(locked)
@@ -225,7 +231,7 @@ def book_reassign(*, actor: User, from_manager: User, to_manager: User, reason: 
     # this sees it.
     people = {
         u.pk: u
-        for u in User.objects.select_for_update()
+        for u in User.objects.select_for_update(no_key=True)
         .filter(pk__in=[from_manager.pk, to_manager.pk])
         .order_by("pk")
     }

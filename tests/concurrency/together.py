@@ -11,10 +11,12 @@ from customers.errors import ApplicationError
 
 
 def run_together(works: Sequence[Callable[[], Any]]) -> list[Any]:
-    """Each work's outcome, in the order given; a refusal (ApplicationError) is the outcome
-    of its work, any other exception fails the test through the missing result."""
+    """Each work's outcome, in the order given. A refusal (ApplicationError) is the outcome
+    of its work; any other exception (a deadlock, an IntegrityError) is raised here once
+    every thread is done, so it fails the test instead of only warning from its thread."""
     barrier = threading.Barrier(len(works))
     results: list[Any] = [None] * len(works)
+    unexpected: list[BaseException] = []
 
     def runner(i: int, work: Callable[[], Any]) -> None:
         try:
@@ -22,6 +24,8 @@ def run_together(works: Sequence[Callable[[], Any]]) -> list[Any]:
             results[i] = work()
         except ApplicationError as exc:
             results[i] = exc
+        except BaseException as exc:  # noqa: BLE001 (raised in the test's thread below)
+            unexpected.append(exc)
         finally:
             connections.close_all()
 
@@ -30,6 +34,8 @@ def run_together(works: Sequence[Callable[[], Any]]) -> list[Any]:
         t.start()
     for t in threads:
         t.join()
+    if unexpected:
+        raise unexpected[0]
     return results
 
 
