@@ -37,7 +37,8 @@ test: $(STAMP)
 
 # The whole suite once more under the production settings (crm/settings/production_test.py):
 # static files collected into whitenoise's manifest, the Redis cache, secure cookies. CI runs
-# it after `make test`; it needs PostgreSQL (DATABASE_URL) and Redis (PRODUCTION_TEST_CACHE_URL).
+# it after `make test`; it needs PostgreSQL (DATABASE_URL) and Redis (PRODUCTION_TEST_CACHE_URL),
+# which is emptied first (it keeps the last run's throttle counts).
 PRODUCTION_TEST_CACHE_URL ?= redis://127.0.0.1:6379/14
 PRODUCTION_TEST_ENV = DJANGO_SETTINGS_MODULE=crm.settings.production_test \
 	SECRET_KEY=ci-only-production-test-key-never-used-in-production-0123456789 \
@@ -48,6 +49,7 @@ PRODUCTION_TEST_ENV = DJANGO_SETTINGS_MODULE=crm.settings.production_test \
 
 test-production: $(STAMP)
 	$(PRODUCTION_TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	$(PRODUCTION_TEST_ENV) $(PY) manage.py shell -c "from django.core.cache import cache; cache.clear()"
 	$(PRODUCTION_TEST_ENV) $(PY) -m pytest --ds=crm.settings.production_test
 
 # ruff (lint and format check) and mypy with django-stubs; the mypy scope is [tool.mypy] in pyproject.toml

@@ -10,9 +10,11 @@ is taken from crm.settings.test, by name, so the two never drift apart."""
 
 from .production import *  # noqa: F403
 from .test import (  # noqa: F401 (settings read by name)
+    ACCOUNT_RATE_LIMITS,
     AXES_ENABLED,
     CELERY_TASK_ALWAYS_EAGER,
     CRM_TOKEN_RATE,
     FREEZE_GC_AFTER_FIRST_REQUEST,
     PASSWORD_HASHERS,
+    SUPPORT_ATTACHMENTS_ROOT,
 )

@@ -4,6 +4,9 @@ import os
 from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles.storage import ManifestFilesMixin
+from django.core.files.storage import storages
+from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -14,6 +17,31 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def _whitenoise_serves_static(application):
+    """The live server's static handler when the files are collected: none, so /static/
+    reaches whitenoise's middleware as in production."""
+    return application
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, except under the production settings
+    (`make test-production`): there pages link to the manifest's hashed names
+    (app.3f2a9c.css), which Django's finders-based static handler cannot find, so the
+    collected files are served by whitenoise, as in production."""
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    if isinstance(storages["staticfiles"], ManifestFilesMixin):
+        server.thread.static_handler = _whitenoise_serves_static
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")

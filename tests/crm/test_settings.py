@@ -16,19 +16,14 @@ GOOD = {
 }
 
 
+# Only what a process needs to start: the settings must come from GOOD and each test's
+# overrides, never from the run's own environment (make test-production sets
+# SECURE_SSL_REDIRECT=false, CI sets CELERY_BROKER_URL, a developer may set anything).
+PROCESS_ENV = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV"}
+
+
 def run_manage(*args, env_overrides):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k
-        not in {
-            *GOOD,
-            "DEBUG",
-            "CELERY_BROKER_URL",
-            "CRM_TRUSTED_PROXIES",
-            "DJANGO_ALLOW_ASYNC_UNSAFE",
-        }
-    }
+    env = {k: v for k, v in os.environ.items() if k in PROCESS_ENV}
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "crm.settings.production"
     return subprocess.run(
