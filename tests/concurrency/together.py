@@ -24,7 +24,7 @@ def run_together(works: Sequence[Callable[[], Any]]) -> list[Any]:
             results[i] = work()
         except ApplicationError as exc:
             results[i] = exc
-        except BaseException as exc:  # noqa: BLE001 (raised in the test's thread below)
+        except BaseException as exc:  # raised in the test's thread below
             unexpected.append(exc)
         finally:
             connections.close_all()
