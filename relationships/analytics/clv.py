@@ -128,11 +128,14 @@ def fit_bgnbd(*, frequency, recency, T, penalizer: float = 0.0) -> FitResult[BgN
     scale = np.array([1.0, max(float(np.mean(big_t)), 1e-9), 1.0, 1.0])
 
     def objective(log_params: np.ndarray) -> float:
-        params = np.exp(log_params)
-        r, alpha, a, b = params
-        ll = _bgnbd_ll_terms(r, alpha, a, b, ux, ut, uT)
-        penalty = penalizer * float(np.sum((params / scale) ** 2))
-        value = -float(np.dot(weights, ll)) / n + penalty
+        # The optimiser's probes may overflow; such a point is answered with 1e100 (worse
+        # than any real one) rather than with numpy's warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            params = np.exp(log_params)
+            r, alpha, a, b = params
+            ll = _bgnbd_ll_terms(r, alpha, a, b, ux, ut, uT)
+            penalty = penalizer * float(np.sum((params / scale) ** 2))
+            value = -float(np.dot(weights, ll)) / n + penalty
         return value if np.isfinite(value) else 1e100
 
     # Start near the data: a purchase rate of about mean(x) / mean(T) means alpha ~ r / rate.
@@ -278,9 +281,10 @@ def fit_gamma_gamma(
     scale = np.array([1.0, 1.0, float(np.mean(m))])
 
     def objective(log_params: np.ndarray) -> float:
-        p, q, v = np.exp(log_params)
-        value = -float(np.sum(_gg_ll_terms(p, q, v, x, m))) / n
-        value += penalizer * float(np.sum((np.exp(log_params) / scale) ** 2))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # as in fit_bgnbd
+            p, q, v = np.exp(log_params)
+            value = -float(np.sum(_gg_ll_terms(p, q, v, x, m))) / n
+            value += penalizer * float(np.sum((np.exp(log_params) / scale) ** 2))
         return value if np.isfinite(value) else 1e100
 
     start = np.log([1.0, 2.0, float(np.mean(m))])
