@@ -7,17 +7,20 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from customers.errors import ApplicationError
+from customers.errors import ApplicationError, TooMany
 
 
 def exception_handler(exc, context):
-    """Domain errors become 400/403/409 with the message (and the field when known)."""
+    """Domain errors become 400/403/409/429 with the message (and the field when known)."""
     if isinstance(exc, ApplicationError):
         body: dict[str, object] = {"detail": exc.message}
         if exc.field:
             body[exc.field] = [exc.message]
         body.update(exc.extra)  # e.g. the existing customer of a duplicate e-mail
-        return Response(body, status=exc.status_code)
+        response = Response(body, status=exc.status_code)
+        if isinstance(exc, TooMany) and exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, DjangoValidationError):
         return Response(
             {

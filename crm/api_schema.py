@@ -45,6 +45,9 @@ class AutoSchema(openapi.AutoSchema):
             codes["415"] = "The body's Content-Type is not one the API reads (JSON, form data)."
         if view.throttle_classes:
             codes["429"] = "Too many attempts: wait for the seconds in Retry-After."
+        elif getattr(view, "action", None) in getattr(view, "limited_actions", ()):
+            # A limit a service keeps (customers.errors.TooMany), such as requests a day.
+            codes["429"] = "Over a limit the body names: wait for the seconds in Retry-After."
         return codes
 
     def _get_response_bodies(self, direction="response"):

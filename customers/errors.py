@@ -31,3 +31,21 @@ class DuplicateEmail(Conflict):
 
 class NotAllowed(ApplicationError):
     status_code = 403
+
+
+class TooMany(ApplicationError):
+    """A limit on how often someone may do something was reached (429). `retry_after`
+    is how many seconds until it frees up, when known: the API sends it as Retry-After."""
+
+    status_code = 429
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: int | None = None,
+        field: str | None = None,
+        extra: dict | None = None,
+    ):
+        super().__init__(message, field=field, extra=extra)
+        self.retry_after = retry_after

@@ -239,6 +239,10 @@ MEDIA_ROOT = VAR_DIR / "media"
 # Support request attachments: outside MEDIA_ROOT, served only through a checked view.
 SUPPORT_ATTACHMENTS_ROOT = env_str("SUPPORT_ATTACHMENTS_ROOT", str(VAR_DIR / "support"))
 SUPPORT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+# Support requests one customer may open in 24 hours (0: no limit); past it, they are asked
+# to add to an open one. Keeps one customer, or a script with their token, from flooding
+# their account manager's queue.
+CRM_SUPPORT_OPEN_PER_DAY = env_int("CRM_SUPPORT_OPEN_PER_DAY", 10)
 
 REST_FRAMEWORK = {
     # Token first: a call without credentials is a 401 with `WWW-Authenticate: Token`

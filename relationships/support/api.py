@@ -154,6 +154,7 @@ class MySupportRequestViewSet(
     serializer_class = RequestSerializer
     parser_classes = PARSERS
     filter_backends: list = []
+    limited_actions = ("create",)  # CRM_SUPPORT_OPEN_PER_DAY: 429 with Retry-After
 
     def customer(self) -> Customer:
         return portal_customer(user=actor_of(self.request))

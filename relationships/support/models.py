@@ -78,6 +78,8 @@ class SupportRequest(models.Model):
         ordering = ["-updated_at", "-id"]
         indexes = [
             models.Index(fields=["customer", "-updated_at"], name="support_customer_time"),
+            # The daily limit on opening requests counts a customer's last 24 hours.
+            models.Index(fields=["customer", "created_at"], name="support_customer_opened"),
             models.Index(fields=["status", "assigned_to"], name="support_queue"),
         ]
         constraints = [

@@ -5,13 +5,16 @@ then on the defection analysis counts it."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.errors import NotAllowed, ValidationFailed
+from customers.errors import NotAllowed, TooMany, ValidationFailed
 from customers.models import Customer, User
 from relationships.models import Channel, DefectionReason, Interaction, InteractionKind
 from relationships.services import complaint_root_cause_set
@@ -21,6 +24,7 @@ from .models import Category, Status, SupportMessage, SupportRequest
 from .selectors import support_requests_visible_to
 
 MAX_BODY = 10_000
+OPEN_WINDOW = dt.timedelta(hours=24)
 
 
 def _clean_body(body: str, *, field: str = "body") -> str:
@@ -57,6 +61,28 @@ def _message(
     return message
 
 
+def _check_open_limit(customer: Customer, now: dt.datetime) -> None:
+    """At most CRM_SUPPORT_OPEN_PER_DAY requests opened in the last 24 hours (0: no limit).
+    The customer's row is locked first, so requests opened at the same moment count each
+    other instead of all seeing room; the count reads the (customer, created_at) index."""
+    limit = int(getattr(settings, "CRM_SUPPORT_OPEN_PER_DAY", 10))
+    if not limit:
+        return
+    Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk).first()
+    window = SupportRequest.objects.filter(customer=customer, created_at__gt=now - OPEN_WINDOW)
+    opened = window.count()
+    if opened < limit:
+        return
+    # A slot frees up when enough of the window's oldest requests are 24 hours old.
+    freeing = window.order_by("created_at").values_list("created_at", flat=True)[opened - limit]
+    retry_after = max(int((freeing + OPEN_WINDOW - now).total_seconds()) + 1, 1)
+    raise TooMany(
+        f"You have opened {opened} requests in the last 24 hours; please add to an open "
+        "one, or try again later.",
+        retry_after=retry_after,
+    )
+
+
 def _mail(subject: str, body: str, address: str) -> None:
     if address:
         # After the commit: a rolled-back reply sends nothing.
@@ -74,7 +100,7 @@ def support_request_open(
     attachment: UploadedFile | None = None,
 ) -> SupportRequest:
     """A customer asks for help. Routed to their account manager, or to the queue when
-    they have none."""
+    they have none. Refused (TooMany) past CRM_SUPPORT_OPEN_PER_DAY in 24 hours."""
     if author.is_staff_member or customer.user_id != author.pk:
         raise NotAllowed("Only the customer opens a support request here.")
     if category not in Category.values:
@@ -88,6 +114,7 @@ def support_request_open(
     if attachment is not None:
         check_attachment(attachment)  # refuse before anything is written
     now = timezone.now()
+    _check_open_limit(customer, now)
     kind = InteractionKind.COMPLAINT if category == Category.COMPLAINT else InteractionKind.SUPPORT
     interaction = Interaction.objects.create(
         customer=customer,
