@@ -5,7 +5,8 @@ deterministically by `seed_demo`, then completed by `demo_setup`.
 - `generate`: numpy columns for a batch of customers and their history (seeded);
 - `writer`: COPY on PostgreSQL, bulk_create on SQLite, index drop and rebuild;
 - `run`: `seed`, one transaction around users, segments, tags and every batch;
-- `setup`: strategies, a loyalty program and tonight's run, through the apps' services.
+- `setup`: strategies, a loyalty program and tonight's run, through the apps' services;
+- `community`, `support`: the forums and support requests, through their services.
 
 It lives in crm, the composition root, because it writes every app's tables.
 """

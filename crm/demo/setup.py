@@ -42,6 +42,7 @@ from relationships.nightly import nightly_run
 from relationships.services import action_add, plan_save, strategy_save
 
 from .community import demo_community
+from .support import demo_support
 
 T = RelationshipType
 STRATEGIES = {
@@ -139,6 +140,7 @@ def demo_setup(*, actor: User, log: Callable[[str], None] = print) -> None:
         log(f"Corrective plans: {plans} for the commonest reasons to leave.")
 
     demo_community(actor=actor, log=log)
+    demo_support(actor=actor, log=log)  # before tonight's run, which counts complaints
 
     today = timezone.localdate()
     # Tonight's loyalty steps too, so points older than the policy have expired.

@@ -2,11 +2,17 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, F, Max
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
+from crm.demo.support import STORIES
+from customers.models import User
 from loyalty.models import LoyaltyRun, Membership, Program
 from loyalty.services import STEPS as LOYALTY_STEPS
 from relationships.community.models import Idea, Post, Review, Topic
 from relationships.models import CorrectivePlan, CustomerMetrics, NightlyRun, RelationshipStrategy
+from relationships.support.models import SupportMessage, SupportRequest
 
 
 def test_demo_setup_needs_a_book(db):
@@ -63,3 +69,34 @@ def test_demo_setup_completes_the_demo_once(db):
     }
     assert Review.objects.filter(status="approved").exists()
     assert CustomerMetrics.objects.filter(community_90d__gt=0).exists()
+    # and support requests in every state, made once through the services: new ones in the
+    # unassigned queue and in every manager's queue, staff replies waiting on the customer,
+    # rated answers, a complaint with its root cause, and some for the demo customer login
+    requests = SupportRequest.objects.all()
+    assert requests.count() == len(STORIES)
+    assert set(requests.values_list("status", flat=True)) == {"open", "waiting", "resolved"}
+    assert requests.filter(status="open", assigned_to__isnull=True).exists()
+    for manager in User.objects.filter(role="account_manager"):
+        assert requests.filter(status="open", assigned_to=manager).exists(), manager
+    assert requests.filter(
+        status="waiting", messages__from_staff=True, messages__internal=False
+    ).exists()
+    assert requests.filter(status="resolved", rating__isnull=False).exists()
+    assert requests.filter(
+        interaction__kind="complaint", interaction__root_cause__isnull=False
+    ).exists()
+    assert 2 <= requests.filter(customer__user__username="customer").count() <= 3
+    # each on its customer's timeline as opened, its thread in order and in the past
+    assert not requests.exclude(interaction__customer=F("customer")).exists()
+    assert not requests.exclude(interaction__occurred_at=F("created_at")).exists()
+    assert not requests.filter(resolved_at__isnull=False).exclude(status="resolved").exists()
+    assert not SupportMessage.objects.filter(created_at__lt=F("request__created_at")).exists()
+    assert not SupportMessage.objects.filter(created_at__gt=timezone.now()).exists()
+    # and the demo customer finds theirs on the portal's support page
+    portal = Client()
+    portal.force_login(User.objects.get(username="customer"))
+    page = portal.get(reverse("portal-support")).content.decode()
+    for subject in requests.filter(customer__user__username="customer").values_list(
+        "subject", flat=True
+    ):
+        assert subject in page
