@@ -343,8 +343,10 @@ def _write(
                     request=request, author=author, rating=rating, comment=comment
                 )
             case ("cause", code):
+                # A cause retired from the taxonomy (or never seeded) leaves it unclassified.
                 cause = DefectionReason.objects.filter(code=code, is_active=True).first()
-                services.support_root_cause_set(request=request, actor=staff, root_cause=cause)
+                if cause is not None:
+                    services.support_root_cause_set(request=request, actor=staff, root_cause=cause)
             case _:
                 raise ValueError(f"Unknown demo support step {step!r}")
         request.refresh_from_db()

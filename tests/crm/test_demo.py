@@ -6,12 +6,19 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.demo.support import STORIES
+from crm.demo import demo_admin
+from crm.demo.support import STORIES, demo_support
 from customers.models import User
 from loyalty.models import LoyaltyRun, Membership, Program
 from loyalty.services import STEPS as LOYALTY_STEPS
 from relationships.community.models import Idea, Post, Review, Topic
-from relationships.models import CorrectivePlan, CustomerMetrics, NightlyRun, RelationshipStrategy
+from relationships.models import (
+    CorrectivePlan,
+    CustomerMetrics,
+    DefectionReason,
+    NightlyRun,
+    RelationshipStrategy,
+)
 from relationships.support.models import SupportMessage, SupportRequest
 
 
@@ -100,3 +107,24 @@ def test_demo_setup_completes_the_demo_once(db):
         "subject", flat=True
     ):
         assert subject in page
+
+
+def test_demo_support_leaves_a_complaint_unclassified_when_its_cause_is_retired(db):
+    # given a book without the community's logins, and "service" no longer a cause
+    call_command("seed_demo", customers=120, seed=7)
+    DefectionReason.objects.filter(code="service").update(is_active=False)
+
+    # when the demo's support requests are written
+    demo_support(actor=demo_admin(), log=lambda _: None)
+
+    # then every story is written, by customers given a login for it, and the complaints
+    # about service wait for a cause while the others have theirs
+    assert SupportRequest.objects.count() == len(STORIES)
+    assert SupportRequest.objects.filter(customer__user__username__startswith="member").exists()
+    complaints = SupportRequest.objects.filter(category="complaint")
+    assert complaints.filter(interaction__root_cause__isnull=True).count() == 3
+    assert set(
+        complaints.exclude(interaction__root_cause=None).values_list(
+            "interaction__root_cause__code", flat=True
+        )
+    ) == {"price", "product_quality"}
