@@ -65,7 +65,7 @@ def _check_open_limit(customer: Customer, now: dt.datetime) -> None:
     """At most CRM_SUPPORT_OPEN_PER_DAY requests opened in the last 24 hours (0: no limit).
     The customer's row is locked first, so requests opened at the same moment count each
     other instead of all seeing room; the count reads the (customer, created_at) index."""
-    limit = int(getattr(settings, "CRM_SUPPORT_OPEN_PER_DAY", 10))
+    limit = int(settings.CRM_SUPPORT_OPEN_PER_DAY)
     if not limit:
         return
     Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk).first()
