@@ -63,8 +63,11 @@ class AutoSchema(openapi.AutoSchema):
         for code, description in self._error_codes().items():
             if code in responses and "content" in responses[code]:
                 continue  # the view documents this error itself
+            # A view may say in its own words when it answers a code (extend_schema with
+            # an OpenApiResponse of a description only); the shape is always Error.
+            own = responses.get(code, {}).get("description")
             responses[code] = {
-                "description": description,
+                "description": own or description,
                 "content": {"application/json": {"schema": ref}},
             }
         return responses

@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from .errors import Conflict, NotAllowed, ValidationFailed
+from .errors import Conflict, NotAllowed, ValidationFailed, WrongCode
 from .models import Customer, Role, User
 from .selectors import customers_visible_to
 
@@ -163,3 +166,38 @@ def _send_portal_invitation(*, user: User, customer: Customer, actor: User, base
         logger.exception("The portal invitation to %s did not leave", user.email)
         return False
     return True
+
+
+# --- the second factor for API tokens ---------------------------------------------------
+
+OTP_FIELD = "otp"
+OTP_MISSING = "This account uses two-factor sign-in: send the current code in otp."
+OTP_WRONG = (
+    "That code is not right, or was used already: send the current code from your authenticator app, or one of "
+    "your unused recovery codes, in otp."
+)
+TWO_FACTOR_NOT_SET_UP = "Set up two-factor sign-in in your account before using the API."
+
+
+@transaction.atomic
+def api_token_second_factor(*, user: User, code: str) -> None:
+    """The second factor an API token asks for, after the password, as the sign-in page
+    does: a login with TOTP turned on sends its current code or one of its unused recovery
+    codes (used up here, as allauth does); staff without two-factor get no token while
+    CRM_STAFF_REQUIRE_2FA is on, as they reach no page. The codes are checked by allauth's
+    own authenticators. Raises ValidationFailed (no code), WrongCode or NotAllowed."""
+    # "Turned on" as allauth's sign-in stage reads it: recovery codes alone are no factor.
+    if not is_mfa_enabled(user, [Authenticator.Type.TOTP]):
+        if settings.CRM_STAFF_REQUIRE_2FA and user.is_staff_member:
+            raise NotAllowed(TWO_FACTOR_NOT_SET_UP)
+        return
+    if not code.strip():
+        raise ValidationFailed(OTP_MISSING, field=OTP_FIELD)
+    authenticators = Authenticator.objects.filter(
+        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES]
+    )
+    for authenticator in authenticators:
+        if authenticator.wrap().validate_code(code):
+            authenticator.record_usage()
+            return
+    raise WrongCode(OTP_WRONG, field=OTP_FIELD)

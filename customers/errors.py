@@ -17,6 +17,11 @@ class ValidationFailed(ApplicationError):
     status_code = 400
 
 
+class WrongCode(ValidationFailed):
+    """A second-factor code that is not right: counted as a failed sign-in, as a wrong
+    password is."""
+
+
 class Conflict(ApplicationError):
     """The request is valid but clashes with the current state (a duplicate, a race)."""
 
