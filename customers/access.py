@@ -173,8 +173,8 @@ def _send_portal_invitation(*, user: User, customer: Customer, actor: User, base
 OTP_FIELD = "otp"
 OTP_MISSING = "This account uses two-factor sign-in: send the current code in otp."
 OTP_WRONG = (
-    "That code is not right, or was used already: send the current code from your authenticator app, or one of "
-    "your unused recovery codes, in otp."
+    "That code is not right, or was used already: send the current code from your "
+    "authenticator app, or one of your unused recovery codes, in otp."
 )
 TWO_FACTOR_NOT_SET_UP = "Set up two-factor sign-in in your account before using the API."
 
