@@ -5,6 +5,8 @@ without importing another app's pages.
 """
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
@@ -17,6 +19,8 @@ from .dates import storable_moment
 from .errors import ApplicationError
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+T = TypeVar("T")
 
 
 def wants_fragment(request: HttpRequest) -> bool:
@@ -42,6 +46,19 @@ def add_application_error(form: forms.BaseForm, exc: ApplicationError) -> None:
     """Show a service's refusal next to the field it names, or above the form."""
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, exc.message)
+
+
+def form_submit(form: forms.BaseForm, act: Callable[[dict[str, Any]], T]) -> T | None:
+    """A bound form's cleaned data handed to a service: the service's result, or None when
+    the form is invalid or the service refused (its message then on the form, next to the
+    field it names). The services this serves return what they wrote, never None."""
+    if not form.is_valid():
+        return None
+    try:
+        return act(form.cleaned_data)
+    except ApplicationError as exc:
+        add_application_error(form, exc)
+        return None
 
 
 def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:

@@ -11,10 +11,9 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from customers.errors import ApplicationError
 from customers.models import Customer
 from customers.permissions import customer_portal
-from customers.web import add_application_error
+from customers.web import form_submit
 
 from . import services
 from .forms import RateForm, ReopenForm, ReplyForm, RequestForm
@@ -41,25 +40,24 @@ def request_list(request, customer: Customer) -> HttpResponse:
     form = RequestForm(request.POST, request.FILES) if request.method == "POST" else RequestForm()
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                created = services.support_request_open(
-                    customer=customer,
-                    author=request.user,
-                    category=form.cleaned_data["category"],
-                    subject=form.cleaned_data["subject"],
-                    body=form.cleaned_data["body"],
-                    attachment=form.cleaned_data["attachment"],
-                )
-            except ApplicationError as exc:
-                add_application_error(form, exc)
-            else:
-                messages.success(
-                    request,
-                    f"Sent: your request #{created.pk} is with our team. We will answer here "
-                    "and tell you by e-mail.",
-                )
-                return redirect("portal-support-detail", pk=created.pk)
+        created = form_submit(
+            form,
+            lambda data: services.support_request_open(
+                customer=customer,
+                author=request.user,
+                category=data["category"],
+                subject=data["subject"],
+                body=data["body"],
+                attachment=data["attachment"],
+            ),
+        )
+        if created is not None:
+            messages.success(
+                request,
+                f"Sent: your request #{created.pk} is with our team. We will answer here "
+                "and tell you by e-mail.",
+            )
+            return redirect("portal-support-detail", pk=created.pk)
         status = 400
     page = Paginator(portal_support_requests(customer=customer), PER_PAGE).get_page(
         request.GET.get("page")
@@ -85,64 +83,62 @@ def request_detail(request, customer: Customer, pk: int) -> HttpResponse:
     return _detail(request, customer, pk)
 
 
+def _act(request, customer: Customer, pk: int, form, act, *, done: str, form_name: str):
+    """One of the customer's actions on their request: back to the thread with `done`, or
+    the thread again (400) with the form's errors or the service's refusal."""
+    support_request = portal_support_request(customer=customer, pk=pk)
+    if form_submit(form, lambda data: act(support_request, data)) is not None:
+        messages.success(request, done)
+        return redirect("portal-support-detail", pk=pk)
+    return _detail(request, customer, pk, status=400, **{form_name: form})
+
+
 @customer_portal
 @require_POST
 def request_reply(request, customer: Customer, pk: int) -> HttpResponse:
-    support_request = portal_support_request(customer=customer, pk=pk)
-    form = ReplyForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.support_customer_reply(
-                request=support_request,
-                author=request.user,
-                body=form.cleaned_data["body"],
-                attachment=form.cleaned_data["attachment"],
-            )
-        except ApplicationError as exc:
-            add_application_error(form, exc)
-        else:
-            messages.success(request, "Sent: your reply is in the thread below.")
-            return redirect("portal-support-detail", pk=pk)
-    return _detail(request, customer, pk, status=400, reply_form=form)
+    return _act(
+        request,
+        customer,
+        pk,
+        ReplyForm(request.POST, request.FILES),
+        lambda req, data: services.support_customer_reply(
+            request=req, author=request.user, body=data["body"], attachment=data["attachment"]
+        ),
+        done="Sent: your reply is in the thread below.",
+        form_name="reply_form",
+    )
 
 
 @customer_portal
 @require_POST
 def request_reopen(request, customer: Customer, pk: int) -> HttpResponse:
-    support_request = portal_support_request(customer=customer, pk=pk)
-    form = ReopenForm(request.POST)
-    if form.is_valid():
-        try:
-            services.support_reopen(
-                request=support_request, author=request.user, body=form.cleaned_data["body"]
-            )
-        except ApplicationError as exc:
-            add_application_error(form, exc)
-        else:
-            messages.success(request, "Reopened: our team will look at it again.")
-            return redirect("portal-support-detail", pk=pk)
-    return _detail(request, customer, pk, status=400, reopen_form=form)
+    return _act(
+        request,
+        customer,
+        pk,
+        ReopenForm(request.POST),
+        lambda req, data: services.support_reopen(
+            request=req, author=request.user, body=data["body"]
+        ),
+        done="Reopened: our team will look at it again.",
+        form_name="reopen_form",
+    )
 
 
 @customer_portal
 @require_POST
 def request_rate(request, customer: Customer, pk: int) -> HttpResponse:
-    support_request = portal_support_request(customer=customer, pk=pk)
-    form = RateForm(request.POST)
-    if form.is_valid():
-        try:
-            services.support_rate(
-                request=support_request,
-                author=request.user,
-                rating=form.cleaned_data["rating"],
-                comment=form.cleaned_data["comment"],
-            )
-        except ApplicationError as exc:
-            add_application_error(form, exc)
-        else:
-            messages.success(request, "Thank you: your rating is saved.")
-            return redirect("portal-support-detail", pk=pk)
-    return _detail(request, customer, pk, status=400, rate_form=form)
+    return _act(
+        request,
+        customer,
+        pk,
+        RateForm(request.POST),
+        lambda req, data: services.support_rate(
+            request=req, author=request.user, rating=data["rating"], comment=data["comment"]
+        ),
+        done="Thank you: your rating is saved.",
+        form_name="rate_form",
+    )
 
 
 @customer_portal

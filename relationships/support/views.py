@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from customers.errors import ApplicationError
 from customers.permissions import staff_required
-from customers.web import add_application_error
+from customers.web import form_submit
 
 from . import services
 from .forms import RootCauseForm, StaffReplyForm, StatusForm
@@ -70,49 +70,53 @@ def detail(request, pk: int) -> HttpResponse:
     return _detail(request, pk)
 
 
+def _act(request, pk: int, form, act, *, done, form_name: str) -> HttpResponse:
+    """One staff action on a request: back to it with `done(result)`, or the request again
+    (400) with the form's errors or the service's refusal."""
+    req = staff_support_request(actor=request.user, pk=pk)
+    result = form_submit(form, lambda data: act(req, data))
+    if result is not None:
+        messages.success(request, done(result))
+        return redirect("support-detail", pk=pk)
+    return _detail(request, pk, status=400, **{form_name: form})
+
+
 @staff_required
 @require_POST
 def reply(request, pk: int) -> HttpResponse:
-    req = staff_support_request(actor=request.user, pk=pk)
-    form = StaffReplyForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.support_staff_reply(
-                request=req,
-                actor=request.user,
-                body=form.cleaned_data["body"],
-                internal=form.cleaned_data["internal"],
-                attachment=form.cleaned_data["attachment"],
-            )
-        except ApplicationError as exc:
-            add_application_error(form, exc)
-        else:
-            if form.cleaned_data["internal"]:
-                messages.success(request, "Saved: the internal note is for staff only.")
-            else:
-                messages.success(
-                    request, f"Sent: {req.customer} sees your reply and gets an e-mail."
-                )
-            return redirect("support-detail", pk=pk)
-    return _detail(request, pk, status=400, reply_form=form)
+    return _act(
+        request,
+        pk,
+        StaffReplyForm(request.POST, request.FILES),
+        lambda req, data: services.support_staff_reply(
+            request=req,
+            actor=request.user,
+            body=data["body"],
+            internal=data["internal"],
+            attachment=data["attachment"],
+        ),
+        done=lambda message: (
+            "Saved: the internal note is for staff only."
+            if message.internal
+            else f"Sent: {message.request.customer} sees your reply and gets an e-mail."
+        ),
+        form_name="reply_form",
+    )
 
 
 @staff_required
 @require_POST
 def status_set(request, pk: int) -> HttpResponse:
-    req = staff_support_request(actor=request.user, pk=pk)
-    form = StatusForm(request.POST)
-    if form.is_valid():
-        try:
-            done = services.support_status_set(
-                request=req, actor=request.user, status=form.cleaned_data["status"]
-            )
-        except ApplicationError as exc:
-            add_application_error(form, exc)
-        else:
-            messages.success(request, f"Saved: the request is now “{done.get_status_display()}”.")
-            return redirect("support-detail", pk=pk)
-    return _detail(request, pk, status=400, status_form=form)
+    return _act(
+        request,
+        pk,
+        StatusForm(request.POST),
+        lambda req, data: services.support_status_set(
+            request=req, actor=request.user, status=data["status"]
+        ),
+        done=lambda req: f"Saved: the request is now “{req.get_status_display()}”.",
+        form_name="status_form",
+    )
 
 
 @staff_required
@@ -131,21 +135,16 @@ def take(request, pk: int) -> HttpResponse:
 @staff_required
 @require_POST
 def root_cause(request, pk: int) -> HttpResponse:
-    req = staff_support_request(actor=request.user, pk=pk)
-    form = RootCauseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.support_root_cause_set(
-                request=req, actor=request.user, root_cause=form.cleaned_data["root_cause"]
-            )
-        except ApplicationError as exc:
-            add_application_error(form, exc)
-        else:
-            messages.success(
-                request, "Saved: the complaint's root cause now counts in the defection analysis."
-            )
-            return redirect("support-detail", pk=pk)
-    return _detail(request, pk, status=400, root_form=form)
+    return _act(
+        request,
+        pk,
+        RootCauseForm(request.POST),
+        lambda req, data: services.support_root_cause_set(
+            request=req, actor=request.user, root_cause=data["root_cause"]
+        ),
+        done=lambda req: "Saved: the complaint's root cause now counts in the defection analysis.",
+        form_name="root_form",
+    )
 
 
 @staff_required

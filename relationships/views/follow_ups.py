@@ -22,7 +22,7 @@ from customers.pagination import BadCursor, keyset_page, keyset_position, keyset
 from customers.permissions import staff_required
 from customers.selectors import customer_get, customers_visible_to
 from customers.templatetags.keep_format import day
-from customers.web import add_application_error, safe_next, wants_fragment
+from customers.web import add_application_error, form_submit, safe_next, wants_fragment
 
 from ..forms import FollowUpDoneForm, FollowUpForm, FollowUpReassignForm, FollowUpRescheduleForm
 from ..models import FollowUp
@@ -257,31 +257,43 @@ def _item_or_page(
     )
 
 
-@staff_required
-@require_http_methods(["GET", "POST"])
-def follow_up_reschedule_view(request, pk: int):
+def _act_on(request, pk: int, form_class, act, *, initial, done, title: str, url_name: str):
+    """One change to a follow-up, as a form of its own (GET) or in place (POST): the item
+    with `done(result)`, or the form again with its errors or the service's refusal."""
     follow_up = follow_up_get(actor=request.user, pk=pk)
-    form = FollowUpRescheduleForm(
-        request.POST if request.method == "POST" else None, initial={"due_on": follow_up.due_on}
+    form = form_class(
+        request.POST if request.method == "POST" else None, initial=initial(follow_up)
     )
     message = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            follow_up = follow_up_reschedule(
-                actor=request.user, follow_up=follow_up, due_on=form.cleaned_data["due_on"]
-            )
-        except ApplicationError as exc:
-            add_application_error(form, exc)
-        else:
-            message = f"Moved to {day(follow_up.due_on)}: {follow_up.what}."
+    if request.method == "POST":
+        changed = form_submit(form, lambda data: act(follow_up, data))
+        if changed is not None:
+            follow_up, message = changed, done(changed)
     return _item_or_page(
         request,
         follow_up,
         form,
-        title=f"Reschedule: {follow_up.what}",
-        action=reverse("follow-up-reschedule", args=[pk]),
-        submit="Reschedule",
+        title=f"{title}: {follow_up.what}",
+        action=reverse(url_name, args=[pk]),
+        submit=title,
         message=message,
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def follow_up_reschedule_view(request, pk: int):
+    return _act_on(
+        request,
+        pk,
+        FollowUpRescheduleForm,
+        lambda follow_up, data: follow_up_reschedule(
+            actor=request.user, follow_up=follow_up, due_on=data["due_on"]
+        ),
+        initial=lambda follow_up: {"due_on": follow_up.due_on},
+        done=lambda follow_up: f"Moved to {day(follow_up.due_on)}: {follow_up.what}.",
+        title="Reschedule",
+        url_name="follow-up-reschedule",
     )
 
 
@@ -290,53 +302,32 @@ def follow_up_reschedule_view(request, pk: int):
 def follow_up_reassign_view(request, pk: int):
     if not request.user.is_admin:
         raise PermissionDenied("Only an admin reassigns a follow-up.")
-    follow_up = follow_up_get(actor=request.user, pk=pk)
-    form = FollowUpReassignForm(
-        request.POST if request.method == "POST" else None,
-        initial={"assignee": follow_up.assignee_id},
-    )
-    message = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            follow_up = follow_up_reassign(
-                actor=request.user, follow_up=follow_up, assignee=form.cleaned_data["assignee"]
-            )
-        except ApplicationError as exc:
-            add_application_error(form, exc)
-        else:
-            message = f"Now with {follow_up.assignee}: {follow_up.what}."
-    return _item_or_page(
+    return _act_on(
         request,
-        follow_up,
-        form,
-        title=f"Reassign: {follow_up.what}",
-        action=reverse("follow-up-reassign", args=[pk]),
-        submit="Reassign",
-        message=message,
+        pk,
+        FollowUpReassignForm,
+        lambda follow_up, data: follow_up_reassign(
+            actor=request.user, follow_up=follow_up, assignee=data["assignee"]
+        ),
+        initial=lambda follow_up: {"assignee": follow_up.assignee_id},
+        done=lambda follow_up: f"Now with {follow_up.assignee}: {follow_up.what}.",
+        title="Reassign",
+        url_name="follow-up-reassign",
     )
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
 def follow_up_done(request, pk: int):
-    follow_up = follow_up_get(actor=request.user, pk=pk)
-    form = FollowUpDoneForm(request.POST if request.method == "POST" else None)
-    message = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            follow_up = follow_up_complete(
-                actor=request.user, follow_up=follow_up, note=form.cleaned_data["note"]
-            )
-        except ApplicationError as exc:
-            add_application_error(form, exc)
-        else:
-            message = f"Done: {follow_up.what}."
-    return _item_or_page(
+    return _act_on(
         request,
-        follow_up,
-        form,
-        title=f"Mark done: {follow_up.what}",
-        action=reverse("follow-up-done", args=[pk]),
-        submit="Mark done",
-        message=message,
+        pk,
+        FollowUpDoneForm,
+        lambda follow_up, data: follow_up_complete(
+            actor=request.user, follow_up=follow_up, note=data["note"]
+        ),
+        initial=lambda follow_up: {},
+        done=lambda follow_up: f"Done: {follow_up.what}.",
+        title="Mark done",
+        url_name="follow-up-done",
     )
